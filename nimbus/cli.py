@@ -1,0 +1,172 @@
+"""`nimbus up | serve | manage ... | status`."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sys
+import time
+from typing import Any
+
+import click
+
+from nimbus.config import Settings, load_settings
+
+PID_FILE = "nimbus.pid"
+
+
+def _settings(data_dir: str | None, **flags: Any) -> Settings:
+    overrides = {k: v for k, v in flags.items() if v is not None}
+    return load_settings(data_dir, overrides)
+
+
+def _export_flags(settings: Settings, **flags: Any) -> None:
+    """Workers re-read settings from the environment: hand them the flags that way."""
+    os.environ["NIMBUS_DATA_DIR"] = str(settings.data_dir)
+    for key, value in flags.items():
+        if value is not None:
+            os.environ[f"NIMBUS_{key.upper()}"] = str(value)
+
+
+def _take_lock(settings: Settings) -> Any:
+    path = settings.data_dir / PID_FILE
+    handle = open(path, "a+")  # noqa: SIM115 - held for the life of the process
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        pid = handle.read().strip() or "?"
+        handle.close()
+        return pid
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n{settings.effective_public_url}\n")
+    handle.flush()
+    return handle
+
+
+@click.group()
+def main() -> None:
+    """Nimbus: an OpenStack-compatible cloud."""
+
+
+server_options = [
+    click.option("--data-dir", default=None, help="Where state lives (~/.local/share/nimbus)."),
+    click.option("--host", default=None, help="Address to listen on (127.0.0.1)."),
+    click.option("--port", type=int, default=None, help="Port to listen on (5000)."),
+    click.option("--workers", type=int, default=None, help="API worker processes (1)."),
+    click.option("--database-url", default=None, help="SQLAlchemy URL (SQLite in the data dir)."),
+]
+
+
+def with_server_options(fn: Any) -> Any:
+    for option in reversed(server_options):
+        fn = option(fn)
+    return fn
+
+
+@main.command()
+@with_server_options
+def up(data_dir: str | None, **flags: Any) -> None:
+    """Start the all-in-one cloud in the foreground (Ctrl-C stops it)."""
+    from nimbus.setup import prepare
+
+    started = time.monotonic()
+    settings = _settings(data_dir, **flags)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lock = _take_lock(settings)
+    if isinstance(lock, str):
+        click.echo(f"Nimbus is already running on {settings.data_dir} (pid {lock}).")
+        return
+    result = prepare(settings)
+    clouds = settings.data_dir / "clouds.yaml"
+    if result.first_run:
+        click.echo(f"Created a new cloud in {settings.data_dir}.")
+    click.echo(f"Nimbus is starting at {settings.effective_public_url} "
+               f"(prepared in {time.monotonic() - started:.2f}s). To use it:\n"
+               f"  export OS_CLIENT_CONFIG_FILE={clouds} OS_CLOUD=nimbus\n"
+               f"  openstack token issue")
+    _export_flags(settings, **flags)
+    _serve(settings)
+
+
+@main.command()
+@click.argument("role", default="all", type=click.Choice(["all", "api"]))
+@with_server_options
+def serve(role: str, data_dir: str | None, **flags: Any) -> None:
+    """Serve the APIs of an already prepared data dir / database (scale-out API node)."""
+    settings = _settings(data_dir, **flags)
+    _export_flags(settings, **flags)
+    _serve(settings)
+
+
+def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from nimbus.server import configure_logging
+
+    configure_logging(settings.log_level)
+    uvicorn.run("nimbus.server:app_factory", factory=True, host=settings.host,
+                port=settings.port, workers=settings.workers if settings.workers > 1 else None,
+                log_level="warning", access_log=False, timeout_graceful_shutdown=5)
+
+
+@main.group()
+def manage() -> None:
+    """Maintenance commands."""
+
+
+@manage.command("db-upgrade")
+@click.option("--data-dir", default=None)
+@click.option("--database-url", default=None)
+def db_upgrade(data_dir: str | None, database_url: str | None) -> None:
+    """Migrate the database to the newest schema."""
+    from nimbus.kernel.db import Database
+    from nimbus.kernel.migrate import current_revision, upgrade
+
+    settings = _settings(data_dir, database_url=database_url)
+    db = Database(settings.effective_database_url)
+    upgrade(db.engine)
+    click.echo(f"Database at revision {current_revision(db.engine)}.")
+
+
+@manage.command("fernet-rotate")
+@click.option("--data-dir", default=None)
+def fernet_rotate(data_dir: str | None) -> None:
+    """Rotate the token keys: tokens issued with older keys stay valid until they expire."""
+    from nimbus.kernel.keys import KeyRepository
+
+    settings = _settings(data_dir)
+    repo = KeyRepository(settings.fernet_key_dir, settings.fernet_max_active_keys)
+    primary = repo.rotate()
+    click.echo(f"Rotated: key {primary} is now primary in {settings.fernet_key_dir}.")
+
+
+@main.command()
+@click.option("--data-dir", default=None)
+def status(data_dir: str | None) -> None:
+    """Say whether Nimbus runs on this data dir, and where."""
+    import httpx
+
+    settings = _settings(data_dir)
+    pid_file = settings.data_dir / PID_FILE
+    url = settings.effective_public_url
+    if pid_file.exists():
+        lines = pid_file.read_text().split()
+        url = lines[1] if len(lines) > 1 else url
+    try:
+        answer = httpx.get(f"{url}/identity/v3", timeout=3)
+        ok = answer.status_code == 200
+    except httpx.HTTPError:
+        ok = False
+    if ok:
+        click.echo(f"Nimbus is running at {url} (data dir {settings.data_dir}).")
+        return
+    click.echo(f"Nimbus is not running at {url} (data dir {settings.data_dir}).")
+    sys.exit(3)
+
+
+if __name__ == "__main__":
+    main()
+
+

@@ -1,0 +1,159 @@
+"""One settings object: defaults < file (nimbus.toml) < environment (NIMBUS_*) < flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PORT = 5000
+CONFIG_FILE_NAME = "nimbus.toml"
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(Path.home(), ".local", "share")
+    return Path(base) / "nimbus"
+
+
+@dataclass
+class SecurityCompliance:
+    """Keystone's [security_compliance] options; 0 or empty disables each check."""
+
+    lockout_failure_attempts: int = 0
+    lockout_duration: int = 1800
+    unique_last_password_count: int = 0
+    minimum_password_age: int = 0
+    password_expires_days: int = 0
+    password_regex: str = ""
+    password_regex_description: str = ""
+    change_password_upon_first_use: bool = False
+
+
+@dataclass
+class Settings:
+    data_dir: Path = field(default_factory=default_data_dir)
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    # The address clients are told to use; defaults to http://host:port.
+    public_url: str = ""
+    database_url: str = ""
+    workers: int = 1
+    log_level: str = "info"
+    # Keystone's max_request_body_size.
+    max_request_body_size: int = 114688
+    token_expiration: int = 3600
+    bcrypt_cost: int = 12
+    fernet_max_active_keys: int = 3
+    region: str = "RegionOne"
+    security_compliance: SecurityCompliance = field(default_factory=SecurityCompliance)
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'nimbus.db'}"
+
+    @property
+    def effective_public_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def config_file(self) -> Path:
+        return self.data_dir / CONFIG_FILE_NAME
+
+    @property
+    def fernet_key_dir(self) -> Path:
+        return self.data_dir / "fernet-keys"
+
+    @property
+    def credential_key_dir(self) -> Path:
+        return self.data_dir / "credential-keys"
+
+    def to_toml(self) -> str:
+        lines = []
+        nested = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name == "data_dir":
+                continue
+            if dataclasses.is_dataclass(value):
+                nested.append((f.name, value))
+                continue
+            lines.append(f"{f.name} = {_toml_value(value)}")
+        for name, obj in nested:
+            lines.append(f"\n[{name}]")
+            for sf in dataclasses.fields(obj):
+                lines.append(f"{sf.name} = {_toml_value(getattr(obj, sf.name))}")
+        return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def _coerce(current: Any, raw: Any) -> Any:
+    if isinstance(current, bool):
+        if isinstance(raw, bool):
+            return raw
+        return str(raw).strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(current, int):
+        return int(raw)
+    if isinstance(current, Path):
+        return Path(raw).expanduser()
+    return raw if isinstance(raw, str) else str(raw)
+
+
+def _apply(target: Any, values: dict[str, Any]) -> None:
+    names = {f.name for f in dataclasses.fields(target)}
+    for key, raw in values.items():
+        if key not in names or raw is None:
+            continue
+        current = getattr(target, key)
+        if dataclasses.is_dataclass(current) and isinstance(raw, dict):
+            _apply(current, raw)
+        else:
+            setattr(target, key, _coerce(current, raw))
+
+
+def _env_values(environ: dict[str, str]) -> dict[str, Any]:
+    """NIMBUS_PORT=5001, NIMBUS_SECURITY_COMPLIANCE__LOCKOUT_DURATION=5."""
+    values: dict[str, Any] = {}
+    for key, raw in environ.items():
+        if not key.startswith("NIMBUS_"):
+            continue
+        parts = key[len("NIMBUS_"):].lower().split("__")
+        node = values
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = raw
+    return values
+
+
+def load_settings(
+    data_dir: Path | str | None = None,
+    overrides: dict[str, Any] | None = None,
+    environ: dict[str, str] | None = None,
+) -> Settings:
+    environ = dict(os.environ if environ is None else environ)
+    env_values = _env_values(environ)
+    settings = Settings()
+    chosen_dir = data_dir or (overrides or {}).get("data_dir") or env_values.get("data_dir")
+    if chosen_dir:
+        settings.data_dir = Path(chosen_dir).expanduser()
+    settings.data_dir = settings.data_dir.absolute()
+    if settings.config_file.exists():
+        _apply(settings, tomllib.loads(settings.config_file.read_text()))
+    _apply(settings, {k: v for k, v in env_values.items() if k != "data_dir"})
+    _apply(settings, {k: v for k, v in (overrides or {}).items() if k != "data_dir"})
+    return settings

@@ -1,0 +1,1 @@
+"""Shared machinery for every service; imports no service."""

@@ -1,0 +1,20 @@
+"""The OpenStack services. Each is a package shaped the same way: api, schemas, models,
+service, errors."""
+
+from __future__ import annotations
+
+import importlib
+
+# In start-up order; each package's api module exposes ``build_api(runtime)``.
+SERVICES = ["identity"]
+
+# What each service puts in the catalog: (type, name, path under the public URL).
+CATALOG = [
+    ("identity", "keystone", "/identity"),
+]
+
+
+def load_models() -> None:
+    """Import every service's tables onto the shared metadata (for Alembic)."""
+    for name in SERVICES:
+        importlib.import_module(f"nimbus.services.{name}.models")

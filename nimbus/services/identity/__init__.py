@@ -1,0 +1,1 @@
+"""Identity: Keystone's v3 API."""

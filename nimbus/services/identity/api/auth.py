@@ -1,0 +1,89 @@
+"""/v3/auth: tokens, and what a token may see (catalog, projects, domains, system)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nimbus.kernel.web import ApiRequest, Reply
+from nimbus.services.identity.errors import TokenNotFound
+from nimbus.services.identity.schemas import collection, validate
+from nimbus.services.identity.schemas.auth import AUTH, token_view
+from nimbus.services.identity.schemas.resources import domain_view, project_view
+from nimbus.services.identity.service import IdentityService
+
+
+def _identity(req: ApiRequest) -> IdentityService:
+    return req.api.service  # type: ignore[attr-defined, no-any-return]
+
+
+def _nocatalog(req: ApiRequest) -> bool:
+    return "nocatalog" in req.query
+
+
+def issue_token(req: ApiRequest) -> Reply:
+    auth = req.json_object("auth")
+    validate(AUTH, auth)
+    identity = _identity(req)
+    token, validated = identity.authn.authenticate(auth)
+    catalog = None if _nocatalog(req) else identity.catalog.token_catalog()
+    return Reply(token_view(validated.body, catalog), status=201,
+                 headers={"X-Subject-Token": token})
+
+
+def _subject(req: ApiRequest) -> Any:
+    subject = req.headers.get("x-subject-token")
+    if not subject:
+        raise TokenNotFound()
+    return _identity(req).tokens.validate(subject)
+
+
+def subject_target(req: ApiRequest) -> dict[str, Any]:
+    """Policy target for token checks: who the subject token belongs to."""
+    try:
+        subject = _subject(req)
+    except TokenNotFound:
+        return {"token": {"user_id": None}}
+    return {"token": {"user_id": subject.data.user_id}}
+
+
+def validate_token(req: ApiRequest) -> Reply:
+    validated = _subject(req)
+    catalog = None if _nocatalog(req) else _identity(req).catalog.token_catalog()
+    return Reply(token_view(validated.body, catalog),
+                 headers={"X-Subject-Token": req.headers["x-subject-token"]})
+
+
+def check_token(req: ApiRequest) -> Reply:
+    _subject(req)
+    return Reply(status=200, headers={"X-Subject-Token": req.headers["x-subject-token"]})
+
+
+def revoke_token(req: ApiRequest) -> None:
+    subject = req.headers.get("x-subject-token")
+    if not subject:
+        raise TokenNotFound()
+    _identity(req).tokens.revoke(subject)
+
+
+def auth_catalog(req: ApiRequest) -> dict[str, Any]:
+    return {"catalog": _identity(req).catalog.token_catalog(),
+            "links": {"self": req.url, "previous": None, "next": None}}
+
+
+def auth_projects(req: ApiRequest) -> dict[str, Any]:
+    identity = _identity(req)
+    projects = identity.assignments.projects_for_user(req.ctx.user_id)
+    return collection(req, "projects", (project_view(req, p, t) for p, t in projects))
+
+
+def auth_domains(req: ApiRequest) -> dict[str, Any]:
+    identity = _identity(req)
+    domains = identity.assignments.domains_for_user(req.ctx.user_id)
+    return collection(req, "domains", (domain_view(req, d, t) for d, t in domains))
+
+
+def auth_system(req: ApiRequest) -> dict[str, Any]:
+    identity = _identity(req)
+    has_system = identity.assignments.has_system_roles(req.ctx.user_id)
+    return {"system": [{"all": True}] if has_system else [],
+            "links": {"self": req.url, "previous": None, "next": None}}

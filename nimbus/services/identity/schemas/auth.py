@@ -1,0 +1,56 @@
+"""POST /v3/auth/tokens request schema and the token answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nimbus.services.identity.schemas import ID, NAME
+
+_DOMAIN_REF = {"type": "object", "properties": {"id": ID, "name": NAME}}
+_USER_REF = {
+    "type": "object",
+    "properties": {"id": ID, "name": NAME, "password": {"type": "string"},
+                   "domain": _DOMAIN_REF},
+}
+
+AUTH = {
+    "type": "object",
+    "properties": {
+        "identity": {
+            "type": "object",
+            "properties": {
+                "methods": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                "password": {"type": "object", "properties": {"user": _USER_REF},
+                             "required": ["user"]},
+                "token": {"type": "object", "properties": {"id": {"type": "string"}},
+                          "required": ["id"]},
+                "application_credential": {
+                    "type": "object",
+                    "properties": {"id": ID, "name": NAME, "secret": {"type": "string"},
+                                   "user": _USER_REF},
+                    "required": ["secret"],
+                },
+            },
+            "required": ["methods"],
+        },
+        "scope": {
+            "anyOf": [
+                {"type": "string", "enum": ["unscoped"]},
+                {"type": "object", "properties": {
+                    "project": {"type": "object", "properties": {"id": ID, "name": NAME,
+                                                                 "domain": _DOMAIN_REF}},
+                    "domain": _DOMAIN_REF,
+                    "system": {"type": "object", "properties": {"all": {"type": "boolean"}}},
+                }},
+            ],
+        },
+    },
+    "required": ["identity"],
+}
+
+
+def token_view(body: dict[str, Any], catalog: list[dict[str, Any]] | None) -> dict[str, Any]:
+    token = dict(body)
+    if catalog is not None and "roles" in token:
+        token["catalog"] = catalog
+    return {"token": token}

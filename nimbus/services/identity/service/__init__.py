@@ -1,0 +1,46 @@
+"""The identity service: one facade over a module per resource family.
+
+Other services call the facade's public methods; never identity's models or tables.
+Every write that changes what a token means calls ``common.bump_generation`` in its
+transaction.
+"""
+
+from __future__ import annotations
+
+from nimbus.kernel.runtime import Runtime
+from nimbus.services.identity.service.appcreds import ApplicationCredentials
+from nimbus.services.identity.service.assignments import Assignments
+from nimbus.services.identity.service.authn import Authenticator
+from nimbus.services.identity.service.catalog import Catalog
+from nimbus.services.identity.service.credentials import Credentials
+from nimbus.services.identity.service.limits import Limits
+from nimbus.services.identity.service.resources import Resources
+from nimbus.services.identity.service.tokens import TokenContexts, Tokens
+from nimbus.services.identity.service.users import Users
+
+
+class IdentityService:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.settings = runtime.settings
+        self.db = runtime.db
+        self.resources = Resources(self)
+        self.users = Users(self)
+        self.assignments = Assignments(self)
+        self.catalog = Catalog(self)
+        self.appcreds = ApplicationCredentials(self)
+        self.credentials = Credentials(self)
+        self.limits = Limits(self)
+        self.tokens = Tokens(self)
+        self.token_views = TokenContexts(self)
+        self.authn = Authenticator(self)
+
+
+def identity_of(runtime: Runtime) -> IdentityService:
+    """The process's identity service, built once."""
+    service = runtime.services.get("identity")
+    if service is None:
+        service = IdentityService(runtime)
+        runtime.services["identity"] = service
+        runtime.token_validator = service.tokens
+    return service

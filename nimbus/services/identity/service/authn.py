@@ -1,0 +1,129 @@
+"""POST /v3/auth/tokens: prove who you are (password, token, application credential) and
+choose a scope."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from nimbus.kernel.errors import Unauthorized
+from nimbus.services.identity.errors import AuthFailed, ResourceNotFound, TokenNotFound
+from nimbus.services.identity.service.tokens import Scope, TokenData, ValidatedToken
+
+if TYPE_CHECKING:
+    from nimbus.services.identity.service import IdentityService
+
+METHODS = ("password", "token", "application_credential")
+
+
+class Authenticator:
+    def __init__(self, identity: IdentityService) -> None:
+        self.identity = identity
+        self.db = identity.db
+
+    def authenticate(self, auth: dict[str, Any]) -> tuple[str, ValidatedToken]:
+        identity_part = auth["identity"]
+        methods = list(identity_part["methods"])
+        unknown = [m for m in methods if m not in METHODS]
+        if unknown or not methods:
+            raise Unauthorized("Attempted to authenticate with an unsupported method.")
+        if "application_credential" in methods:
+            return self._by_application_credential(identity_part, auth.get("scope"))
+        if "token" in methods:
+            return self._by_token(identity_part, auth.get("scope"))
+        return self._by_password(identity_part, auth.get("scope"))
+
+    # -- methods ----------------------------------------------------------------------------
+    def _by_password(self, identity_part: dict[str, Any],
+                     scope_ref: Any) -> tuple[str, ValidatedToken]:
+        user_ref = identity_part.get("password", {}).get("user", {})
+        with self.db.session() as s:
+            user = self.identity.users.find_for_auth(s, user_ref)
+            user_id = user.id
+            default_project = user.default_project_id
+        self.identity.users.check_password(user_id, user_ref.get("password", ""))
+        scope = self._resolve_scope(scope_ref, user_id, default_project)
+        return self._issue(self.identity.tokens.new_data(user_id, ["password"], scope))
+
+    def _by_token(self, identity_part: dict[str, Any],
+                  scope_ref: Any) -> tuple[str, ValidatedToken]:
+        token = (identity_part.get("token") or {}).get("id")
+        if not token:
+            raise AuthFailed()
+        try:
+            parent = self.identity.tokens.validate(token)
+        except TokenNotFound:
+            raise AuthFailed() from None
+        if parent.data.app_cred_id:
+            raise Unauthorized("A token created with an application credential cannot be "
+                               "rescoped.")
+        with self.db.session() as s:
+            default_project = self.identity.users.user(s, parent.data.user_id).default_project_id
+        scope = (self._resolve_scope(scope_ref, parent.data.user_id, default_project)
+                 if scope_ref is not None else parent.data.scope)
+        methods = list(dict.fromkeys([*parent.data.methods, "token"]))
+        data = self.identity.tokens.new_data(parent.data.user_id, methods, scope,
+                                             expires_at=parent.data.expires_at,
+                                             parent_audit_id=parent.data.audit_ids[0])
+        return self._issue(data)
+
+    def _by_application_credential(self, identity_part: dict[str, Any],
+                                   scope_ref: Any) -> tuple[str, ValidatedToken]:
+        if scope_ref is not None:
+            raise Unauthorized("Application credentials cannot request a scope.")
+        ref = identity_part.get("application_credential") or {}
+        found = self.identity.appcreds.authenticate(ref)
+        data = self.identity.tokens.new_data(
+            found.user_id, ["application_credential"], Scope("project", found.project_id),
+            expires_at=found.expires_at, app_cred_id=found.id)
+        return self._issue(data)
+
+    # -- scope ------------------------------------------------------------------------------
+    def _resolve_scope(self, scope_ref: Any, user_id: str,
+                       default_project: str | None) -> Scope:
+        ident = self.identity
+        if scope_ref is None:
+            if default_project:
+                with self.db.session() as s:
+                    try:
+                        if ident.assignments.roles_for_scope(s, user_id, "project",
+                                                             default_project):
+                            return Scope("project", default_project)
+                    except ResourceNotFound:
+                        pass
+            return Scope()
+        if scope_ref == "unscoped":
+            return Scope()
+        if not isinstance(scope_ref, dict):
+            raise AuthFailed()
+        with self.db.session() as s:
+            try:
+                if "project" in scope_ref:
+                    ref = scope_ref["project"]
+                    if ref.get("id"):
+                        project = ident.resources.project(s, ref["id"])
+                    else:
+                        domain = self._domain(s, ref.get("domain") or {})
+                        project = ident.resources.project_by_name(s, ref.get("name"), domain.id)
+                    return Scope("project", project.id)
+                if "domain" in scope_ref:
+                    return Scope("domain", self._domain(s, scope_ref["domain"]).id)
+                if "system" in scope_ref:
+                    if (scope_ref["system"] or {}).get("all") is True:
+                        return Scope("system", "all")
+            except ResourceNotFound as exc:
+                raise AuthFailed(exc.message) from None
+        raise AuthFailed()
+
+    def _domain(self, s: Any, ref: dict[str, Any]) -> Any:
+        if ref.get("id"):
+            return self.identity.resources.domain(s, ref["id"])
+        return self.identity.resources.domain_by_name(s, ref.get("name"))
+
+    def _issue(self, data: TokenData) -> tuple[str, ValidatedToken]:
+        try:
+            return self.identity.tokens.issue(data)
+        except TokenNotFound:
+            if data.scope.kind:
+                raise AuthFailed(f"User {data.user_id} has no access to {data.scope.kind} "
+                                 f"{data.scope.id}") from None
+            raise AuthFailed() from None

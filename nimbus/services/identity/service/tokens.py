@@ -1,0 +1,247 @@
+"""Fernet tokens: issued, never stored; validated on every request through a per-worker
+cache that is dropped whenever the identity generation moves."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from cryptography.fernet import InvalidToken
+from sqlalchemy import select, text
+
+from nimbus.kernel.context import RequestContext
+from nimbus.kernel.db import utcnow
+from nimbus.kernel.errors import Unauthorized
+from nimbus.kernel.keys import KeyRepository
+from nimbus.services.identity.errors import TokenNotFound
+from nimbus.services.identity.models import RevokedToken
+from nimbus.services.identity.service.common import bump_generation, isotime, random_id
+
+if TYPE_CHECKING:
+    from nimbus.services.identity.service import IdentityService
+
+PAYLOAD_VERSION = 1
+CACHE_SIZE = 10000
+
+
+@dataclass(frozen=True)
+class Scope:
+    kind: str | None = None  # "project", "domain", "system" or None (unscoped)
+    id: str | None = None  # project or domain id; "all" for system
+
+
+@dataclass(frozen=True)
+class TokenData:
+    """What a token carries; everything else is looked up when it is validated."""
+
+    user_id: str
+    methods: tuple[str, ...]
+    scope: Scope
+    expires_at: dt.datetime
+    audit_ids: tuple[str, ...]
+    issued_at: dt.datetime
+    app_cred_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ValidatedToken:
+    data: TokenData
+    ctx: RequestContext
+    # The "token" object of Keystone's answer, without its catalog.
+    body: dict[str, Any]
+
+
+class TokenCache:
+    """LRU of validated tokens, valid for one identity generation."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self.size = size
+        self.generation: int | None = None
+        self._items: OrderedDict[str, ValidatedToken] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def sync(self, generation: int) -> None:
+        if generation != self.generation:
+            with self._lock:
+                self._items.clear()
+                self.generation = generation
+
+    def get(self, token: str) -> ValidatedToken | None:
+        with self._lock:
+            found = self._items.get(token)
+            if found is not None:
+                self._items.move_to_end(token)
+            return found
+
+    def put(self, token: str, value: ValidatedToken, generation: int) -> None:
+        with self._lock:
+            if generation != self.generation:
+                return
+            self._items[token] = value
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+class Tokens:
+    def __init__(self, identity: IdentityService) -> None:
+        self.identity = identity
+        settings = identity.settings
+        self.keys = KeyRepository(settings.fernet_key_dir, settings.fernet_max_active_keys)
+        self.cache = TokenCache()
+
+    # -- the wire format ------------------------------------------------------------------
+    def encode(self, data: TokenData) -> str:
+        payload = [PAYLOAD_VERSION, data.user_id, list(data.methods), data.scope.kind,
+                   data.scope.id, int(data.expires_at.replace(tzinfo=dt.UTC).timestamp()),
+                   list(data.audit_ids), data.app_cred_id]
+        raw = json.dumps(payload, separators=(",", ":")).encode()
+        token = self.keys.fernet().encrypt(raw)
+        return token.decode().rstrip("=")
+
+    def decode(self, token: str) -> TokenData:
+        padded = token + "=" * (-len(token) % 4)
+        fernet = self.keys.fernet()
+        try:
+            raw = fernet.decrypt(padded.encode())
+            issued = fernet.extract_timestamp(padded.encode())
+            payload = json.loads(raw)
+            version, user_id, methods, kind, scope_id, expires, audit_ids, app_cred = payload
+        except (InvalidToken, ValueError, TypeError, UnicodeError):
+            raise TokenNotFound() from None
+        if version != PAYLOAD_VERSION:
+            raise TokenNotFound()
+        return TokenData(
+            user_id=user_id, methods=tuple(methods), scope=Scope(kind, scope_id),
+            expires_at=dt.datetime.fromtimestamp(expires, dt.UTC).replace(tzinfo=None),
+            audit_ids=tuple(audit_ids), app_cred_id=app_cred,
+            issued_at=dt.datetime.fromtimestamp(issued, dt.UTC).replace(tzinfo=None))
+
+    # -- issuing ----------------------------------------------------------------------------
+    def new_data(self, user_id: str, methods: list[str], scope: Scope,
+                 expires_at: dt.datetime | None = None, parent_audit_id: str | None = None,
+                 app_cred_id: str | None = None) -> TokenData:
+        now = utcnow().replace(microsecond=0)
+        lifetime = dt.timedelta(seconds=self.identity.settings.token_expiration)
+        expiry = min(expires_at, now + lifetime) if expires_at else now + lifetime
+        audit_ids = (random_id(),) + ((parent_audit_id,) if parent_audit_id else ())
+        return TokenData(user_id=user_id, methods=tuple(methods), scope=scope,
+                         expires_at=expiry, audit_ids=audit_ids, issued_at=now,
+                         app_cred_id=app_cred_id)
+
+    def issue(self, data: TokenData) -> tuple[str, ValidatedToken]:
+        """Encrypt and validate right away, so a token is never handed out that would fail."""
+        token = self.encode(data)
+        validated = self.validate(token)
+        return token, validated
+
+    # -- validating -------------------------------------------------------------------------
+    def current_generation(self) -> int:
+        with self.identity.db.engine.connect() as conn:
+            value = conn.execute(
+                text("SELECT value FROM identity_generation WHERE id = 1")).scalar()
+        return int(value or 0)
+
+    def validate(self, token: str) -> ValidatedToken:
+        """A token's meaning now; TokenNotFound when it is invalid, expired or revoked."""
+        generation = self.current_generation()
+        self.cache.sync(generation)
+        found = self.cache.get(token)
+        if found is None:
+            data = self.decode(token)
+            found = self.identity.token_views.build(token, data)
+            self.cache.put(token, found, generation)
+        if found.data.expires_at <= utcnow():
+            raise TokenNotFound()
+        return found
+
+    def context_for(self, token: str) -> RequestContext:
+        """The kernel's TokenValidator: any failure is a 401."""
+        try:
+            return self.validate(token).ctx
+        except TokenNotFound:
+            raise Unauthorized() from None
+
+    def is_revoked(self, data: TokenData, session: Any) -> bool:
+        rows = session.scalars(select(RevokedToken.audit_id)
+                               .where(RevokedToken.audit_id.in_(data.audit_ids))).first()
+        return rows is not None
+
+    def revoke(self, token: str) -> None:
+        """Revoke one token (and every token rescoped from it, which shares its audit id)."""
+        data = self.validate(token).data
+        with self.identity.db.session() as s:
+            for audit_id in data.audit_ids[:1]:
+                if s.get(RevokedToken, audit_id) is None:
+                    s.add(RevokedToken(audit_id=audit_id, expires_at=data.expires_at))
+            bump_generation(s)
+
+
+class TokenContexts:
+    """Builds the context and Keystone's token body for a decoded token, checking that
+    everything it names still exists, is enabled and still grants a role."""
+
+    def __init__(self, identity: IdentityService) -> None:
+        self.identity = identity
+
+    def build(self, token: str, data: TokenData) -> ValidatedToken:
+        ident = self.identity
+        with ident.db.session() as s:
+            if ident.tokens.is_revoked(data, s):
+                raise TokenNotFound()
+            user = ident.users.active_user(s, data.user_id)
+            if user.tokens_valid_after and data.issued_at < user.tokens_valid_after:
+                raise TokenNotFound()
+            user_domain = ident.resources.enabled_domain(s, user.domain_id)
+            body: dict[str, Any] = {
+                "methods": list(data.methods),
+                "user": {"id": user.id, "name": user.name,
+                         "domain": {"id": user_domain.id, "name": user_domain.name},
+                         "password_expires_at": isotime(ident.users.password_expires_at(s, user))},
+                "audit_ids": list(data.audit_ids),
+                "expires_at": isotime(data.expires_at),
+                "issued_at": isotime(data.issued_at),
+            }
+            ctx = RequestContext(user_id=user.id, user_name=user.name,
+                                 user_domain_id=user_domain.id, user_domain_name=user_domain.name,
+                                 methods=data.methods, audit_ids=data.audit_ids,
+                                 issued_at=data.issued_at, expires_at=data.expires_at,
+                                 token=token)
+            ctx = self._scope(s, data, body, ctx)
+        return ValidatedToken(data=data, ctx=ctx, body=body)
+
+    def _scope(self, s: Any, data: TokenData, body: dict[str, Any],
+               ctx: RequestContext) -> RequestContext:
+        ident = self.identity
+        scope = data.scope
+        if scope.kind is None:
+            return ctx
+        if scope.kind == "project":
+            project = ident.resources.enabled_project(s, scope.id)
+            domain = ident.resources.enabled_domain(s, project.domain_id)
+            body["project"] = {"id": project.id, "name": project.name,
+                               "domain": {"id": domain.id, "name": domain.name}}
+            body["is_domain"] = False
+            ctx = replace(ctx, project_id=project.id, project_name=project.name,
+                          project_domain_id=domain.id, project_domain_name=domain.name)
+        elif scope.kind == "domain":
+            domain = ident.resources.enabled_domain(s, scope.id)
+            body["domain"] = {"id": domain.id, "name": domain.name}
+            ctx = replace(ctx, domain_id=domain.id, domain_name=domain.name)
+        elif scope.kind == "system":
+            body["system"] = {"all": True}
+            ctx = replace(ctx, system_scope="all")
+        roles = ident.assignments.roles_for_scope(s, data.user_id, scope.kind, scope.id)
+        if data.app_cred_id:
+            roles, app_view = ident.appcreds.restrict_token(s, data, roles)
+            body["application_credential"] = app_view
+            ctx = replace(ctx, application_credential_id=data.app_cred_id,
+                          access_rules=tuple(app_view.get("access_rules") or ()) or None)
+        if not roles:
+            raise TokenNotFound()
+        body["roles"] = [{"id": r.id, "name": r.name} for r in roles]
+        return replace(ctx, roles=tuple(r.name for r in roles),
+                       role_ids=tuple(r.id for r in roles))
