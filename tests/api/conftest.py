@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import openstack
+import openstack.config
 import pytest
 from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
@@ -26,8 +27,8 @@ def unique(prefix: str) -> str:
 @pytest.fixture(scope="session")
 def admin(cloud: LiveCloud) -> Iterator[openstack.connection.Connection]:
     """An openstacksdk connection as the bootstrap admin (project-scoped), from clouds.yaml."""
-    conn = openstack.connect(cloud="nimbus", load_yaml_config=True,
-                             config_files=[str(cloud.clouds_yaml)])
+    config = openstack.config.OpenStackConfig(config_files=[str(cloud.clouds_yaml)])
+    conn = openstack.connection.Connection(config=config.get_one(cloud="nimbus"))
     yield conn
     conn.close()
 

@@ -6,7 +6,19 @@ from nimbus.kernel.errors import keystone_fault
 from nimbus.kernel.policy import Enforcer
 from nimbus.kernel.runtime import Runtime
 from nimbus.kernel.web import Route, ServiceApi
-from nimbus.services.identity.api import auth, resources, versions
+from nimbus.services.identity.api import (
+    appcreds,
+    assignments,
+    auth,
+    catalog,
+    credentials,
+    groups,
+    limits,
+    resources,
+    roles,
+    users,
+    versions,
+)
 from nimbus.services.identity.api.auth import subject_target
 from nimbus.services.identity.policies import RULES
 from nimbus.services.identity.service import identity_of
@@ -29,6 +41,14 @@ ROUTES: list[Route] = [
     Route("GET", "/v3/auth/domains", auth.auth_domains, "identity:get_auth_domains"),
     Route("GET", "/v3/auth/system", auth.auth_system, "identity:get_auth_system"),
     *resources.ROUTES,
+    *users.ROUTES,
+    *groups.ROUTES,
+    *roles.ROUTES,
+    *assignments.ROUTES,
+    *catalog.ROUTES,
+    *appcreds.ROUTES,
+    *credentials.ROUTES,
+    *limits.ROUTES,
 ]
 
 

@@ -13,6 +13,7 @@ from nimbus.services.identity.service.assignments import Assignments
 from nimbus.services.identity.service.authn import Authenticator
 from nimbus.services.identity.service.catalog import Catalog
 from nimbus.services.identity.service.credentials import Credentials
+from nimbus.services.identity.service.groups import Groups
 from nimbus.services.identity.service.limits import Limits
 from nimbus.services.identity.service.resources import Resources
 from nimbus.services.identity.service.tokens import TokenContexts, Tokens
@@ -26,6 +27,7 @@ class IdentityService:
         self.db = runtime.db
         self.resources = Resources(self)
         self.users = Users(self)
+        self.groups = Groups(self)
         self.assignments = Assignments(self)
         self.catalog = Catalog(self)
         self.appcreds = ApplicationCredentials(self)
