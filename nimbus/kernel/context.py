@@ -51,9 +51,11 @@ class RequestContext:
         return name.lower() in (r.lower() for r in self.roles)
 
     def policy_credentials(self) -> dict[str, Any]:
-        """The credentials dict oslo.policy rules read (``user_id``, ``token.project.domain.id``)."""
-        token: dict[str, Any] = {"user_id": self.user_id, "user": {"id": self.user_id,
-                                                                   "domain": {"id": self.user_domain_id}}}
+        """The credentials oslo.policy rules read (``user_id``, ``token.project.domain.id``)."""
+        token: dict[str, Any] = {
+            "user_id": self.user_id,
+            "user": {"id": self.user_id, "domain": {"id": self.user_domain_id}},
+        }
         if self.project_id:
             token["project"] = {"id": self.project_id, "domain": {"id": self.project_domain_id}}
         if self.domain_id:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from keystoneauth1 import exceptions as ks_exc
+from openstack import exceptions as sdk_exc
 
 from tests.api.conftest import password_session
 
@@ -13,7 +14,7 @@ def test_cli_token_issue_and_revoke(cli, admin):
     assert issued["project_id"] and issued["user_id"]
     assert admin.identity.validate_token(issued["id"]) is not None
     cli("token", "revoke", issued["id"])
-    with pytest.raises(Exception):
+    with pytest.raises(sdk_exc.NotFoundException):
         admin.identity.validate_token(issued["id"])
 
 

@@ -5,11 +5,10 @@ Revises:
 Create Date: 2026-11-21 15:13:02.061309
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import nimbus.kernel.db
-
 
 revision = '0001'
 down_revision = None

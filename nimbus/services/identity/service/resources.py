@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from nimbus.kernel.errors import BadRequest, Forbidden
 from nimbus.kernel.db import new_id
+from nimbus.kernel.errors import BadRequest, Forbidden
 from nimbus.services.identity.errors import Duplicate, ResourceNotFound, TokenNotFound
 from nimbus.services.identity.models import (
     ROOT_DOMAIN,
