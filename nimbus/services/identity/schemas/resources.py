@@ -12,11 +12,15 @@ from nimbus.services.identity.schemas import (
     ID,
     NAME_64,
     NULLABLE_ID,
-    OPTIONS,
     TAG,
     TAGS,
     self_link,
 )
+
+# Keystone's resource options: only "immutable" exists for projects and domains.
+RESOURCE_OPTIONS = {"type": "object", "properties": {"immutable": {"type": ["boolean", "null"]}},
+                    "additionalProperties": False}
+OPTIONS = RESOURCE_OPTIONS
 
 _PROJECT_PROPS = {"name": NAME_64, "description": DESCRIPTION, "enabled": ENABLED,
                   "tags": TAGS, "options": OPTIONS, "domain_id": NULLABLE_ID,

@@ -45,11 +45,11 @@ class Resources:
             raise ResourceNotFound("project", str(project_id))
         return found
 
-    def domain_by_name(self, s: Session, name: str) -> Project:
+    def domain_by_name(self, s: Session, name: str | None) -> Project:
         found = s.scalars(select(Project).where(Project.domain_id == ROOT_DOMAIN,
                                                 Project.name == name)).first()
         if found is None:
-            raise ResourceNotFound("domain", name)
+            raise ResourceNotFound("domain", str(name))
         return found
 
     def project_by_name(self, s: Session, name: str, domain_id: str) -> Project:
@@ -159,6 +159,7 @@ class Resources:
     def update_domain(self, domain_id: str, fields: dict[str, Any]) -> tuple[Project, list[str]]:
         with self.db.session() as s:
             domain = self.domain(s, domain_id)
+            self._check_mutable(domain, fields)
             if "name" in fields and fields["name"] != domain.name:
                 if s.scalars(select(Project.id).where(Project.domain_id == ROOT_DOMAIN,
                                                       Project.name == fields["name"])).first():
@@ -173,6 +174,7 @@ class Resources:
     def delete_domain(self, domain_id: str) -> None:
         with self.db.session() as s:
             domain = self.domain(s, domain_id)
+            self._check_mutable(domain)
             if domain.enabled:
                 raise Forbidden("Cannot delete a domain that is enabled, please disable it "
                                 "first.")
@@ -256,6 +258,7 @@ class Resources:
                        fields: dict[str, Any]) -> tuple[Project, list[str]]:
         with self.db.session() as s:
             project = self.project(s, project_id)
+            self._check_mutable(project, fields)
             for immutable in ("domain_id", "parent_id", "is_domain"):
                 if immutable in fields and fields[immutable] != getattr(project, immutable):
                     raise BadRequest(f"Update of `{immutable}` is not allowed.")
@@ -274,6 +277,7 @@ class Resources:
     def delete_project(self, project_id: str, cascade: bool = False) -> None:
         with self.db.session() as s:
             project = self.project(s, project_id)
+            self._check_mutable(project)
             children = self.subtree(s, project.id)
             if children and not cascade:
                 raise Forbidden(f"Cannot delete the project {project.id} since it is not a "
@@ -329,10 +333,25 @@ class Resources:
         return found
 
     @staticmethod
+    def _check_mutable(row: Project, fields: dict[str, Any] | None = None) -> None:
+        """Keystone's ``immutable`` option: only unsetting it is allowed."""
+        if not (row.options or {}).get("immutable"):
+            return
+        if fields is not None and set(fields) == {"options"} and \
+                "immutable" in (fields["options"] or {}):
+            return
+        kind = "domain" if row.is_domain else "project"
+        raise Forbidden(f"Resource {kind} {row.id} is immutable: unset the immutable option "
+                        "first.")
+
+    @staticmethod
     def _apply(row: Project, fields: dict[str, Any]) -> None:
-        for key in ("name", "enabled", "options"):
+        for key in ("name", "enabled"):
             if key in fields:
                 setattr(row, key, fields[key])
+        if "options" in fields:
+            merged = {**(row.options or {}), **(fields["options"] or {})}
+            row.options = {k: v for k, v in merged.items() if v is not None}
         if "description" in fields:
             row.description = fields["description"] or ""
         if fields.get("extra"):
