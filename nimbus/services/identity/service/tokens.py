@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import InvalidToken
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
 
 from nimbus.kernel.context import RequestContext
 from nimbus.kernel.db import utcnow
@@ -174,6 +174,8 @@ class Tokens:
         """Revoke one token (and every token rescoped from it, which shares its audit id)."""
         data = self.validate(token).data
         with self.identity.db.session() as s:
+            # Rows of tokens that have expired anyway are dead weight.
+            s.execute(delete(RevokedToken).where(RevokedToken.expires_at < utcnow()))
             for audit_id in data.audit_ids[:1]:
                 if s.get(RevokedToken, audit_id) is None:
                     s.add(RevokedToken(audit_id=audit_id, expires_at=data.expires_at))
