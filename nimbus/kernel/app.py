@@ -25,10 +25,11 @@ from nimbus.kernel.web import ServiceApi
 def api_lookup(apis: Sequence[ServiceApi], default_limit: int) -> ApiLookup:
     ordered = sorted(apis, key=lambda a: len(a.prefix), reverse=True)
 
-    def lookup(path: str) -> tuple[Callable[[CloudError], dict[str, Any]], int | None]:
+    def lookup(path: str, method: str) -> tuple[Callable[[CloudError], dict[str, Any]],
+                                                int | None]:
         for api in ordered:
             if path == api.prefix or path.startswith(api.prefix + "/"):
-                return api.fault_format, api.max_body
+                return api.fault_format, api.body_limit_for(path, method)
         return keystone_fault, default_limit
 
     return lookup

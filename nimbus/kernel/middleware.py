@@ -21,8 +21,8 @@ log = logging.getLogger("nimbus.api")
 REQUEST_ID_HEADER = b"x-openstack-request-id"
 GLOBAL_ID_RE = re.compile(r"^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
-# Finds, for a path, the API it belongs to: (fault body maker, body limit or None).
-ApiLookup = Callable[[str], tuple[Callable[[CloudError], dict[str, Any]], int | None]]
+# Finds, for a path and method, the API it belongs to: (fault body maker, body limit or None).
+ApiLookup = Callable[[str, str], tuple[Callable[[CloudError], dict[str, Any]], int | None]]
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -103,7 +103,7 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        fault, limit = self.lookup(scope["path"])
+        fault, limit = self.lookup(scope["path"], scope["method"])
         if limit is None:
             await self.app(scope, receive, send)
             return
@@ -148,11 +148,12 @@ class ErrorMiddleware:
             await self.app(scope, receive, send_tracking)
         except CloudError as err:
             if not started:
-                await _send_error(send, err, self.lookup(scope["path"])[0])
+                await _send_error(send, err, self.lookup(scope["path"], scope["method"])[0])
         except Exception:
             log.exception("unexpected error in %s %s", scope.get("method"), scope.get("path"))
             if not started:
-                await _send_error(send, internal_error(), self.lookup(scope["path"])[0])
+                await _send_error(send, internal_error(),
+                                  self.lookup(scope["path"], scope["method"])[0])
 
 
 async def _send_error(send: Send, err: CloudError,
@@ -170,6 +171,6 @@ def not_found_app(lookup: ApiLookup) -> ASGIApp:
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await _send_error(send, NotFound("The resource could not be found."),
-                          lookup(scope["path"])[0])
+                          lookup(scope["path"], scope["method"])[0])
 
     return app

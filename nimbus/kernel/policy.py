@@ -70,6 +70,9 @@ def _role_check(match: str, target: Mapping[str, Any], creds: Mapping[str, Any])
 
 def _generic_check(kind: str, match: str, target: Mapping[str, Any],
                    creds: Mapping[str, Any]) -> bool:
+    if match == "None" and kind[:1] not in "'\"0123456789":
+        # oslo compares str(value) with "None": ``domain_id:None`` asks for an unset credential.
+        return _is_unset(creds, kind.split("."))
     try:
         expected = match % target
     except (KeyError, TypeError, ValueError):
@@ -81,6 +84,14 @@ def _generic_check(kind: str, match: str, target: Mapping[str, Any],
     else:
         return expected == str(literal)
     return _find(creds, kind.split("."), expected)
+
+
+def _is_unset(value: Any, path: list[str]) -> bool:
+    for key in path:
+        if not isinstance(value, Mapping) or key not in value:
+            return False
+        value = value[key]
+    return value is None
 
 
 def _find(value: Any, path: list[str], expected: str) -> bool:

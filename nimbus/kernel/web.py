@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from anyio import from_thread
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, QueryParams
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import BaseRoute
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import BaseRoute, compile_path
 from starlette.routing import Route as StarletteRoute
+from starlette.types import Receive
 
+from nimbus.kernel.access_rules import enforce_access_rules
 from nimbus.kernel.auth import TokenValidator
 from nimbus.kernel.context import ANONYMOUS, RequestContext
 from nimbus.kernel.errors import (
@@ -41,21 +44,56 @@ ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 @dataclass
 class Reply:
+    # JSON-able, bytes/str, or an iterator of bytes (streamed; headers are sent first).
     body: Any = None
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = JSON_TYPE
 
 
-class ApiRequest:
-    """What a handler sees: the parsed request, its caller's context, and the service."""
+class ClientDisconnected(BadRequest):
+    def default_message(self) -> str:
+        return "The client went away before sending the whole request body."
 
-    def __init__(self, request: Request, body: bytes, ctx: RequestContext, api: ServiceApi):
+
+class BodyStream:
+    """A streaming route's request body: a blocking iterator of chunks, pulled from the ASGI
+    receive channel by the worker thread that runs the handler."""
+
+    def __init__(self, receive: Receive) -> None:
+        self._receive = receive
+        self._done = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        while not self._done:
+            message = from_thread.run(self._receive)
+            if message["type"] == "http.disconnect":
+                self._done = True
+                raise ClientDisconnected()
+            self._done = not message.get("more_body", False)
+            if message.get("body"):
+                return bytes(message["body"])
+        raise StopIteration
+
+
+class ApiRequest:
+    """What a handler sees: the parsed request, its caller's context, and the service.
+
+    ``body`` holds the whole body, except on streaming routes, whose handlers read ``stream``.
+    """
+
+    def __init__(self, request: Request, body: bytes | None, ctx: RequestContext,
+                 api: ServiceApi):
         self.method = request.method
         self.path_params: dict[str, str] = dict(request.path_params)
         self.query: QueryParams = request.query_params
         self.headers: Headers = request.headers
-        self.body = body
+        self.body = body or b""
+        self.stream: Iterator[bytes] = \
+            BodyStream(request.receive) if body is None else iter([body] if body else [])
         self.ctx = ctx
         self.api = api
         self._request = request
@@ -70,6 +108,11 @@ class ApiRequest:
     @property
     def url(self) -> str:
         return str(self._request.url)
+
+    @property
+    def request_id(self) -> str | None:
+        """The id the answer carries in x-openstack-request-id."""
+        return self._request.scope.get("state", {}).get("request_id")
 
     def json(self) -> Any:
         if not self.body:
@@ -104,6 +147,8 @@ class Route:
     rule: str | None = None
     # Loads the object the rule judges; its dict becomes ``target`` in the rule.
     target: TargetLoader | None = None
+    # The handler reads the body from ``req.stream`` as it arrives; no body limit applies.
+    stream: bool = False
 
 
 def render_json(body: Any) -> bytes:
@@ -115,7 +160,8 @@ class ServiceApi:
 
     def __init__(self, name: str, prefix: str, routes: list[Route], *, enforcer: Enforcer,
                  fault_format: FaultFormat, validator: TokenValidator, public_url: str,
-                 max_body: int | None, extra_headers: dict[str, str] | None = None) -> None:
+                 max_body: int | None, extra_headers: dict[str, str] | None = None,
+                 flat_targets: bool = False) -> None:
         self.name = name
         self.prefix = prefix
         self.routes = routes
@@ -125,6 +171,17 @@ class ServiceApi:
         self.public_url = public_url
         self.max_body = max_body
         self.extra_headers = extra_headers or {}
+        # Rules read the target's keys as %(project_id)s (nova, glance...) rather than
+        # %(target.project_id)s (keystone).
+        self.flat_targets = flat_targets
+        self._streamed = [(r.method, compile_path(prefix + r.path)[0])
+                          for r in routes if r.stream]
+
+    def body_limit_for(self, path: str, method: str) -> int | None:
+        """The body limit of a request; None (no limit) on streaming routes."""
+        if any(m == method and regex.match(path) for m, regex in self._streamed):
+            return None
+        return self.max_body
 
     # -- building ASGI routes ---------------------------------------------------------------
     def asgi_routes(self) -> list[BaseRoute]:
@@ -144,13 +201,15 @@ class ServiceApi:
 
     def _endpoint(self, methods: dict[str, Route]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
-            body = await request.body()
+            route = methods.get(request.method)
+            body = None if route is not None and route.stream else await request.body()
             return await run_in_threadpool(self.dispatch, methods, request, body)
 
         return endpoint
 
     # -- one request ----------------------------------------------------------------------
-    def dispatch(self, methods: dict[str, Route], request: Request, body: bytes) -> Response:
+    def dispatch(self, methods: dict[str, Route], request: Request,
+                 body: bytes | None) -> Response:
         try:
             route = methods.get(request.method)
             head_only = False
@@ -161,11 +220,15 @@ class ServiceApi:
                     f"The method {request.method} is not supported for this resource.",
                     headers={"Allow": ", ".join(sorted(methods))})
             ctx = self.authenticate(request) if route.rule is not None else ANONYMOUS
+            if ctx.access_rules is not None:
+                enforce_access_rules(ctx.access_rules, self.name, request.method,
+                                     request.url.path, self.prefix)
             req = ApiRequest(request, body, ctx, self)
             if route.rule is not None:
                 target = dict(route.target(req)) if route.target else {}
                 self.enforcer.enforce(route.rule, ctx.policy_credentials(),
-                                      {**req.path_params, "target": target})
+                                      {**req.path_params, **target} if self.flat_targets
+                                      else {**req.path_params, "target": target})
             response = self.to_response(route.handler(req))
             if head_only:
                 response.body = b""
@@ -190,6 +253,9 @@ class ServiceApi:
         headers = {**self.extra_headers, **reply.headers}
         if reply.body is None or reply.status == 204:
             return Response(status_code=reply.status, headers=headers)
+        if isinstance(reply.body, Iterator):
+            return StreamingResponse(reply.body, status_code=reply.status, headers=headers,
+                                     media_type=reply.content_type)
         if isinstance(reply.body, (bytes, str)):
             content = reply.body
         else:

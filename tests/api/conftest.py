@@ -81,3 +81,104 @@ def make_project(admin: openstack.connection.Connection) -> Iterator[Callable[..
             admin.identity.delete_project(project, ignore_missing=True)
         except Exception:
             pass
+
+
+@pytest.fixture
+def make_user(admin: openstack.connection.Connection) -> Iterator[Callable[..., Any]]:
+    """Creates users (default domain, a random password unless given); deletes them after."""
+    made: list[Any] = []
+
+    def make(**kw: Any) -> Any:
+        kw.setdefault("name", unique("user"))
+        kw.setdefault("domain_id", "default")
+        kw.setdefault("password", uuid.uuid4().hex)
+        user = admin.identity.create_user(**kw)
+        user.login_password = kw["password"]  # not a resource attribute: never sent back
+        made.append(user)
+        return user
+
+    yield make
+    for user in made:
+        try:
+            admin.identity.delete_user(user, ignore_missing=True)
+        except Exception:
+            pass
+
+
+@pytest.fixture
+def make_group(admin: openstack.connection.Connection) -> Iterator[Callable[..., Any]]:
+    made: list[Any] = []
+
+    def make(**kw: Any) -> Any:
+        kw.setdefault("name", unique("group"))
+        kw.setdefault("domain_id", "default")
+        group = admin.identity.create_group(**kw)
+        made.append(group)
+        return group
+
+    yield make
+    for group in made:
+        try:
+            admin.identity.delete_group(group, ignore_missing=True)
+        except Exception:
+            pass
+
+
+@pytest.fixture
+def make_role(admin: openstack.connection.Connection) -> Iterator[Callable[..., Any]]:
+    """Creates roles (global unless domain_id is given); deletes them after."""
+    made: list[Any] = []
+
+    def make(**kw: Any) -> Any:
+        kw.setdefault("name", unique("role"))
+        role = admin.identity.create_role(**kw)
+        made.append(role)
+        return role
+
+    yield make
+    for role in made:
+        try:
+            admin.identity.update_role(role, options={"immutable": False})
+            admin.identity.delete_role(role, ignore_missing=True)
+        except Exception:
+            pass
+
+
+@pytest.fixture
+def make_domain(admin: openstack.connection.Connection) -> Iterator[Callable[..., Any]]:
+    """Creates domains; disables and deletes them (with all they hold) after."""
+    made: list[Any] = []
+
+    def make(**kw: Any) -> Any:
+        kw.setdefault("name", unique("domain"))
+        domain = admin.identity.create_domain(**kw)
+        made.append(domain)
+        return domain
+
+    yield make
+    for domain in made:
+        try:
+            admin.identity.update_domain(domain, enabled=False)
+            admin.identity.delete_domain(domain, ignore_missing=True)
+        except Exception:
+            pass
+
+
+@pytest.fixture
+def make_member(cloud: LiveCloud, admin: openstack.connection.Connection,
+                make_user: Callable[..., Any], make_project: Callable[..., Any]
+                ) -> Callable[..., Any]:
+    """A new user holding ``role`` (member by default) on a new project; returns an object
+    with ``user``, ``project``, ``session`` (keystoneauth1) and ``conn`` (openstacksdk)."""
+    from types import SimpleNamespace
+
+    def make(role: str = "member") -> Any:
+        project = make_project()
+        user = make_user(default_project_id=project.id)
+        admin.identity.assign_project_role_to_user(
+            project, user, admin.identity.find_role(role, ignore_missing=False))
+        sess = password_session(cloud, user.name, user.login_password, project_id=project.id)
+        return SimpleNamespace(user=user, project=project, session=sess,
+                               conn=connection_for(sess))
+
+    return make

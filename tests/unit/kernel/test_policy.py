@@ -88,3 +88,9 @@ def test_override_file(tmp_path):
 def test_flatten_keeps_every_level():
     flat = flatten({"target": {"user": {"id": 1}}})
     assert flat["target.user.id"] == 1 and flat["target.user"] == {"id": 1}
+
+
+def test_literal_none_asks_for_an_unset_credential():
+    e = Enforcer({"r": ("role:manager and not domain_id:None", None)})
+    assert not e.authorize("r", creds(roles=["manager"], domain_id=None), {})
+    assert e.authorize("r", creds(roles=["manager"], domain_id="d1", project_id=None), {})

@@ -25,7 +25,8 @@ def issue_token(req: ApiRequest) -> Reply:
     validate(AUTH, auth)
     identity = _identity(req)
     token, validated = identity.authn.authenticate(auth)
-    catalog = None if _nocatalog(req) else identity.catalog.token_catalog()
+    catalog = None if _nocatalog(req) else identity.catalog.token_catalog(
+        validated.ctx.project_id, validated.ctx.user_id)
     return Reply(token_view(validated.body, catalog), status=201,
                  headers={"X-Subject-Token": token})
 
@@ -48,7 +49,8 @@ def subject_target(req: ApiRequest) -> dict[str, Any]:
 
 def validate_token(req: ApiRequest) -> Reply:
     validated = _subject(req)
-    catalog = None if _nocatalog(req) else _identity(req).catalog.token_catalog()
+    catalog = None if _nocatalog(req) else _identity(req).catalog.token_catalog(
+        validated.ctx.project_id, validated.ctx.user_id)
     return Reply(token_view(validated.body, catalog),
                  headers={"X-Subject-Token": req.headers["x-subject-token"]})
 
@@ -66,7 +68,8 @@ def revoke_token(req: ApiRequest) -> None:
 
 
 def auth_catalog(req: ApiRequest) -> dict[str, Any]:
-    return {"catalog": _identity(req).catalog.token_catalog(),
+    return {"catalog": _identity(req).catalog.token_catalog(req.ctx.project_id,
+                                                           req.ctx.user_id),
             "links": {"self": req.url, "previous": None, "next": None}}
 
 

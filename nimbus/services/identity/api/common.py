@@ -6,16 +6,17 @@ from typing import Any
 
 from nimbus.kernel.web import ApiRequest
 from nimbus.services.identity.service import IdentityService
+from nimbus.services.identity.service.resources import DEFAULT_DOMAIN_ID
 
 
 def identity(req: ApiRequest) -> IdentityService:
     return req.api.service  # type: ignore[attr-defined, no-any-return]
 
 
-def scoped_domain_id(req: ApiRequest) -> str | None:
-    """The domain a request acts in when it names none: the token's domain, or the domain
-    of the token's project (Keystone's default for creates)."""
-    return req.ctx.domain_id or req.ctx.project_domain_id
+def scoped_domain_id(req: ApiRequest) -> str:
+    """The domain a create lands in when it names none: a domain-scoped token's domain,
+    otherwise the default domain (Keystone's _normalize_domain_id)."""
+    return req.ctx.domain_id or DEFAULT_DOMAIN_ID
 
 
 def query_filters(req: ApiRequest, *names: str) -> dict[str, Any]:

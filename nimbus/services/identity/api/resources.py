@@ -37,7 +37,9 @@ def new_project_target(req: ApiRequest) -> dict[str, Any]:
 
 
 def project_list_target(req: ApiRequest) -> dict[str, Any]:
-    return {"domain_id": req.query.get("domain_id")}
+    """The filter being asked for, or a domain-scoped token's own domain (as Keystone)."""
+    domain_id = req.ctx.domain_id or req.query.get("domain_id")
+    return {"domain_id": domain_id} if domain_id else {}
 
 
 def domain_list_target(req: ApiRequest) -> dict[str, Any]:
@@ -96,6 +98,8 @@ def list_projects(req: ApiRequest) -> dict[str, Any]:
     for key in ("tags", "tags-any", "not-tags", "not-tags-any"):
         if key in req.query:
             filters[key] = [t for t in req.query[key].split(",") if t]
+    if req.ctx.domain_id:
+        filters["domain_id"] = req.ctx.domain_id
     rows = identity(req).resources.list_projects(filters)
     return collection(req, "projects", (project_view(req, p, t) for p, t in rows))
 

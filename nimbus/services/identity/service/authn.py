@@ -49,10 +49,8 @@ class Authenticator:
         token = (identity_part.get("token") or {}).get("id")
         if not token:
             raise AuthFailed()
-        try:
-            parent = self.identity.tokens.validate(token)
-        except TokenNotFound:
-            raise AuthFailed() from None
+        # An invalid or revoked token is a 404, as Keystone answers.
+        parent = self.identity.tokens.validate(token)
         if parent.data.app_cred_id:
             raise Unauthorized("A token created with an application credential cannot be "
                                "rescoped.")

@@ -182,6 +182,7 @@ class Resources:
             users = list(s.scalars(select(User.id).where(User.domain_id == domain_id)))
             groups = list(s.scalars(select(Group.id).where(Group.domain_id == domain_id)))
             targets = projects + [domain_id]
+            self._delete_dependents(s, targets)
             s.execute(delete(Assignment).where(Assignment.target_id.in_(targets)))
             s.execute(delete(Assignment).where(Assignment.actor_id.in_(users + groups)))
             s.execute(delete(Role).where(Role.domain_id == domain_id))
@@ -284,6 +285,7 @@ class Resources:
                                 "leaf in the hierarchy. Use the cascade option if you want "
                                 "to delete a subtree.")
             ids = [project.id] + [c.id for c in children]
+            self._delete_dependents(s, ids)
             s.execute(delete(Assignment).where(Assignment.target_id.in_(ids)))
             s.execute(delete(ProjectTag).where(ProjectTag.project_id.in_(ids)))
             for child in reversed(children):
@@ -326,6 +328,12 @@ class Resources:
             s.delete(found)
 
     # -- helpers ----------------------------------------------------------------------------
+    def _delete_dependents(self, s: Session, project_ids: list[str]) -> None:
+        """What other families keep per project: credentials and limits."""
+        for project_id in project_ids:
+            self.identity.credentials.delete_for_project(s, project_id)
+            self.identity.limits.delete_for_project(s, project_id)
+
     def _any(self, s: Session, project_id: str) -> Project:
         found = s.get(Project, project_id)
         if found is None:
