@@ -33,6 +33,21 @@ class SecurityCompliance:
 
 
 @dataclass
+class ImageSettings:
+    """Glance's options of the same names; formats are comma-separated lists."""
+
+    require_format_match: bool = True
+    image_size_cap: int = 1 << 40
+    image_member_quota: int = 128
+    image_property_quota: int = 128
+    image_tag_quota: int = 128
+    limit_param_default: int = 25
+    api_limit_max: int = 1000
+    disk_formats: str = "ami,ari,aki,vhd,vhdx,vmdk,raw,qcow2,vdi,iso,ploop"
+    container_formats: str = "ami,ari,aki,bare,ovf,ova,docker,compressed"
+
+
+@dataclass
 class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
     host: str = "127.0.0.1"
@@ -49,6 +64,7 @@ class Settings:
     fernet_max_active_keys: int = 3
     region: str = "RegionOne"
     security_compliance: SecurityCompliance = field(default_factory=SecurityCompliance)
+    image: ImageSettings = field(default_factory=ImageSettings)
 
     @property
     def effective_database_url(self) -> str:
@@ -75,22 +91,33 @@ class Settings:
     def credential_key_dir(self) -> Path:
         return self.data_dir / "credential-keys"
 
-    def to_toml(self) -> str:
-        lines = []
+    def to_toml(self, keep: frozenset[str] | None = None) -> str:
+        """The settings as TOML. With ``keep``, only those top-level keys are set; every
+        other setting is written commented out, at its default, for the reader to edit."""
+        defaults = Settings()
+        lines: list[str] = []
         nested = []
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if f.name == "data_dir":
                 continue
             if dataclasses.is_dataclass(value):
-                nested.append((f.name, value))
+                nested.append((f.name, value, getattr(defaults, f.name)))
                 continue
-            lines.append(f"{f.name} = {_toml_value(value)}")
-        for name, obj in nested:
+            lines.append(_toml_line(f.name, value, getattr(defaults, f.name),
+                                    keep is None or f.name in keep))
+        for name, obj, default in nested:
             lines.append(f"\n[{name}]")
             for sf in dataclasses.fields(obj):
-                lines.append(f"{sf.name} = {_toml_value(getattr(obj, sf.name))}")
+                lines.append(_toml_line(sf.name, getattr(obj, sf.name),
+                                        getattr(default, sf.name), keep is None))
         return "\n".join(lines) + "\n"
+
+
+def _toml_line(name: str, value: Any, default: Any, active: bool) -> str:
+    if active:
+        return f"{name} = {_toml_value(value)}"
+    return f"# {name} = {_toml_value(default)}"
 
 
 def _toml_value(value: Any) -> str:

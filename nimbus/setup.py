@@ -30,7 +30,9 @@ def prepare(settings: Settings, runtime: Runtime | None = None) -> Prepared:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(settings.data_dir, 0o700)
     if not settings.config_file.exists():
-        settings.config_file.write_text(settings.to_toml())
+        # Where it listens (clouds.yaml points there) and its database stay; the rest default.
+        kept = frozenset({"host", "port", "database_url"})
+        settings.config_file.write_text(settings.to_toml(keep=kept))
     KeyRepository(settings.fernet_key_dir, settings.fernet_max_active_keys).ensure()
     KeyRepository(settings.credential_key_dir, settings.fernet_max_active_keys).ensure()
     own_runtime = runtime is None

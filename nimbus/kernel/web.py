@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, compile_path
 from starlette.routing import Route as StarletteRoute
-from starlette.types import Receive
+from starlette.types import Message, Receive
 
 from nimbus.kernel.access_rules import enforce_access_rules
 from nimbus.kernel.auth import TokenValidator
@@ -67,9 +67,12 @@ class BodyStream:
     def __iter__(self) -> Iterator[bytes]:
         return self
 
+    async def _next_message(self) -> Message:
+        return await self._receive()
+
     def __next__(self) -> bytes:
         while not self._done:
-            message = from_thread.run(self._receive)
+            message: Message = from_thread.run(self._next_message)
             if message["type"] == "http.disconnect":
                 self._done = True
                 raise ClientDisconnected()

@@ -1,0 +1,1 @@
+"""Image: Glance's v2 API."""

@@ -1,0 +1,76 @@
+"""Image errors, and Glance's fault body: ``{"message", "code": "404 Not Found", "title"}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nimbus.kernel.errors import (
+    BadRequest,
+    CloudError,
+    Conflict,
+    Forbidden,
+    Gone,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
+
+
+def glance_fault(err: CloudError) -> dict[str, Any]:
+    """The JSON body webob gives Glance's errors when the client accepts JSON."""
+    return {"message": err.message, "code": f"{err.status} {err.phrase}", "title": err.phrase}
+
+
+class ImageNotFound(NotFound):
+    def __init__(self, image_id: str) -> None:
+        super().__init__(f"No image found with ID {image_id}")
+
+
+class MemberNotFound(NotFound):
+    def __init__(self, member_id: str, image_id: str) -> None:
+        super().__init__(f"{member_id} not found in the member list of the image {image_id}.")
+
+
+class TagNotFound(NotFound):
+    def __init__(self, tag: str) -> None:
+        super().__init__(f"Tag {tag} not found")
+
+
+class ReadOnlyAttribute(Forbidden):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Attribute '{name}' is read-only.")
+
+
+class ReservedAttribute(Forbidden):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Attribute '{name}' is reserved.")
+
+
+class InvalidStatusTransition(Conflict):
+    def __init__(self, current: str, wanted: str) -> None:
+        super().__init__(f"Image status transition from {current} to {wanted} is not allowed")
+
+
+class OverLimit(PayloadTooLarge):
+    """A quota or a size cap: 413, as Glance answers both."""
+
+
+class InvalidImageData(UnsupportedMediaType):
+    """The data does not match its disk_format or fails a safety check (415, as Glance)."""
+
+
+class ImageGone(Gone):
+    def __init__(self, image_id: str) -> None:
+        super().__init__(f"Image {image_id} could not be found after upload. The image may "
+                         "have been deleted during the upload.")
+
+
+class RangeNotSatisfiable(CloudError):
+    status = 416
+
+
+class InvalidFilter(BadRequest):
+    pass
+
+
+__all__ = ["BadRequest", "Conflict", "Forbidden"]

@@ -1,0 +1,50 @@
+"""Image default policy: Glance's secure-RBAC rules (every one project-scoped).
+
+Targets are flat, as Glance's: ``project_id`` is the image owner, ``member_id`` the caller's
+project when it reaches a shared image as a member, ``visibility`` the image's.
+Overridden by ``policy.yaml`` in the data dir.
+"""
+
+from nimbus.kernel.policy import RuleDefaults
+
+PROJECT = ("project",)
+
+ADMIN = "rule:context_is_admin"
+PROJECT_MEMBER = "role:member and project_id:%(project_id)s"
+PROJECT_READER = "role:reader and project_id:%(project_id)s"
+IMAGE_MEMBER = "project_id:%(member_id)s"
+OPEN_IMAGE = ("'community':%(visibility)s or 'public':%(visibility)s "
+              "or 'shared':%(visibility)s")
+ADMIN_OR_MEMBER = f"{ADMIN} or ({PROJECT_MEMBER})"
+ADMIN_OR_READER = f"{ADMIN} or ({PROJECT_READER})"
+READER_GET_IMAGE = (f"{ADMIN} or (role:reader and (project_id:%(project_id)s or "
+                    f"{IMAGE_MEMBER} or {OPEN_IMAGE}))")
+MEMBER_DOWNLOAD_IMAGE = (f"{ADMIN} or (role:member and (project_id:%(project_id)s or "
+                         f"{IMAGE_MEMBER} or {OPEN_IMAGE}))")
+READER_OR_SHARED_MEMBER = (f"{ADMIN} or role:reader and (project_id:%(project_id)s or "
+                           f"{IMAGE_MEMBER})")
+
+RULES: RuleDefaults = {
+    "default": ("", None),
+    "context_is_admin": ("role:admin", None),
+    "service_api": ("role:service or role:admin", None),
+    "add_image": (f"{ADMIN} or ({PROJECT_MEMBER} and project_id:%(owner)s)", PROJECT),
+    "delete_image": (ADMIN_OR_MEMBER, PROJECT),
+    "get_image": (READER_GET_IMAGE, PROJECT),
+    "get_images": (ADMIN_OR_READER, PROJECT),
+    "modify_image": (ADMIN_OR_MEMBER, PROJECT),
+    "publicize_image": (ADMIN, PROJECT),
+    "communitize_image": (ADMIN_OR_MEMBER, PROJECT),
+    "download_image": (MEMBER_DOWNLOAD_IMAGE, PROJECT),
+    "upload_image": (ADMIN_OR_MEMBER, PROJECT),
+    "add_member": (ADMIN_OR_MEMBER, PROJECT),
+    "delete_member": (ADMIN_OR_MEMBER, PROJECT),
+    "get_member": (READER_OR_SHARED_MEMBER, PROJECT),
+    "get_members": (READER_OR_SHARED_MEMBER, PROJECT),
+    "modify_member": (f"{ADMIN} or (role:member and {IMAGE_MEMBER})", PROJECT),
+    "deactivate": (ADMIN_OR_MEMBER, PROJECT),
+    "reactivate": (ADMIN_OR_MEMBER, PROJECT),
+    "stores_info_detail": (f"{ADMIN} or rule:service_api", PROJECT),
+    # Reading the schemas, import methods, stores and usage: any token (Glance checks none).
+    "get_image_info": ("", None),
+}

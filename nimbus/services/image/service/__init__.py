@@ -1,0 +1,65 @@
+"""The image service: one facade over a module per concern.
+
+Other services call the facade's public methods (``images.get``, ``data.download``...),
+never the image tables.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nimbus.kernel.runtime import Runtime
+from nimbus.services.image.options import ImageOptions, image_dir
+from nimbus.services.image.service.data import ImageData
+from nimbus.services.image.service.images import Images
+from nimbus.services.image.service.imports import Imports
+from nimbus.services.image.service.listing import ListQuery, list_rows
+from nimbus.services.image.service.members import Members
+from nimbus.services.image.service.quotas import LimitLookup, Quotas, identity_limits
+from nimbus.services.image.service.records import Caller, ImageRecord, load_records
+from nimbus.services.image.store import ImageStore, build_store
+from nimbus.services.image.store.filesystem import FilesystemStore
+
+
+class ImageService:
+    def __init__(self, runtime: Runtime, options: ImageOptions | None = None,
+                 limits: LimitLookup | None = None) -> None:
+        self.runtime = runtime
+        self.db = runtime.db
+        self.options = options or ImageOptions.from_settings(runtime.settings)
+        root = image_dir(runtime.settings)
+        self.store: ImageStore = build_store(self.options.store_driver, self.options.store_id,
+                                             str(root))
+        self.staging = FilesystemStore("staging", root / "staging")
+        self.quotas = Quotas(limits or identity_limits(runtime))
+        self.images = Images(self)
+        self.data = ImageData(self)
+        self.imports = Imports(self)
+        self.members = Members(self)
+        self._sweep()
+
+    def list_images(self, caller: Caller, query: ListQuery
+                    ) -> tuple[list[ImageRecord], str | None]:
+        with self.db.session() as s:
+            rows, next_marker = list_rows(s, caller, query)
+            return load_records(s, rows), next_marker
+
+    def usage(self, caller: Caller) -> dict[str, Any]:
+        with self.db.session() as s:
+            return self.quotas.report(s, caller.project_id or "")
+
+    def _sweep(self) -> None:
+        """Drop writes a dead process left half done (each store's own partial files)."""
+        for store in (self.store, self.staging):
+            sweep = getattr(store, "sweep_partials", None)
+            if sweep is not None:
+                sweep(self.options.stale_upload_age)
+
+
+def image_of(runtime: Runtime) -> ImageService:
+    """The process's image service, built once."""
+    service = runtime.services.get("image")
+    if service is None:
+        service = ImageService(runtime)
+        runtime.services["image"] = service
+    return service
