@@ -63,6 +63,9 @@ class Settings:
     bcrypt_cost: int = 12
     fernet_max_active_keys: int = 3
     region: str = "RegionOne"
+    # The test guest image `nimbus up` registers as "cirros-nimbus"; empty means the one
+    # guest/build.sh leaves in the checkout (build/guest/nimbus-guest.qcow2), when present.
+    guest_image: str = ""
     security_compliance: SecurityCompliance = field(default_factory=SecurityCompliance)
     image: ImageSettings = field(default_factory=ImageSettings)
 

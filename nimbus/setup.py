@@ -45,10 +45,22 @@ def prepare(settings: Settings, runtime: Runtime | None = None) -> Prepared:
         first = bootstrap(identity_of(runtime), password, entries)
         if first or not clouds.exists() or _existing_password(clouds):
             write_clouds_yaml(clouds, settings, password)
+        _register_guest_image(runtime)
     finally:
         if own_runtime:
             runtime.close()
     return Prepared(first_run=first, clouds_yaml=clouds)
+
+
+def _register_guest_image(runtime: Runtime) -> None:
+    from nimbus.services.identity.service import identity_of
+    from nimbus.services.image.seed import default_guest_image, register_guest_image
+
+    settings = runtime.settings
+    path = Path(settings.guest_image).expanduser() if settings.guest_image \
+        else default_guest_image()
+    admin_project = identity_of(runtime).admin_project_id()
+    register_guest_image(runtime, admin_project, path)
 
 
 def _existing_password(clouds: Path) -> str | None:

@@ -15,7 +15,7 @@ from nimbus.services.identity.service.catalog import Catalog
 from nimbus.services.identity.service.credentials import Credentials
 from nimbus.services.identity.service.groups import Groups
 from nimbus.services.identity.service.limits import Limits
-from nimbus.services.identity.service.resources import Resources
+from nimbus.services.identity.service.resources import DEFAULT_DOMAIN_ID, Resources
 from nimbus.services.identity.service.tokens import TokenContexts, Tokens
 from nimbus.services.identity.service.users import Users
 
@@ -36,6 +36,11 @@ class IdentityService:
         self.tokens = Tokens(self)
         self.token_views = TokenContexts(self)
         self.authn = Authenticator(self)
+
+    def admin_project_id(self) -> str:
+        """The bootstrap project (``admin`` in the Default domain), owner of seeded things."""
+        with self.db.session() as s:
+            return self.resources.project_by_name(s, "admin", DEFAULT_DOMAIN_ID).id
 
 
 def identity_of(runtime: Runtime) -> IdentityService:
