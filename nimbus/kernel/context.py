@@ -3,8 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
+
+# Values worked out once per request (identity's generation), dropped when it ends.
+_memo: ContextVar[dict[str, Any] | None] = ContextVar("nimbus_request_memo", default=None)
+
+
+@contextmanager
+def request_memo() -> Iterator[dict[str, Any]]:
+    memo: dict[str, Any] = {}
+    token = _memo.set(memo)
+    try:
+        yield memo
+    finally:
+        _memo.reset(token)
+
+
+def current_memo() -> dict[str, Any] | None:
+    """The running request's memo; None outside a request (CLI, bootstrap, tests)."""
+    return _memo.get()
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 from nimbus.kernel.web import ApiRequest, Reply
 from nimbus.services.identity.errors import TokenNotFound
 from nimbus.services.identity.schemas import collection, validate
-from nimbus.services.identity.schemas.auth import AUTH, token_view
+from nimbus.services.identity.schemas.auth import AUTH, check_named_refs, token_view
 from nimbus.services.identity.schemas.resources import domain_view, project_view
 from nimbus.services.identity.service import IdentityService
 
@@ -23,6 +23,7 @@ def _nocatalog(req: ApiRequest) -> bool:
 def issue_token(req: ApiRequest) -> Reply:
     auth = req.json_object("auth")
     validate(AUTH, auth)
+    check_named_refs(auth)
     identity = _identity(req)
     token, validated = identity.authn.authenticate(auth)
     catalog = None if _nocatalog(req) else identity.catalog.token_catalog(
@@ -39,12 +40,9 @@ def _subject(req: ApiRequest) -> Any:
 
 
 def subject_target(req: ApiRequest) -> dict[str, Any]:
-    """Policy target for token checks: who the subject token belongs to."""
-    try:
-        subject = _subject(req)
-    except TokenNotFound:
-        return {"token": {"user_id": None}}
-    return {"token": {"user_id": subject.data.user_id}}
+    """Policy target for token checks: who the subject token belongs to. An invalid or
+    revoked subject is a 404 before any policy check, as in Keystone."""
+    return {"token": {"user_id": _subject(req).data.user_id}}
 
 
 def validate_token(req: ApiRequest) -> Reply:

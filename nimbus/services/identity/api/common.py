@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nimbus.kernel.web import ApiRequest
+from nimbus.services.identity.errors import SchemaError
 from nimbus.services.identity.service import IdentityService
 from nimbus.services.identity.service.resources import DEFAULT_DOMAIN_ID
 
@@ -21,3 +22,9 @@ def scoped_domain_id(req: ApiRequest) -> str:
 
 def query_filters(req: ApiRequest, *names: str) -> dict[str, Any]:
     return {n: req.query[n] for n in names if n in req.query}
+
+
+def require_matching_id(body: dict[str, Any], path_id: str) -> None:
+    """An update may repeat the object's id but not change it (Keystone's check)."""
+    if body.get("id") is not None and body["id"] != path_id:
+        raise SchemaError("Cannot change ID")

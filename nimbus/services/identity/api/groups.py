@@ -13,6 +13,7 @@ from nimbus.services.identity.api.users import (
     in_token_domain,
     user_list_filters,
 )
+from nimbus.services.identity.errors import ResourceNotFound
 from nimbus.services.identity.schemas import collection, validate
 from nimbus.services.identity.schemas.groups import (
     GROUP_CREATE,
@@ -29,6 +30,15 @@ def group_target(req: ApiRequest) -> dict[str, Any]:
     return {"group": found} if found else {}
 
 
+def existing_group_target(req: ApiRequest) -> dict[str, Any]:
+    """DELETE loads the group before the rule (Keystone's member lookup): missing is a 404
+    for anyone, where GET and PATCH leave the target empty for the rule to refuse."""
+    target = group_target(req)
+    if not target:
+        raise ResourceNotFound("group", req.path_params["group_id"])
+    return target
+
+
 def membership_target(req: ApiRequest) -> dict[str, Any]:
     target = group_target(req)
     user = identity(req).users.target(req.path_params["user_id"])
@@ -36,8 +46,10 @@ def membership_target(req: ApiRequest) -> dict[str, Any]:
 
 
 def new_group_target(req: ApiRequest) -> dict[str, Any]:
+    """Keystone judges the body as sent, before it fills in a missing domain: a domain
+    manager has to name its domain (a role:admin caller need not)."""
     body = req.json_object("group")
-    return {"group": {"domain_id": body.get("domain_id") or default_domain_id(req)}}
+    return {"group": {"domain_id": body["domain_id"]} if "domain_id" in body else {}}
 
 
 def group_list_target(req: ApiRequest) -> dict[str, Any]:
@@ -105,7 +117,7 @@ ROUTES = [
     Route("GET", "/v3/groups", list_groups, "identity:list_groups", group_list_target),
     Route("GET", G, get_group, "identity:get_group", group_target),
     Route("PATCH", G, update_group, "identity:update_group", group_target),
-    Route("DELETE", G, delete_group, "identity:delete_group", group_target),
+    Route("DELETE", G, delete_group, "identity:delete_group", existing_group_target),
     Route("GET", G + "/users", list_members, "identity:list_users_in_group", group_target),
     Route("GET", M, check_member, "identity:check_user_in_group", membership_target),
     Route("PUT", M, add_member, "identity:add_user_to_group", membership_target),

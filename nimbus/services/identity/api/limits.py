@@ -16,6 +16,7 @@ from nimbus.services.identity.schemas.limits import (
     limit_view,
     registered_limit_view,
 )
+from nimbus.services.identity.service.limits import LimitNotFound
 
 SUPERUSER_ROLES = ("admin", "service")
 
@@ -55,6 +56,15 @@ def delete_registered_limit(req: ApiRequest) -> None:
 # -- limits -------------------------------------------------------------------------------
 def limit_target(req: ApiRequest) -> dict[str, Any]:
     return identity(req).limits.limit_target(req.path_params["limit_id"])
+
+
+def existing_limit_target(req: ApiRequest) -> dict[str, Any]:
+    """PATCH and DELETE load the limit before the rule (GET does not): missing is a 404 for
+    anyone, as Keystone answers."""
+    target = limit_target(req)
+    if not target:
+        raise LimitNotFound(req.path_params["limit_id"])
+    return target
 
 
 def create_limits(req: ApiRequest) -> Reply:
@@ -118,6 +128,6 @@ ROUTES = [
     Route("POST", "/v3/limits", create_limits, "identity:create_limits"),
     Route("GET", "/v3/limits", list_limits, "identity:list_limits"),
     Route("GET", L, get_limit, "identity:get_limit", limit_target),
-    Route("PATCH", L, update_limit, "identity:update_limit"),
-    Route("DELETE", L, delete_limit, "identity:delete_limit"),
+    Route("PATCH", L, update_limit, "identity:update_limit", existing_limit_target),
+    Route("DELETE", L, delete_limit, "identity:delete_limit", existing_limit_target),
 ]

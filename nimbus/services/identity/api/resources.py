@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from nimbus.kernel.web import ApiRequest, Reply, Route
-from nimbus.services.identity.api.common import identity, query_filters, scoped_domain_id
+from nimbus.services.identity.api.common import (
+    identity,
+    query_filters,
+    require_matching_id,
+    scoped_domain_id,
+)
+from nimbus.services.identity.errors import ResourceNotFound
 from nimbus.services.identity.schemas import collection, truthy, validate
 from nimbus.services.identity.schemas.resources import (
     DOMAIN_CREATE,
@@ -21,19 +28,34 @@ from nimbus.services.identity.schemas.resources import (
 
 
 # -- policy targets -----------------------------------------------------------------------
+# Keystone leaves the target of a missing domain or project empty, so the rule refuses
+# whoever it would refuse anyway (403) and only those it lets through learn of the 404.
 def domain_target(req: ApiRequest) -> dict[str, Any]:
+    try:
+        return existing_domain_target(req)
+    except ResourceNotFound:
+        return {}
+
+
+def existing_domain_target(req: ApiRequest) -> dict[str, Any]:
+    """PATCH and DELETE of a domain load it before the rule: missing is a 404 for anyone."""
     domain, _ = identity(req).resources.get_domain(req.path_params["domain_id"])
     return {"domain": {"id": domain.id}}
 
 
 def project_target(req: ApiRequest) -> dict[str, Any]:
-    project, _ = identity(req).resources.get_project(req.path_params["project_id"])
+    try:
+        project, _ = identity(req).resources.get_project(req.path_params["project_id"])
+    except ResourceNotFound:
+        return {}
     return {"project": {"id": project.id, "domain_id": project.domain_id}}
 
 
 def new_project_target(req: ApiRequest) -> dict[str, Any]:
+    """Keystone judges the body as sent, before it fills in a missing domain: a domain
+    manager has to name its domain (a role:admin caller need not)."""
     body = req.json_object("project")
-    return {"project": {"domain_id": body.get("domain_id") or scoped_domain_id(req)}}
+    return {"project": {"domain_id": body["domain_id"]} if "domain_id" in body else {}}
 
 
 def project_list_target(req: ApiRequest) -> dict[str, Any]:
@@ -57,7 +79,7 @@ def create_domain(req: ApiRequest) -> Reply:
 def list_domains(req: ApiRequest) -> dict[str, Any]:
     rows = identity(req).resources.list_domains(req.query.get("name"),
                                                 truthy(req.query.get("enabled")))
-    if not req.ctx.has_role("admin") and req.ctx.system_scope is None:
+    if req.ctx.domain_id:  # a domain-scoped token sees its own domain, even an admin's
         rows = [r for r in rows if r[0].id == req.ctx.domain_id]
     return collection(req, "domains", (domain_view(req, d, t) for d, t in rows))
 
@@ -118,6 +140,7 @@ def get_project(req: ApiRequest) -> dict[str, Any]:
 def update_project(req: ApiRequest) -> dict[str, Any]:
     body = req.json_object("project")
     validate(PROJECT_UPDATE, body)
+    require_matching_id(body, req.path_params["project_id"])
     project, tags = identity(req).resources.update_project(req.path_params["project_id"],
                                                            split_extra(body))
     return {"project": project_view(req, project, tags)}
@@ -149,9 +172,12 @@ def check_tag(req: ApiRequest) -> None:
 
 
 def add_tag(req: ApiRequest) -> Reply:
-    validate(TAG_NAME, req.path_params["tag"])
-    identity(req).resources.add_tag(req.path_params["project_id"], req.path_params["tag"])
-    return Reply(status=201, headers={"Location": req.url})
+    project_id, tag = req.path_params["project_id"], req.path_params["tag"]
+    validate(TAG_NAME, tag)
+    identity(req).resources.add_tag(project_id, tag)
+    # Percent-encoded: a header is Latin-1, a tag may be any unicode.
+    location = f"{req.base_url}/v3/projects/{project_id}/tags/{quote(tag, safe='')}"
+    return Reply(status=201, headers={"Location": location})
 
 
 def delete_tag(req: ApiRequest) -> None:
@@ -163,8 +189,8 @@ ROUTES = [
     Route("POST", "/v3/domains", create_domain, "identity:create_domain"),
     Route("GET", "/v3/domains", list_domains, "identity:list_domains", domain_list_target),
     Route("GET", D, get_domain, "identity:get_domain", domain_target),
-    Route("PATCH", D, update_domain, "identity:update_domain", domain_target),
-    Route("DELETE", D, delete_domain, "identity:delete_domain", domain_target),
+    Route("PATCH", D, update_domain, "identity:update_domain", existing_domain_target),
+    Route("DELETE", D, delete_domain, "identity:delete_domain", existing_domain_target),
     Route("POST", "/v3/projects", create_project, "identity:create_project",
           new_project_target),
     Route("GET", "/v3/projects", list_projects, "identity:list_projects", project_list_target),

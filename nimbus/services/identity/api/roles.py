@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nimbus.kernel.web import ApiRequest, Reply, Route
-from nimbus.services.identity.api.common import identity
+from nimbus.services.identity.api.common import identity, require_matching_id
 from nimbus.services.identity.schemas import collection, validate
 from nimbus.services.identity.schemas.roles import (
     ROLE_CREATE,
@@ -81,6 +81,7 @@ def update_role(req: ApiRequest) -> dict[str, Any]:
     body = req.json_object("role")
     validate(ROLE_UPDATE, body)
     _domain_role_rule(req, "identity:update_domain_role")
+    require_matching_id(body, req.path_params["role_id"])
     role = identity(req).assignments.update_role(req.path_params["role_id"], split_extra(body))
     return {"role": role_view(req, role)}
 

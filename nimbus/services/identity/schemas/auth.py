@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from nimbus.services.identity.errors import SchemaError
 from nimbus.services.identity.schemas import ID, NAME
 
 _DOMAIN_REF = {"type": "object", "properties": {"id": ID, "name": NAME}}
@@ -47,6 +48,20 @@ AUTH = {
     },
     "required": ["identity"],
 }
+
+
+def check_named_refs(auth: dict[str, Any]) -> None:
+    """Keystone's checks beyond the schema: the password user, its domain, the project scope
+    and its domain each name an id or a name (a 400, before any lookup)."""
+    user = auth["identity"].get("password", {}).get("user")
+    scope = auth.get("scope")
+    project = scope.get("project") if isinstance(scope, dict) else None
+    refs = [("identity/password/user", user),
+            ("identity/password/user/domain", (user or {}).get("domain")),
+            ("scope/project", project), ("scope/project/domain", (project or {}).get("domain"))]
+    for field, ref in refs:
+        if ref is not None and "id" not in ref and "name" not in ref:
+            raise SchemaError(f"Invalid input for field {field}: id or name must be present.")
 
 
 def token_view(body: dict[str, Any], catalog: list[dict[str, Any]] | None) -> dict[str, Any]:

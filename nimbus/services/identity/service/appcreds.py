@@ -38,6 +38,7 @@ from nimbus.services.identity.service.passwords import hash_password, verify_pas
 
 if TYPE_CHECKING:
     from nimbus.services.identity.service import IdentityService
+    from nimbus.services.identity.service.assignments import RoleRef
     from nimbus.services.identity.service.tokens import TokenData
 
 APP_CRED = "Application Credential"
@@ -303,7 +304,7 @@ class ApplicationCredentials:
         return row
 
     def restrict_token(self, s: Session, data: TokenData,
-                       roles: list[Role]) -> tuple[list[Role], dict[str, Any]]:
+                       roles: list[RoleRef]) -> tuple[list[RoleRef], dict[str, Any]]:
         """The roles a token of an application credential carries (its roles the user still
         has) and the token's "application_credential" object."""
         row = s.get(ApplicationCredential, data.app_cred_id)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
@@ -24,6 +25,15 @@ from nimbus.services.identity.service.role_assignments import AssignmentLister, 
 
 if TYPE_CHECKING:
     from nimbus.services.identity.service import IdentityService
+
+ROLES_CACHE_SIZE = 10000
+
+
+class RoleRef(NamedTuple):
+    """A role as a token carries it."""
+
+    id: str
+    name: str
 
 SYSTEM_TARGET = "system"
 SYSTEM_TYPES = ("UserSystem", "GroupSystem")
@@ -82,6 +92,9 @@ class Assignments:
     def __init__(self, identity: IdentityService) -> None:
         self.identity = identity
         self.db = identity.db
+        self._roles: dict[tuple[str, str | None, str | None], list[RoleRef]] = {}
+        self._roles_generation: int | None = None
+        self._roles_lock = threading.Lock()
 
     # -- lookups ----------------------------------------------------------------------------
     def role(self, s: Session, role_id: str | None) -> Role:
@@ -397,15 +410,33 @@ class Assignments:
         return set(s.scalars(q))
 
     def roles_for_scope(self, s: Session, user_id: str, kind: str | None,
-                        target_id: str | None) -> list[Role]:
-        """Effective roles for a token: granted roles plus the roles they imply."""
+                        target_id: str | None) -> list[RoleRef]:
+        """Effective roles for a token: granted roles plus the roles they imply. Cached per
+        (user, scope) for one identity generation, which every change to them moves."""
+        generation = self.identity.tokens.current_generation()
+        key = (user_id, kind, target_id)
+        with self._roles_lock:
+            if generation != self._roles_generation or len(self._roles) > ROLES_CACHE_SIZE:
+                self._roles.clear()
+                self._roles_generation = generation
+            found = self._roles.get(key)
+        if found is None:
+            found = self._load_roles(s, user_id, kind, target_id)
+            with self._roles_lock:
+                if generation == self._roles_generation:
+                    self._roles[key] = found
+        return found
+
+    def _load_roles(self, s: Session, user_id: str, kind: str | None,
+                    target_id: str | None) -> list[RoleRef]:
         granted = self.direct_role_ids(s, user_id, kind, target_id)
         if not granted:
             return []
         ids = self.expand_implied(s, granted)
         # Domain-specific roles never appear in a token; only the global roles they imply.
-        rows = s.scalars(select(Role).where(Role.id.in_(ids)).order_by(Role.name))
-        return [r for r in rows if not r.domain_id]
+        rows = s.execute(select(Role.id, Role.name, Role.domain_id)
+                         .where(Role.id.in_(ids)).order_by(Role.name))
+        return [RoleRef(r.id, r.name) for r in rows if not r.domain_id]
 
     # -- what a user can scope to -------------------------------------------------------------
     def _targets_with_roles(self, s: Session, user_id: str) -> set[str]:

@@ -276,28 +276,29 @@ class Users:
         self._authenticate(user_id, password, allow_expired=False)
 
     def _authenticate(self, user_id: str, password: str, *, allow_expired: bool) -> None:
-        """Hashing happens outside any transaction, so a slow hash never holds a lock."""
+        """One read, the hash outside any transaction (a slow hash never holds a lock), and
+        a write only when there are failures to forget. A user disabled while the hash ran
+        gets no usable token: issuing validates the new token against the database."""
         with self.db.session() as s:
             user = s.get(User, user_id)
             if user is None:
                 raise AuthFailed()
             self._raise_if_locked(user)
             current = self.current_password(s, user.id)
-            stored = current.password_hash if current else None
-        if not verify_password(password, stored):
+            s.flush()  # a lockout that ran out was reset above
+            s.expunge_all()
+        if not verify_password(password, current.password_hash if current else None):
             self._record_failure(user_id)
             raise AuthFailed()
-        with self.db.session() as s:
-            user = self.user(s, user_id)
-            if not user.enabled:
-                raise AuthFailed(f"The account is disabled for user: {user.id}.")
-            current = self.current_password(s, user.id)
-            if not allow_expired and current is not None and self._expired(user, current):
-                raise AuthFailed(f"The password is expired and needs to be changed for user: "
-                                 f"{user.id}.")
-            user.failed_auth_count = 0
-            user.failed_auth_at = None
-            user.last_active_at = utcnow()
+        if not user.enabled:
+            raise AuthFailed(f"The account is disabled for user: {user.id}.")
+        if not allow_expired and current is not None and self._expired(user, current):
+            raise AuthFailed(f"The password is expired and needs to be changed for user: "
+                             f"{user.id}.")
+        if user.failed_auth_count or user.failed_auth_at is not None:
+            with self.db.session() as s:
+                s.execute(update(User).where(User.id == user_id)
+                          .values(failed_auth_count=0, failed_auth_at=None))
 
     def _raise_if_locked(self, user: User) -> None:
         """Locked after N failures until the lockout duration has passed since the last one
