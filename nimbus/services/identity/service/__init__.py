@@ -37,6 +37,10 @@ class IdentityService:
         self.token_views = TokenContexts(self)
         self.authn = Authenticator(self)
 
+    def tokens_generation(self) -> int:
+        """The generation every identity cache is valid for (see common.GenerationCache)."""
+        return self.tokens.current_generation()
+
     def admin_project_id(self) -> str:
         """The bootstrap project (``admin`` in the Default domain), owner of seeded things."""
         with self.db.session() as s:

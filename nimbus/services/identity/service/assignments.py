@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -20,13 +19,11 @@ from nimbus.services.identity.models import (
     Role,
     User,
 )
-from nimbus.services.identity.service.common import bump_generation
+from nimbus.services.identity.service.common import GenerationCache, bump_generation
 from nimbus.services.identity.service.role_assignments import AssignmentLister, AssignmentQuery
 
 if TYPE_CHECKING:
     from nimbus.services.identity.service import IdentityService
-
-ROLES_CACHE_SIZE = 10000
 
 
 class RoleRef(NamedTuple):
@@ -92,9 +89,8 @@ class Assignments:
     def __init__(self, identity: IdentityService) -> None:
         self.identity = identity
         self.db = identity.db
-        self._roles: dict[tuple[str, str | None, str | None], list[RoleRef]] = {}
-        self._roles_generation: int | None = None
-        self._roles_lock = threading.Lock()
+        self._roles: GenerationCache[list[RoleRef]] = GenerationCache(
+            identity.tokens_generation)
 
     # -- lookups ----------------------------------------------------------------------------
     def role(self, s: Session, role_id: str | None) -> Role:
@@ -411,21 +407,9 @@ class Assignments:
 
     def roles_for_scope(self, s: Session, user_id: str, kind: str | None,
                         target_id: str | None) -> list[RoleRef]:
-        """Effective roles for a token: granted roles plus the roles they imply. Cached per
-        (user, scope) for one identity generation, which every change to them moves."""
-        generation = self.identity.tokens.current_generation()
-        key = (user_id, kind, target_id)
-        with self._roles_lock:
-            if generation != self._roles_generation or len(self._roles) > ROLES_CACHE_SIZE:
-                self._roles.clear()
-                self._roles_generation = generation
-            found = self._roles.get(key)
-        if found is None:
-            found = self._load_roles(s, user_id, kind, target_id)
-            with self._roles_lock:
-                if generation == self._roles_generation:
-                    self._roles[key] = found
-        return found
+        """Effective roles for a token: granted roles plus the roles they imply."""
+        return self._roles.get((user_id, kind, target_id),
+                               lambda: self._load_roles(s, user_id, kind, target_id))
 
     def _load_roles(self, s: Session, user_id: str, kind: str | None,
                     target_id: str | None) -> list[RoleRef]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import os
-from typing import Any, TypeVar
+import threading
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -14,6 +16,7 @@ from nimbus.services.identity.errors import ResourceNotFound
 from nimbus.services.identity.models import Generation
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 
 def bump_generation(session: Session) -> None:
@@ -52,3 +55,29 @@ def parse_time(text: str) -> dt.datetime:
     if value.tzinfo is not None:
         value = value.astimezone(dt.UTC).replace(tzinfo=None)
     return value
+
+
+class GenerationCache(Generic[V]):
+    """Values derived from identity data, kept for one identity generation: every write
+    they depend on bumps it. Failures (exceptions) are never cached."""
+
+    def __init__(self, generation: Callable[[], int], size: int = 10000) -> None:
+        self._generation = generation
+        self._size = size
+        self._items: dict[Hashable, V] = {}
+        self._seen: int | None = None
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, load: Callable[[], V]) -> V:
+        generation = self._generation()
+        with self._lock:
+            if generation != self._seen or len(self._items) > self._size:
+                self._items.clear()
+                self._seen = generation
+            if key in self._items:
+                return self._items[key]
+        value = load()
+        with self._lock:
+            if generation == self._seen:
+                self._items[key] = value
+        return value

@@ -19,7 +19,12 @@ from nimbus.kernel.errors import Unauthorized
 from nimbus.kernel.keys import KeyRepository
 from nimbus.services.identity.errors import TokenNotFound
 from nimbus.services.identity.models import RevokedToken
-from nimbus.services.identity.service.common import bump_generation, isotime, random_id
+from nimbus.services.identity.service.common import (
+    GenerationCache,
+    bump_generation,
+    isotime,
+    random_id,
+)
 
 if TYPE_CHECKING:
     from nimbus.services.identity.service import IdentityService
@@ -204,38 +209,86 @@ class Tokens:
             bump_generation(s)
 
 
+@dataclass(frozen=True)
+class UserFacts:
+    id: str
+    name: str
+    domain_id: str
+    domain_name: str
+    tokens_valid_after: dt.datetime | None
+    password_expires_at: str | None
+
+
+@dataclass(frozen=True)
+class ScopeFacts:
+    """What a token body says of its project or domain."""
+
+    id: str
+    name: str
+    domain_id: str | None = None
+    domain_name: str | None = None
+
+
 class TokenContexts:
     """Builds the context and Keystone's token body for a decoded token, checking that
-    everything it names still exists, is enabled and still grants a role."""
+    everything it names still exists, is enabled and still grants a role. What it reads of
+    users, projects and domains is cached per identity generation."""
 
     def __init__(self, identity: IdentityService) -> None:
         self.identity = identity
+        self._facts: GenerationCache[UserFacts | ScopeFacts] = GenerationCache(
+            identity.tokens_generation)
 
     def build(self, token: str, data: TokenData) -> ValidatedToken:
-        ident = self.identity
-        with ident.db.session() as s:
-            if ident.tokens.is_revoked(data, s):
+        with self.identity.db.session() as s:
+            if self.identity.tokens.is_revoked(data, s):
                 raise TokenNotFound()
-            user = ident.users.active_user(s, data.user_id)
+            user = self._user(s, data.user_id)
             if user.tokens_valid_after and data.issued_at < user.tokens_valid_after:
                 raise TokenNotFound()
-            user_domain = ident.resources.enabled_domain(s, user.domain_id)
             body: dict[str, Any] = {
                 "methods": list(data.methods),
                 "user": {"id": user.id, "name": user.name,
-                         "domain": {"id": user_domain.id, "name": user_domain.name},
-                         "password_expires_at": isotime(ident.users.password_expires_at(s, user))},
+                         "domain": {"id": user.domain_id, "name": user.domain_name},
+                         "password_expires_at": user.password_expires_at},
                 "audit_ids": list(data.audit_ids),
                 "expires_at": isotime(data.expires_at),
                 "issued_at": isotime(data.issued_at),
             }
             ctx = RequestContext(user_id=user.id, user_name=user.name,
-                                 user_domain_id=user_domain.id, user_domain_name=user_domain.name,
+                                 user_domain_id=user.domain_id,
+                                 user_domain_name=user.domain_name,
                                  methods=data.methods, audit_ids=data.audit_ids,
                                  issued_at=data.issued_at, expires_at=data.expires_at,
                                  token=token)
             ctx = self._scope(s, data, body, ctx)
         return ValidatedToken(data=data, ctx=ctx, body=body)
+
+    def _user(self, s: Any, user_id: str) -> UserFacts:
+        def load() -> UserFacts:
+            ident = self.identity
+            user = ident.users.active_user(s, user_id)
+            domain = ident.resources.enabled_domain(s, user.domain_id)
+            return UserFacts(user.id, user.name, domain.id, domain.name,
+                             user.tokens_valid_after,
+                             isotime(ident.users.password_expires_at(s, user)))
+
+        return self._facts.get(("user", user_id), load)  # type: ignore[return-value]
+
+    def _project(self, s: Any, project_id: str | None) -> ScopeFacts:
+        def load() -> ScopeFacts:
+            project = self.identity.resources.enabled_project(s, project_id)
+            domain = self.identity.resources.enabled_domain(s, project.domain_id)
+            return ScopeFacts(project.id, project.name, domain.id, domain.name)
+
+        return self._facts.get(("project", project_id), load)  # type: ignore[return-value]
+
+    def _domain(self, s: Any, domain_id: str | None) -> ScopeFacts:
+        def load() -> ScopeFacts:
+            domain = self.identity.resources.enabled_domain(s, domain_id)
+            return ScopeFacts(domain.id, domain.name)
+
+        return self._facts.get(("domain", domain_id), load)  # type: ignore[return-value]
 
     def _scope(self, s: Any, data: TokenData, body: dict[str, Any],
                ctx: RequestContext) -> RequestContext:
@@ -244,15 +297,15 @@ class TokenContexts:
         if scope.kind is None:
             return ctx
         if scope.kind == "project":
-            project = ident.resources.enabled_project(s, scope.id)
-            domain = ident.resources.enabled_domain(s, project.domain_id)
+            project = self._project(s, scope.id)
             body["project"] = {"id": project.id, "name": project.name,
-                               "domain": {"id": domain.id, "name": domain.name}}
+                               "domain": {"id": project.domain_id, "name": project.domain_name}}
             body["is_domain"] = False
             ctx = replace(ctx, project_id=project.id, project_name=project.name,
-                          project_domain_id=domain.id, project_domain_name=domain.name)
+                          project_domain_id=project.domain_id,
+                          project_domain_name=project.domain_name)
         elif scope.kind == "domain":
-            domain = ident.resources.enabled_domain(s, scope.id)
+            domain = self._domain(s, scope.id)
             body["domain"] = {"id": domain.id, "name": domain.name}
             ctx = replace(ctx, domain_id=domain.id, domain_name=domain.name)
         elif scope.kind == "system":
