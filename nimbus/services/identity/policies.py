@@ -2,12 +2,18 @@
 
 Overridden by ``policy.yaml`` in the data dir. A rule maps to (check string, scope types);
 scope types None means any scope.
+
+Deviation: Keystone's ``admin_required`` (``role:admin or is_admin:1``) lets a domain-scoped
+admin act as cloud admin; here it takes a project or system token and the grant rules drop their
+``role:admin`` branches, so a domain admin keeps to its domain as the manager admin implies.
+``"admin_required": "role:admin or is_admin:1"`` in policy.yaml restores Keystone's default.
 """
 
 from nimbus.kernel.policy import RuleDefaults
 
 RULES: RuleDefaults = {
-    'admin_required': ('role:admin or is_admin:1', None),
+    # A domain-scoped token (domain_id set) is never a cloud admin; see the docstring.
+    'admin_required': ('(role:admin and domain_id:None) or is_admin:1', None),
     'service_role': ('role:service', None),
     'service_or_admin': ('rule:admin_required or rule:service_role', None),
     'owner': ('user_id:%(user_id)s', None),
@@ -190,37 +196,27 @@ RULES: RuleDefaults = {
         ('system', 'domain', 'project'),
     ),
     'identity:create_grant': (
-        '(rule:admin_required) or ((role:admin and domain_id:%(target.user.domain_id)s '
-        'and domain_id:%(target.project.domain_id)s) or (role:admin and '
-        'domain_id:%(target.user.domain_id)s and domain_id:%(target.domain.id)s) or '
-        '(role:admin and domain_id:%(target.group.domain_id)s and '
-        'domain_id:%(target.project.domain_id)s) or (role:admin and '
-        'domain_id:%(target.group.domain_id)s and domain_id:%(target.domain.id)s)) and '
-        '(domain_id:%(target.role.domain_id)s or None:%(target.role.domain_id)s) or '
-        '((role:manager and domain_id:%(target.user.domain_id)s and '
-        'domain_id:%(target.project.domain_id)s) or (role:manager and '
-        'domain_id:%(target.user.domain_id)s and domain_id:%(target.domain.id)s) or '
+        '(rule:admin_required) or ('
+        '(role:manager and domain_id:%(target.user.domain_id)s and '
+        'domain_id:%(target.project.domain_id)s) or '
+        '(role:manager and domain_id:%(target.user.domain_id)s and '
+        'domain_id:%(target.domain.id)s) or '
         '(role:manager and domain_id:%(target.group.domain_id)s and '
-        'domain_id:%(target.project.domain_id)s) or (role:manager and '
-        'domain_id:%(target.group.domain_id)s and domain_id:%(target.domain.id)s)) and '
-        'rule:domain_managed_target_role',
+        'domain_id:%(target.project.domain_id)s) or '
+        '(role:manager and domain_id:%(target.group.domain_id)s and '
+        'domain_id:%(target.domain.id)s)) and rule:domain_managed_target_role',
         ('system', 'domain', 'project'),
     ),
     'identity:revoke_grant': (
-        '(rule:admin_required) or ((role:admin and domain_id:%(target.user.domain_id)s '
-        'and domain_id:%(target.project.domain_id)s) or (role:admin and '
-        'domain_id:%(target.user.domain_id)s and domain_id:%(target.domain.id)s) or '
-        '(role:admin and domain_id:%(target.group.domain_id)s and '
-        'domain_id:%(target.project.domain_id)s) or (role:admin and '
-        'domain_id:%(target.group.domain_id)s and domain_id:%(target.domain.id)s)) and '
-        '(domain_id:%(target.role.domain_id)s or None:%(target.role.domain_id)s) or '
-        '((role:manager and domain_id:%(target.user.domain_id)s and '
-        'domain_id:%(target.project.domain_id)s) or (role:manager and '
-        'domain_id:%(target.user.domain_id)s and domain_id:%(target.domain.id)s) or '
+        '(rule:admin_required) or ('
+        '(role:manager and domain_id:%(target.user.domain_id)s and '
+        'domain_id:%(target.project.domain_id)s) or '
+        '(role:manager and domain_id:%(target.user.domain_id)s and '
+        'domain_id:%(target.domain.id)s) or '
         '(role:manager and domain_id:%(target.group.domain_id)s and '
-        'domain_id:%(target.project.domain_id)s) or (role:manager and '
-        'domain_id:%(target.group.domain_id)s and domain_id:%(target.domain.id)s)) and '
-        'rule:domain_managed_target_role',
+        'domain_id:%(target.project.domain_id)s) or '
+        '(role:manager and domain_id:%(target.group.domain_id)s and '
+        'domain_id:%(target.domain.id)s)) and rule:domain_managed_target_role',
         ('system', 'domain', 'project'),
     ),
     'identity:list_system_grants_for_user': (

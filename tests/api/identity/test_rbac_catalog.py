@@ -1,7 +1,9 @@
 """RBAC matrix for the global things — regions, services, endpoints, registered limits —
 and for project and domain limits, as Keystone's default policy answers
 (keystone/tests/protection/v3/test_{regions,services,endpoints,registered_limits,limits}.py).
-Only a cloud admin writes them; a domain admin's token is refused by scope.
+Only a cloud admin writes them; a domain admin's token is refused by scope. A domain admin sees
+the limits of its domain only, as its manager does (not a cloud admin in Nimbus:
+nimbus/services/identity/policies.py).
 
 Personas and the cell runner: tests/api/conftest.py (``rbac``, ``run_cell``).
 """
@@ -310,7 +312,8 @@ LIMITS = [
     ("member", LIST_B_LIMITS, Sees(lacks=("limit_b",))),
     ("d_reader", LIST_LIMITS, DOMAIN_D_LIMITS),
     ("d_manager", LIST_LIMITS, DOMAIN_D_LIMITS),
-    ("d_admin", LIST_LIMITS, Sees(has=ALL_LIMITS)),  # the admin role lists everything
+    # Keystone lists everything to the admin role at any scope; Nimbus to a cloud admin only.
+    ("d_admin", LIST_LIMITS, DOMAIN_D_LIMITS),
     ("admin", LIST_LIMITS, Sees(has=ALL_LIMITS)),
     ("reader", get_limit("limit_a"), OK),
     ("member", get_limit("limit_a"), OK),
@@ -322,7 +325,11 @@ LIMITS = [
     ("d_reader", get_limit("limit_e"), 403),
     ("d_reader", get_limit("limit_dom_e"), 403),
     ("d_manager", get_limit("limit_e"), 403),
-    ("d_admin", get_limit("limit_e"), OK),
+    ("d_admin", get_limit("limit_b"), OK),
+    ("d_admin", get_limit("limit_dom_d"), OK),
+    ("d_admin", get_limit("limit_e"), 403),
+    ("d_admin", get_limit("limit_dom_e"), 403),
+    ("d_admin", GET_NO_LIMIT, 403),
     ("member", GET_NO_LIMIT, 403),
     ("admin", GET_NO_LIMIT, 404),
     ("member", LIMIT_MODEL, OK),

@@ -1,7 +1,9 @@
 """RBAC matrix for grants (project, domain, inherited, system) and the role assignment list,
 as Keystone's default policy answers (keystone/tests/protection/v3/test_{grants,assignment,
 system_assignments}.py). A domain manager hands out manager, member and reader to the users
-and groups of its domain, on its domain and its projects; nothing else, nowhere else.
+and groups of its domain, on its domain and its projects; nothing else, nowhere else. A domain
+admin is not a cloud admin in Nimbus (nimbus/services/identity/policies.py): it may do just that
+too, since admin on one of its projects would be admin of the whole cloud.
 
 Personas and the cell runner: tests/api/conftest.py (``rbac``, ``run_cell``).
 """
@@ -93,26 +95,42 @@ GRANTS = [
     ("d_manager", grant("proj_b", "user", "dom_d", "reader"), OK),
     ("d_manager", grant("proj_b", "user", "dom_d", "manager"), OK),
     ("d_manager", grant("proj_b", "user", "dom_d", "admin"), 403),  # no escalation
-    ("d_admin", grant("proj_b", "user", "dom_d", "admin"), OK),
+    ("d_admin", grant("proj_b", "user", "dom_d", "reader"), OK),
+    ("d_admin", grant("proj_b", "user", "dom_d", "manager"), OK),
+    # Keystone lets a domain admin hand out admin in its domain; admin on a project is a cloud
+    # admin, so Nimbus does not.
+    ("d_admin", grant("proj_b", "user", "dom_d", "admin"), 403),
     ("d_manager", grant("proj_e", "user", "dom_e"), 403),
     ("d_manager", grant("proj_b", "user", "dom_e"), 403),  # a user of another domain
     ("d_manager", grant("proj_e", "user", "dom_d"), 403),
-    # rule:admin_required is role:admin, whatever the scope: a domain admin passes it.
-    ("d_admin", grant("proj_e", "user", "dom_e"), OK),
+    # Keystone's rule:admin_required passes an admin at any scope; Nimbus's wants a project
+    # or system token, so a domain admin stays in its domain.
+    ("d_admin", grant("proj_e", "user", "dom_e"), 403),
+    ("d_admin", grant("proj_b", "user", "dom_e"), 403),
+    ("d_admin", grant("proj_e", "user", "dom_d"), 403),
     ("member", grant("dom_d", "user", "dom_d"), 403),
     ("reader", grant("dom_d", "user", "dom_d"), 403),
     ("d_reader", grant("dom_d", "user", "dom_d"), 403),
     ("d_manager", grant("dom_d", "user", "dom_d"), OK),
     ("d_manager", grant("dom_d", "user", "dom_d", "admin"), 403),
+    ("d_admin", grant("dom_d", "user", "dom_d"), OK),
+    ("d_admin", grant("dom_d", "user", "dom_d", "admin"), 403),
     ("d_manager", grant("dom_e", "user", "dom_e"), 403),
-    ("d_admin", grant("dom_e", "user", "dom_e"), OK),
+    ("d_admin", grant("dom_e", "user", "dom_e"), 403),
     ("member", grant("proj_b", "group", "dom_d"), 403),
     ("d_manager", grant("proj_b", "group", "dom_d"), OK),
+    ("d_admin", grant("proj_b", "group", "dom_d"), OK),
     ("d_manager", grant("proj_e", "group", "dom_e"), 403),
+    ("d_admin", grant("proj_e", "group", "dom_e"), 403),
+    ("d_admin", grant("proj_b", "group", "dom_d", "admin"), 403),
     ("d_manager", grant("dom_d", "group", "dom_d"), OK),
+    ("d_admin", grant("dom_e", "group", "dom_e"), 403),
     ("member", grant("dom_d", "user", "dom_d", inherited=True), 403),
     ("d_manager", grant("dom_d", "user", "dom_d", inherited=True), OK),
+    ("d_admin", grant("dom_d", "user", "dom_d", inherited=True), OK),
+    ("d_admin", grant("dom_d", "user", "dom_d", "admin", inherited=True), 403),
     ("d_manager", grant("dom_e", "user", "dom_e", inherited=True), 403),
+    ("d_admin", grant("dom_e", "user", "dom_e", inherited=True), 403),
     ("d_manager", grant("dom_d", "group", "dom_d", inherited=True), OK),
     ("d_manager", grant("proj_b", "user", "dom_d", inherited=True), OK),
     ("d_manager", grant("proj_e", "user", "dom_e", inherited=True), 403),
@@ -126,11 +144,15 @@ GRANTS = [
     ("reader", grant("proj_b", "user", "dom_d", revoke=True), 403),
     ("d_reader", grant("proj_b", "user", "dom_d", revoke=True), 403),
     ("d_manager", grant("proj_b", "user", "dom_d", revoke=True), OK),
+    ("d_admin", grant("proj_b", "user", "dom_d", revoke=True), OK),
     ("d_manager", grant("proj_b", "user", "dom_d", "admin", revoke=True), 403),
+    ("d_admin", grant("proj_b", "user", "dom_d", "admin", revoke=True), 403),
     ("d_manager", grant("proj_e", "user", "dom_e", revoke=True), 403),
-    ("d_admin", grant("proj_e", "user", "dom_e", revoke=True), OK),
+    ("d_admin", grant("proj_e", "user", "dom_e", revoke=True), 403),
     ("d_manager", grant("dom_d", "group", "dom_d", revoke=True), OK),
+    ("d_admin", grant("dom_d", "group", "dom_d", revoke=True), OK),
     ("d_manager", grant("dom_e", "group", "dom_e", revoke=True), 403),
+    ("d_admin", grant("dom_e", "group", "dom_e", revoke=True), 403),
     ("d_manager", grant("dom_d", "user", "dom_d", inherited=True, revoke=True), OK),
     ("member", grant("dom_d", "user", "dom_d", inherited=True, revoke=True), 403),
     ("d_admin", grant("system", "user", "dom_d", "reader", revoke=True), 403),
@@ -140,13 +162,15 @@ GRANTS = [
     ("member", CHECK_OWN_GRANT, 403),
     ("d_reader", CHECK_OWN_GRANT, OK),
     ("d_manager", CHECK_OWN_GRANT, OK),
+    ("d_admin", CHECK_OWN_GRANT, OK),
     ("member", LIST_OWN_GRANTS, 403),
     ("d_reader", LIST_OWN_GRANTS, Sees(has=("role_member",))),
+    ("d_admin", LIST_OWN_GRANTS, Sees(has=("role_member",))),
     ("d_reader", CHECK_E_GRANT, 403),
     ("d_manager", CHECK_E_GRANT, 403),
-    ("d_admin", CHECK_E_GRANT, OK),
+    ("d_admin", CHECK_E_GRANT, 403),
     ("d_reader", LIST_E_GRANTS, 403),
-    ("d_admin", LIST_E_GRANTS, OK),
+    ("d_admin", LIST_E_GRANTS, 403),
     ("member", LIST_SYSTEM_GRANTS, 403),
     ("d_reader", LIST_SYSTEM_GRANTS, 403),
     ("d_admin", LIST_SYSTEM_GRANTS, 403),
@@ -157,6 +181,7 @@ GRANTS = [
     # ...except the user of a revoke, so that grants of deleted users can be cleaned up.
     ("member", REVOKE_OF_NO_USER, 403),
     ("d_manager", REVOKE_OF_NO_USER, 403),
+    ("d_admin", REVOKE_OF_NO_USER, 403),
     ("admin", REVOKE_OF_NO_USER, 404),
 ]
 
@@ -198,12 +223,17 @@ ASSIGNMENTS = [
     ("d_reader", assignments(scope_project_id="proj_e"), Sees(lacks=("proj_e", "user_e"))),
     ("d_reader", assignments(scope_domain_id="dom_e"), Sees(lacks=("dom_e", "user_e"))),
     ("d_reader", assignments(user_id="user_e"), Sees(lacks=("proj_e", "dom_e", "user_e"))),
+    ("d_admin", assignments(scope_project_id="proj_e"), Sees(lacks=("proj_e", "user_e"))),
+    ("d_admin", assignments(scope_domain_id="dom_e"), Sees(lacks=("dom_e", "user_e"))),
+    ("d_admin", assignments(user_id="user_e"), Sees(lacks=("proj_e", "dom_e", "user_e"))),
     ("d_reader", assignments(scope_system="all"), Sees(lacks=("system",))),
     ("d_admin", assignments(scope_system="all"), Sees(lacks=("system",))),
     ("member", assignments(scope_project_id="proj_a", **SUBTREE), 403),
     ("d_reader", assignments(scope_project_id="proj_b", **SUBTREE), Sees(has=("member_b",))),
     ("d_reader", assignments(scope_project_id="proj_e", **SUBTREE), 403),
     ("d_manager", assignments(scope_project_id="proj_e", **SUBTREE), 403),
+    ("d_admin", assignments(scope_project_id="proj_b", **SUBTREE), Sees(has=("member_b",))),
+    ("d_admin", assignments(scope_project_id="proj_e", **SUBTREE), 403),
 ]
 
 

@@ -1,7 +1,8 @@
 """RBAC matrix for roles, domain-specific roles and implied roles, as Keystone's default
 policy answers (keystone/tests/protection/v3/test_{roles,domain_roles,implied_roles}.py).
 Roles are global things: a domain admin's token is refused by scope; a domain manager may
-only read the roles it can hand out.
+only read the roles it can hand out, and so may a domain admin (not a cloud admin in Nimbus:
+nimbus/services/identity/policies.py).
 
 Personas and the cell runner: tests/api/conftest.py (``rbac``, ``run_cell``).
 """
@@ -74,7 +75,8 @@ ROLES = [
     ("d_manager", get_role("role_member"), OK),
     ("d_manager", get_role("role_reader"), OK),
     ("d_manager", get_role("role_admin"), 403),  # not one a manager may hand out
-    ("d_admin", get_role("role_admin"), OK),
+    ("d_admin", get_role("role_member"), OK),
+    ("d_admin", get_role("role_admin"), 403),
     # Keystone loads the role to pick the rule: a missing one is a 404 for anyone.
     ("member", GET_NO_ROLE, 404),
     ("d_manager", GET_NO_ROLE, 404),

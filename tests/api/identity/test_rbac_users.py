@@ -1,6 +1,7 @@
 """RBAC matrix for users, groups and group membership, as Keystone's default policy answers
 (keystone/tests/protection/v3/test_{users,groups}.py; the domain ``manager`` takes the place
-those tests give an overridden domain ``admin``).
+those tests give an overridden domain ``admin``). A domain admin is not a cloud admin in Nimbus
+(nimbus/services/identity/policies.py): it does what the domain manager does, in its domain only.
 
 Personas and the cell runner: tests/api/conftest.py (``rbac``, ``run_cell``).
 """
@@ -89,9 +90,6 @@ DELETE_NO_USER = Op("delete missing user",
                     lambda c, w, x: c.identity.delete_user("no-such-user", ignore_missing=False))
 
 USERS_OF_D = Sees(has=("user_d", "d_reader", "member"), lacks=("user_e",))
-NO_DOMAIN_IN_BODY = ("Keystone judges create_user on the body as sent: with no domain_id the "
-                     "manager rule cannot match (403); Nimbus fills in the token's domain "
-                     "before the rule, and tests/api/identity/test_users.py asserts that")
 USERS = [
     ("reader", LIST_USERS, 403),
     ("member", LIST_USERS, 403),
@@ -106,12 +104,14 @@ USERS = [
     ("member", get_user("member_b"), 403),
     ("d_reader", get_user("user_d"), OK),
     ("d_manager", get_user("user_d"), OK),
+    ("d_admin", get_user("user_d"), OK),
     ("member", get_user("user_e"), 403),
     ("d_reader", get_user("user_e"), 403),
     ("d_manager", get_user("user_e"), 403),
-    ("d_admin", get_user("user_e"), OK),
+    ("d_admin", get_user("user_e"), 403),
     ("member", GET_NO_USER, 403),
     ("d_reader", GET_NO_USER, 403),
+    ("d_admin", GET_NO_USER, 403),
     ("admin", GET_NO_USER, 404),
     ("reader", create_user("dom_d"), 403),
     ("member", create_user("dom_d"), 403),
@@ -120,10 +120,11 @@ USERS = [
     ("d_admin", create_user("dom_d"), OK),
     ("member", create_user("dom_e"), 403),
     ("d_manager", create_user("dom_e"), 403),
-    ("d_admin", create_user("dom_e"), OK),
+    ("d_admin", create_user("dom_e"), 403),
     ("member", create_user(None), 403),
-    ("d_manager", create_user(None), 403, NO_DOMAIN_IN_BODY),
-    ("d_admin", create_user(None), OK),
+    # Keystone judges the body as sent: a manager has to name its domain.
+    ("d_manager", create_user(None), 403),
+    ("d_admin", create_user(None), 403),
     ("member", UPDATE_SELF, 403),  # only the password is self-service
     ("reader", update_user("dom_d"), 403),
     ("member", update_user("dom_d"), 403),
@@ -131,30 +132,35 @@ USERS = [
     ("d_manager", update_user("dom_d"), OK),
     ("d_admin", update_user("dom_d"), OK),
     ("d_manager", update_user("dom_e"), 403),
-    ("d_admin", update_user("dom_e"), OK),
+    ("d_admin", update_user("dom_e"), 403),
     ("reader", delete_user("dom_d"), 403),
     ("member", delete_user("dom_d"), 403),
     ("d_reader", delete_user("dom_d"), 403),
     ("d_manager", delete_user("dom_d"), OK),
     ("d_admin", delete_user("dom_d"), OK),
     ("d_manager", delete_user("dom_e"), 403),
-    ("d_admin", delete_user("dom_e"), OK),
+    ("d_admin", delete_user("dom_e"), 403),
     ("member", UPDATE_NO_USER, 403),
     ("d_manager", UPDATE_NO_USER, 403),
+    ("d_admin", UPDATE_NO_USER, 403),
     ("admin", UPDATE_NO_USER, 404),
     ("member", DELETE_NO_USER, 403),
     ("d_manager", DELETE_NO_USER, 403),
+    ("d_admin", DELETE_NO_USER, 403),
     ("admin", DELETE_NO_USER, 404),
     ("member", projects_of("member"), Sees(has=("proj_a",), lacks=("proj_b",))),
     ("member", projects_of("member_b"), 403),
     ("d_reader", projects_of("member_b"), Sees(has=("proj_b",))),
     ("d_reader", projects_of("user_e"), 403),
+    ("d_admin", projects_of("member_b"), Sees(has=("proj_b",))),
+    ("d_admin", projects_of("user_e"), 403),
     ("member", groups_of("member"), OK),
     ("member", groups_of("user_d"), 403),
     # user_d is in group_e too, which a token of domain D is not shown.
     ("d_reader", groups_of("user_d"), Sees(has=("group_d",), lacks=("group_e",))),
     ("d_reader", groups_of("user_e"), 403),
-    ("d_admin", groups_of("user_e"), Sees(has=("group_d",), lacks=("group_e",))),
+    ("d_admin", groups_of("user_d"), Sees(has=("group_d",), lacks=("group_e",))),
+    ("d_admin", groups_of("user_e"), 403),
 ]
 
 
@@ -213,9 +219,10 @@ GROUPS = [
     ("admin", LIST_GROUPS, Sees(has=("group_d", "group_e"))),
     ("member", get_group("group_d"), 403),
     ("d_reader", get_group("group_d"), OK),
+    ("d_admin", get_group("group_d"), OK),
     ("d_reader", get_group("group_e"), 403),
     ("d_manager", get_group("group_e"), 403),
-    ("d_admin", get_group("group_e"), OK),
+    ("d_admin", get_group("group_e"), 403),
     ("member", GET_NO_GROUP, 403),
     ("d_reader", GET_NO_GROUP, 403),
     ("admin", GET_NO_GROUP, 404),
@@ -225,21 +232,23 @@ GROUPS = [
     ("d_manager", create_group("dom_d"), OK),
     ("d_admin", create_group("dom_d"), OK),
     ("d_manager", create_group("dom_e"), 403),
-    ("d_admin", create_group("dom_e"), OK),
+    ("d_admin", create_group("dom_e"), 403),
     ("d_manager", create_group(None), 403),  # it has to name its domain, as for users
-    ("d_admin", create_group(None), OK),
+    ("d_admin", create_group(None), 403),
     ("member", update_group("dom_d"), 403),
     ("reader", update_group("dom_d"), 403),
     ("d_reader", update_group("dom_d"), 403),
     ("d_manager", update_group("dom_d"), OK),
+    ("d_admin", update_group("dom_d"), OK),
     ("d_manager", update_group("dom_e"), 403),
-    ("d_admin", update_group("dom_e"), OK),
+    ("d_admin", update_group("dom_e"), 403),
     ("member", delete_group("dom_d"), 403),
     ("reader", delete_group("dom_d"), 403),
     ("d_reader", delete_group("dom_d"), 403),
     ("d_manager", delete_group("dom_d"), OK),
+    ("d_admin", delete_group("dom_d"), OK),
     ("d_manager", delete_group("dom_e"), 403),
-    ("d_admin", delete_group("dom_e"), OK),
+    ("d_admin", delete_group("dom_e"), 403),
     ("member", UPDATE_NO_GROUP, 403),
     ("admin", UPDATE_NO_GROUP, 404),
     # DELETE loads the group before the rule (GET and PATCH do not): 404 for anyone.
@@ -291,10 +300,14 @@ MEMBERSHIP = [
     # user_e is in group_d too, which a token of domain D is not shown.
     ("d_reader", members_of("group_d"), Sees(has=("user_d",), lacks=("user_e",))),
     ("d_reader", members_of("group_e"), 403),
-    ("d_admin", members_of("group_e"), Sees(has=("user_d",), lacks=("user_e",))),
+    ("d_admin", members_of("group_d"), Sees(has=("user_d",), lacks=("user_e",))),
+    ("d_admin", members_of("group_e"), 403),
     ("member", check_member("user_d", "group_d"), 403),
     ("d_reader", check_member("user_d", "group_d"), OK),
     ("d_manager", check_member("user_d", "group_d"), OK),
+    ("d_admin", check_member("user_d", "group_d"), OK),
+    ("d_admin", check_member("user_e", "group_e"), 403),
+    ("d_admin", check_member("user_e", "group_d"), 403),
     ("d_reader", check_member("user_e", "group_e"), 403),
     ("d_reader", check_member("user_e", "group_d"), 403),  # the user is of another domain
     ("admin", check_member("user_e", "group_d"), OK),
@@ -305,15 +318,20 @@ MEMBERSHIP = [
     ("d_admin", add_member("dom_d", "dom_d"), OK),
     ("d_manager", add_member("dom_e", "dom_d"), 403),
     ("d_manager", add_member("dom_d", "dom_e"), 403),
-    ("d_admin", add_member("dom_e", "dom_e"), OK),
+    ("d_admin", add_member("dom_e", "dom_d"), 403),
+    ("d_admin", add_member("dom_d", "dom_e"), 403),
+    ("d_admin", add_member("dom_e", "dom_e"), 403),
     ("member", remove_member("dom_d", "dom_d"), 403),
     ("reader", remove_member("dom_d", "dom_d"), 403),
     ("d_reader", remove_member("dom_d", "dom_d"), 403),
     ("d_manager", remove_member("dom_d", "dom_d"), OK),
+    ("d_admin", remove_member("dom_d", "dom_d"), OK),
     ("d_manager", remove_member("dom_e", "dom_d"), 403),
     ("d_manager", remove_member("dom_d", "dom_e"), 403),
-    ("d_admin", remove_member("dom_e", "dom_e"), OK),
+    ("d_admin", remove_member("dom_e", "dom_d"), 403),
+    ("d_admin", remove_member("dom_e", "dom_e"), 403),
     ("d_manager", REMOVE_FROM_NO_GROUP, 403),
+    ("d_admin", REMOVE_FROM_NO_GROUP, 403),
     ("admin", REMOVE_FROM_NO_GROUP, 404),
 ]
 

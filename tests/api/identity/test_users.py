@@ -245,17 +245,22 @@ def test_domain_manager_creates_users_in_own_domain_only(cloud, admin, managed_d
     sess = password_session(cloud, manager.name, manager.login_password, domain_id=domain.id,
                             user_domain_id=domain.id)
     conn = connection_for(sess)
-    # No domain_id given: the domain of the domain-scoped token.
-    made = conn.identity.post("/users", json={"user": {"name": unique("dm")}}).json()["user"]
-    assert made["domain_id"] == domain.id
+    # No domain_id given: Keystone judges the body as sent, where no domain matches the
+    # manager's, so the manager has to name its domain.
+    unnamed = unique("dm")
+    refused = conn.identity.post("/users", json={"user": {"name": unnamed}})
+    assert refused.status_code == 403
+    assert list(admin.identity.users(name=unnamed)) == []
+    made = conn.identity.create_user(name=unique("dm"), domain_id=domain.id)
+    assert made.domain_id == domain.id
     with pytest.raises(sdk_exc.ForbiddenException):
         conn.identity.create_user(name=unique("dm"), domain_id="default")
     listed = {u.id for u in conn.identity.users()}
-    assert made["id"] in listed and manager.id in listed and outsider.id not in listed
+    assert made.id in listed and manager.id in listed and outsider.id not in listed
     with pytest.raises(sdk_exc.ForbiddenException):
         conn.identity.update_user(outsider.id, description="not yours")
-    conn.identity.update_user(made["id"], description="mine")
-    assert admin.identity.get_user(made["id"]).description == "mine"
+    conn.identity.update_user(made.id, description="mine")
+    assert admin.identity.get_user(made.id).description == "mine"
 
 
 def test_create_without_domain_on_project_token_uses_default_domain(admin):

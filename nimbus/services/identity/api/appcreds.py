@@ -16,10 +16,14 @@ from nimbus.services.identity.schemas.appcreds import (
 
 # -- policy targets -----------------------------------------------------------------------
 def app_cred_target(req: ApiRequest) -> dict[str, Any]:
-    """The credential's owner, which the owner rules must judge (not the path's user)."""
+    """The credential's owner, which the owner rules must judge (not the path's user).
+
+    As Keystone does, the owner takes the path's place: ``rule:owner`` reads the path's
+    ``user_id``, and naming oneself in the path must not unlock another user's credential."""
     owner = identity(req).appcreds.owner_of(req.path_params["application_credential_id"])
     if owner is None:
         return {}
+    req.path_params["user_id"] = owner
     return {"user_id": owner, "application_credential": {"user_id": owner}}
 
 

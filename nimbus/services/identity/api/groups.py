@@ -47,7 +47,7 @@ def membership_target(req: ApiRequest) -> dict[str, Any]:
 
 def new_group_target(req: ApiRequest) -> dict[str, Any]:
     """Keystone judges the body as sent, before it fills in a missing domain: a domain
-    manager has to name its domain (a role:admin caller need not)."""
+    manager has to name its domain (a cloud admin need not)."""
     body = req.json_object("group")
     return {"group": {"domain_id": body["domain_id"]} if "domain_id" in body else {}}
 

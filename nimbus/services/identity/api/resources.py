@@ -53,7 +53,7 @@ def project_target(req: ApiRequest) -> dict[str, Any]:
 
 def new_project_target(req: ApiRequest) -> dict[str, Any]:
     """Keystone judges the body as sent, before it fills in a missing domain: a domain
-    manager has to name its domain (a role:admin caller need not)."""
+    manager has to name its domain (a cloud admin need not)."""
     body = req.json_object("project")
     return {"project": {"domain_id": body["domain_id"]} if "domain_id" in body else {}}
 
