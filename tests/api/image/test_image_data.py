@@ -174,3 +174,24 @@ def test_cli_create_from_file_and_save(cli, tmp_path, make_disk, admin):
     finally:
         cli("image", "delete", made["id"])
     assert admin.image.find_image(made["id"]) is None
+
+
+def test_large_upload_and_download_stream_every_byte(admin, make_image, image_url):
+    """21 MiB in odd-sized chunks: past the server's 4 MiB hashing blocks, 1 MiB read chunks
+    and 16 MiB writeback windows; the digests and every byte come back as sent."""
+    data = os.urandom(21 * 1024 * 1024 + 123)
+    step = 1024 * 1024 + 7
+    image = make_image()
+    url = f"{image_url}/images/{image.id}/file"
+    response = admin.session.put(url, data=(data[i:i + step] for i in range(0, len(data), step)),
+                                 headers={"Content-Type": "application/octet-stream"})
+    assert response.status_code == 204
+    shown = admin.image.get_image(image.id)
+    assert (shown.status, shown.size) == ("active", len(data))
+    assert shown.checksum == hashlib.md5(data).hexdigest()
+    assert shown.hash_value == hashlib.sha512(data).hexdigest()
+    download = admin.session.get(url, stream=True)
+    assert b"".join(download.iter_content(65536)) == data
+    boundary = 1024 * 1024
+    part = admin.session.get(url, headers={"Range": f"bytes={boundary - 5}-{boundary + 4}"})
+    assert part.status_code == 206 and part.content == data[boundary - 5:boundary + 5]

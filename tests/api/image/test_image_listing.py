@@ -124,3 +124,17 @@ def test_deleted_images_leave_the_list(admin, make_image):
     admin.image.delete_image(image)
     time.sleep(0.01)
     assert image.id not in [i.id for i in admin.image.images(name=image.name)]
+
+
+def test_listed_images_carry_their_tags_and_properties(admin, catalogue, image_url):
+    """A list entry shows what GET /v2/images/{id} shows: every custom property, the tags."""
+    tag, images = catalogue
+    listed = admin.session.get(f"{image_url}/images?tag={tag}").json()["images"]
+    assert sorted(i["name"] for i in listed) == names(images)
+    for entry in listed:
+        shown = admin.session.get(f"{image_url}/images/{entry['id']}").json()
+        assert entry == shown
+    debian = next(i for i in listed if i["name"] == f"{tag}-d")
+    assert debian["os_distro"] == "debian"
+    assert sorted(next(i for i in listed if i["name"] == f"{tag}-a")["tags"]) == \
+        sorted([tag, "small"])

@@ -103,12 +103,16 @@ def load_records(s: Session, rows: list[Image]) -> list[ImageRecord]:
     ids = [row.id for row in rows]
     properties: dict[str, dict[str, str]] = {i: {} for i in ids}
     tags: dict[str, list[str]] = {i: [] for i in ids}
+    # Plain rows, not ORM objects: building those took a third of a listing's CPU.
     if ids:
-        for prop in s.scalars(select(ImageProperty).where(ImageProperty.image_id.in_(ids))):
-            properties[prop.image_id][prop.name] = prop.value
-        for tag in s.scalars(select(ImageTag).where(ImageTag.image_id.in_(ids))
-                             .order_by(ImageTag.value)):
-            tags[tag.image_id].append(tag.value)
+        for image_id, name, value in s.execute(
+                select(ImageProperty.image_id, ImageProperty.name, ImageProperty.value)
+                .where(ImageProperty.image_id.in_(ids))):
+            properties[image_id][name] = value
+        for image_id, value in s.execute(
+                select(ImageTag.image_id, ImageTag.value).where(ImageTag.image_id.in_(ids))
+                .order_by(ImageTag.value)):
+            tags[image_id].append(value)
     return [image_record(row, properties[row.id], tags[row.id]) for row in rows]
 
 

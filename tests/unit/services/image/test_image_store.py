@@ -73,3 +73,21 @@ def test_build_store_knows_its_drivers(tmp_path):
     assert build_store("file", "local", str(tmp_path)).store_id == "local"
     with pytest.raises(ValueError):
         build_store("tape", "x", str(tmp_path))
+
+
+def test_writeback_starts_window_by_window(tmp_path, monkeypatch):
+    advice: list[tuple[int, int, int]] = []
+    monkeypatch.setattr(os, "posix_fadvise",
+                        lambda fd, offset, length, how: advice.append((offset, length, how)))
+    store = FilesystemStore("local", tmp_path / "images", writeback=1000)
+    data = os.urandom(3500)
+    store.add("abc", [data[i:i + 600] for i in range(0, len(data), 600)])
+    assert b"".join(store.get("abc")) == data
+    assert advice == [(0, 1200, os.POSIX_FADV_DONTNEED), (1200, 1200, os.POSIX_FADV_DONTNEED),
+                      (2400, 1100, os.POSIX_FADV_DONTNEED)]
+
+
+def test_downloads_read_in_mebibytes(tmp_path):
+    store = FilesystemStore("local", tmp_path / "images")
+    store.add("big", [os.urandom(1 << 20), os.urandom((1 << 20) + 10)])
+    assert [len(c) for c in store.get("big")] == [1 << 20, 1 << 20, 10]
