@@ -66,7 +66,11 @@ class ClientDisconnected(BadRequest):
 
 class BodyStream:
     """A streaming route's request body: a blocking iterator of chunks, pulled from the ASGI
-    receive channel by the worker thread that runs the handler."""
+    receive channel by the worker thread that runs the handler. Each hop to the event loop
+    gathers up to ``BATCH`` bytes: the server gets ~64 KiB per message, and a hop per message
+    cost a third of an upload's CPU."""
+
+    BATCH = 1 << 20
 
     def __init__(self, receive: Receive) -> None:
         self._receive = receive
@@ -75,18 +79,30 @@ class BodyStream:
     def __iter__(self) -> Iterator[bytes]:
         return self
 
-    async def _next_message(self) -> Message:
-        return await self._receive()
+    async def _gather(self) -> tuple[bytes, bool, bool]:
+        """(bytes, more to come, client gone), from as many messages as fill a batch."""
+        parts: list[bytes] = []
+        size = 0
+        while size < self.BATCH:
+            message: Message = await self._receive()
+            if message["type"] == "http.disconnect":
+                return b"".join(parts), False, True
+            body = message.get("body", b"")
+            if body:
+                parts.append(bytes(body))
+                size += len(body)
+            if not message.get("more_body", False):
+                return b"".join(parts), False, False
+        return b"".join(parts), True, False
 
     def __next__(self) -> bytes:
         while not self._done:
-            message: Message = from_thread.run(self._next_message)
-            if message["type"] == "http.disconnect":
-                self._done = True
+            data, more, gone = from_thread.run(self._gather)
+            self._done = not more
+            if gone:
                 raise ClientDisconnected()
-            self._done = not message.get("more_body", False)
-            if message.get("body"):
-                return bytes(message["body"])
+            if data:
+                return data
         raise StopIteration
 
 

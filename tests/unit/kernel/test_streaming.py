@@ -138,7 +138,16 @@ def test_body_stream_yields_chunks_until_the_last_message():
     got = run_in_worker([{"type": "http.request", "body": b"ab", "more_body": True},
                          {"type": "http.request", "body": b"", "more_body": True},
                          {"type": "http.request", "body": b"cd", "more_body": False}])
-    assert got == [b"ab", b"cd"]
+    assert got == [b"abcd"]
+
+
+def test_body_stream_gathers_messages_up_to_a_batch(monkeypatch):
+    monkeypatch.setattr(BodyStream, "BATCH", 3)
+    got = run_in_worker([{"type": "http.request", "body": b"ab", "more_body": True},
+                         {"type": "http.request", "body": b"cd", "more_body": True},
+                         {"type": "http.request", "body": b"ef", "more_body": True},
+                         {"type": "http.request", "body": b"", "more_body": False}])
+    assert got == [b"abcd", b"ef"]
 
 
 def test_body_stream_raises_when_the_client_goes_away():
