@@ -11,24 +11,33 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-DISK_FORMATS = ("ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso",
-                "ploop")
-CONTAINER_FORMATS = ("ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed")
+from nimbus.config import ImageSettings
+
+# The operator-facing defaults live in config.ImageSettings; these are the same values.
+_SETTINGS = ImageSettings()
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in text.split(",") if v.strip())
+
+
+DISK_FORMATS = _formats(_SETTINGS.disk_formats)
+CONTAINER_FORMATS = _formats(_SETTINGS.container_formats)
 
 
 @dataclass(frozen=True)
 class ImageOptions:
     disk_formats: tuple[str, ...] = DISK_FORMATS
     container_formats: tuple[str, ...] = CONTAINER_FORMATS
-    # The largest image accepted, in bytes (Glance's image_size_cap: 1 TiB).
-    image_size_cap: int = 1 << 40
+    # The largest image accepted, in bytes (Glance's image_size_cap).
+    image_size_cap: int = _SETTINGS.image_size_cap
     # Refuse data that doesn't look like its disk_format (Glance's require_image_format_match).
-    require_format_match: bool = True
-    image_member_quota: int = 128
-    image_property_quota: int = 128
-    image_tag_quota: int = 128
-    limit_param_default: int = 25
-    api_limit_max: int = 1000
+    require_format_match: bool = _SETTINGS.require_format_match
+    image_member_quota: int = _SETTINGS.image_member_quota
+    image_property_quota: int = _SETTINGS.image_property_quota
+    image_tag_quota: int = _SETTINGS.image_tag_quota
+    limit_param_default: int = _SETTINGS.limit_param_default
+    api_limit_max: int = _SETTINGS.api_limit_max
     store_driver: str = "file"
     store_id: str = "local"
     store_description: str = "Image data in the data directory"
@@ -44,7 +53,7 @@ class ImageOptions:
                  if hasattr(section, f.name)}
         for name in ("disk_formats", "container_formats"):
             if isinstance(found.get(name), str):
-                found[name] = tuple(v.strip() for v in found[name].split(",") if v.strip())
+                found[name] = _formats(found[name])
         return cls(**found)
 
 
