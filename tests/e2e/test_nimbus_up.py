@@ -6,21 +6,13 @@ import os
 import signal
 import stat
 import subprocess
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
-import openstack
-import openstack.config
-import pytest
 import yaml
-from keystoneauth1 import session as ks_session
-from keystoneauth1.identity import v3
 
 from nimbus.kernel.migrate import head_revision
-from tests.conftest import NIMBUS, TEST_ENV, LiveCloud, start_cloud
-
-Start = Callable[..., LiveCloud]
+from tests.conftest import NIMBUS, TEST_ENV, LiveCloud
+from tests.e2e.conftest import admin_session, connect
 
 
 def mode(path: Path) -> int:
@@ -44,30 +36,6 @@ def interrupt(cloud: LiveCloud) -> int:
     return cloud.process.wait(timeout=20)
 
 
-@pytest.fixture
-def start() -> Iterator[Start]:
-    """Starts `nimbus up` on a data dir; whatever is still running at the end is stopped."""
-    started: list[LiveCloud] = []
-
-    def run(data_dir: Path, port: int | None = None) -> LiveCloud:
-        cloud = start_cloud(data_dir, port)
-        started.append(cloud)
-        return cloud
-
-    yield run
-    for cloud in started:
-        if cloud.process.poll() is None:
-            cloud.process.kill()
-            cloud.process.wait(timeout=10)
-
-
-def admin_session(cloud: LiveCloud) -> ks_session.Session:
-    auth = v3.Password(auth_url=cloud.auth_url, username="admin", password=cloud.admin_password,
-                       user_domain_name="Default", project_name="admin",
-                       project_domain_name="Default")
-    return ks_session.Session(auth=auth)
-
-
 def token_status(cloud: LiveCloud, token: str) -> int:
     """GET /v3/auth/tokens as the admin: 200 while the token is valid, 404 after."""
     answer = admin_session(cloud).get(f"{cloud.auth_url}/v3/auth/tokens", raise_exc=False,
@@ -79,12 +47,6 @@ def admin_token(cloud: LiveCloud) -> str:
     token = admin_session(cloud).get_token()
     assert token
     return token
-
-
-def connect(cloud: LiveCloud) -> Any:
-    """An openstacksdk connection made from the clouds.yaml that `nimbus up` wrote."""
-    config = openstack.config.OpenStackConfig(config_files=[str(cloud.clouds_yaml)])
-    return openstack.connection.Connection(config=config.get_one(cloud="nimbus"))
 
 
 def test_first_run_creates_a_private_data_dir(start, tmp_path):

@@ -69,6 +69,12 @@ class RangeNotSatisfiable(CloudError):
     status = 416
 
 
+class StorageUnavailable(CloudError):
+    """The store refuses writes (permissions, a read-only filesystem): 503, as Glance."""
+
+    status = 503
+
+
 class InvalidFilter(BadRequest):
     pass
 

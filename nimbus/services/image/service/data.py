@@ -7,8 +7,10 @@ puts the image back to queued, as Glance does; nothing partial is ever kept.
 
 from __future__ import annotations
 
+import errno
 import logging
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -22,6 +24,7 @@ from nimbus.services.image.errors import (
     InvalidStatusTransition,
     OverLimit,
     RangeNotSatisfiable,
+    StorageUnavailable,
 )
 from nimbus.services.image.formats import FormatMismatch, UnsafeImage, judge
 from nimbus.services.image.service.access import visible_row
@@ -58,7 +61,8 @@ class ImageData:
         budgets = self._begin(caller, image_id, declared_size, "saving", SIZE_TOTAL)
         try:
             pipeline = DataPipeline(chunks, budgets)
-            stored = self.store.add(image_id, pipeline)
+            with _storage_errors():
+                stored = self.store.add(image_id, pipeline)
         except BaseException:
             self.restore(image_id, "saving")
             raise
@@ -140,7 +144,8 @@ class ImageData:
         budgets = self._begin(caller, image_id, declared_size, "uploading", STAGE_TOTAL)
         try:
             pipeline = DataPipeline(chunks, budgets)
-            stored = self.staging.add(image_id, pipeline)
+            with _storage_errors():
+                stored = self.staging.add(image_id, pipeline)
         except BaseException:
             self.restore(image_id, "uploading")
             raise
@@ -221,6 +226,25 @@ def _require_formats(disk_format: str | None, container_format: str | None) -> N
         raise BadRequest(f"Property {missing[0]} must be set prior to saving data.")
     if missing:
         raise BadRequest(f"Properties {', '.join(missing)} must be set prior to saving data.")
+
+
+@contextmanager
+def _storage_errors() -> Iterator[None]:
+    """A store that cannot write answers as Glance's API does: full -> 413, not allowed
+    to write -> 503. Anything else stays an internal error."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            log.error("image store full: %s", exc)
+            raise OverLimit("Image storage media is full: There is not enough disk space "
+                            "on the image storage media.") from None
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            log.error("image store not writable: %s", exc)
+            raise StorageUnavailable("Insufficient permissions on image storage media: "
+                                     "Permission to write image storage media denied.") \
+                from None
+        raise
 
 
 def _too_large() -> OverLimit:

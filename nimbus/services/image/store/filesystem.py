@@ -11,24 +11,23 @@ from pathlib import Path
 from typing import BinaryIO
 
 from nimbus.services.image.store import ImageStore, StoredData
+from nimbus.services.image.store.direct import open_for_stream
 
 # Reads go out in 1 MiB chunks: each chunk costs a hop to the event loop, and 64 KiB ones
 # held a download to half of what the disk reads.
 CHUNK = 1 << 20
-# Writeback of an upload starts every this many bytes, so the fsync at its end finds little
-# left to write instead of the whole image.
-WRITEBACK = 16 << 20
 SAFE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 PARTIAL = ".part"
 
 
 class FilesystemStore:
     def __init__(self, store_id: str, root: str | Path, chunk_size: int = CHUNK,
-                 writeback: int = WRITEBACK) -> None:
+                 direct: bool = True) -> None:
         self.store_id = store_id
         self.root = Path(root)
         self.chunk_size = chunk_size
-        self.writeback = writeback
+        # Writes go past the page cache where the filesystem allows it (see direct.py).
+        self.direct = direct
 
     def path(self, location: str) -> Path:
         if not SAFE_KEY.match(location):
@@ -40,31 +39,19 @@ class FilesystemStore:
         self.root.mkdir(parents=True, exist_ok=True)
         partial = self.root / f".{key}.{uuid.uuid4().hex}{PARTIAL}"
         try:
-            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as out:
-                size = self._write(out, chunks)
-                os.fsync(out.fileno())
+            out = open_for_stream(partial, self.direct)
+            try:
+                for chunk in chunks:
+                    out.write(chunk)
+            except BaseException:
+                out.abort()
+                raise
+            size = out.finish()
             os.replace(partial, final)
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
         return StoredData(key, size)
-
-    def _write(self, out: BinaryIO, chunks: Iterable[bytes]) -> int:
-        """Write every chunk; returns the size. Each window of ``writeback`` bytes is sent
-        on to the disk while the rest arrives: DONTNEED starts writeback of its dirty pages
-        (and drops those already clean)."""
-        size = started = 0
-        for chunk in chunks:
-            out.write(chunk)
-            size += len(chunk)
-            if size - started >= self.writeback and hasattr(os, "posix_fadvise"):
-                out.flush()
-                os.posix_fadvise(out.fileno(), started, size - started,
-                                 os.POSIX_FADV_DONTNEED)
-                started = size
-        out.flush()
-        return size
 
     def get(self, location: str, offset: int = 0, length: int | None = None
             ) -> Iterator[bytes]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
 import time
 
 import pytest
 
 from nimbus.services.image.store import build_store
+from nimbus.services.image.store.direct import DirectStreamFile, open_for_stream
 from nimbus.services.image.store.filesystem import FilesystemStore
 
 
@@ -75,16 +78,68 @@ def test_build_store_knows_its_drivers(tmp_path):
         build_store("tape", "x", str(tmp_path))
 
 
-def test_writeback_starts_window_by_window(tmp_path, monkeypatch):
-    advice: list[tuple[int, int, int]] = []
-    monkeypatch.setattr(os, "posix_fadvise",
-                        lambda fd, offset, length, how: advice.append((offset, length, how)))
-    store = FilesystemStore("local", tmp_path / "images", writeback=1000)
-    data = os.urandom(3500)
-    store.add("abc", [data[i:i + 600] for i in range(0, len(data), 600)])
-    assert b"".join(store.get("abc")) == data
-    assert advice == [(0, 1200, os.POSIX_FADV_DONTNEED), (1200, 1200, os.POSIX_FADV_DONTNEED),
-                      (2400, 1100, os.POSIX_FADV_DONTNEED)]
+@pytest.mark.parametrize("direct", [True, False])
+@pytest.mark.parametrize("size", [0, 10, 4096, 4097, (1 << 20) - 1, 1 << 20, 3 * (1 << 20) + 5])
+def test_every_byte_lands_whatever_the_sizes(tmp_path, direct, size):
+    """Whole buffers, a tail that isn't a whole page, and nothing at all; written past the
+    page cache or through it."""
+    store = FilesystemStore("local", tmp_path / "images", direct=direct)
+    data = os.urandom(size)
+    step = 70_001
+    stored = store.add("abc", (data[i:i + step] for i in range(0, len(data), step)))
+    assert stored.size == size
+    assert (store.root / "abc").read_bytes() == data
+
+
+def test_writes_go_past_the_page_cache_where_the_filesystem_allows(tmp_path):
+    out = open_for_stream(tmp_path / "f")
+    try:
+        assert isinstance(out, DirectStreamFile)
+        assert fcntl.fcntl(out.fd, fcntl.F_GETFL) & os.O_DIRECT
+    finally:
+        out.abort()
+
+
+def test_a_filesystem_refusing_direct_io_gets_plain_writes(tmp_path, monkeypatch):
+    real_open = os.open
+
+    def refusing(path, flags, mode=0o777):
+        if flags & os.O_DIRECT:
+            real_open(path, flags & ~os.O_DIRECT, mode)  # made, then refused: as tmpfs may
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return real_open(path, flags, mode)
+
+    monkeypatch.setattr(os, "open", refusing)
+    store = FilesystemStore("local", tmp_path / "images")
+    data = os.urandom(5 * 4096 + 3)
+    store.add("abc", [data])
+    assert (store.root / "abc").read_bytes() == data
+
+
+def test_a_failed_disk_write_fails_the_add_and_leaves_nothing(tmp_path, monkeypatch):
+    real_write = os.write
+
+    def failing(fd, data):
+        if len(data) >= 4096:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", failing)
+    store = FilesystemStore("local", tmp_path / "images")
+    with pytest.raises(OSError) as raised:
+        store.add("abc", (os.urandom(1 << 20) for _ in range(8)))
+    assert raised.value.errno == errno.ENOSPC
+    assert list(store.root.iterdir()) == []
+
+
+def test_the_writer_holds_a_bounded_number_of_buffers(tmp_path):
+    out = DirectStreamFile(os.open(tmp_path / "f", os.O_WRONLY | os.O_CREAT | os.O_DIRECT),
+                           block=4096, depth=2)
+    for _ in range(100):
+        out.write(os.urandom(4096))
+        assert out._free.qsize() + out._full.qsize() <= 3
+    assert out.finish() == 100 * 4096
+    assert (tmp_path / "f").stat().st_size == 100 * 4096
 
 
 def test_downloads_read_in_mebibytes(tmp_path):
