@@ -123,6 +123,9 @@ class ApiRequest:
             BodyStream(request.receive) if body is None else iter([body] if body else [])
         self.ctx = ctx
         self.api = api
+        # What the route's target loader and its handler both need, worked out once (the
+        # object a policy rule judges, say).
+        self.memo: dict[str, Any] = {}
         self._request = request
 
     @functools.cached_property

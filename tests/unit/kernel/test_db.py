@@ -176,6 +176,51 @@ def test_bootstrap_then_project_round_trip(database_url, tmp_path):
         runtime.close()
 
 
+def test_image_records_list_and_page_on_every_engine(database_url, tmp_path):
+    """Images with properties and tags: shown, listed with filters, paged by marker, and
+    their data stored, on each engine (the listing's SQL and the records' one-query read)."""
+    from nimbus.services.image.options import ImageOptions
+    from nimbus.services.image.schemas.image import parse_create
+    from nimbus.services.image.service import ImageService
+    from nimbus.services.image.service.listing import ListQuery
+    from nimbus.services.image.service.quotas import no_limits
+    from nimbus.services.image.service.records import Caller
+
+    settings = engine_settings(tmp_path, database_url)
+    prepare(settings)
+    runtime = Runtime(settings)
+    try:
+        service = ImageService(runtime, ImageOptions(), limits=no_limits)
+        owner = Caller(project_id="p1", user_id="u1")
+        made = [service.images.create(owner, parse_create(
+            {"name": f"img-{n}", "disk_format": "raw", "container_format": "bare",
+             "tags": ["b", "a"] if n % 2 else [], "colour": "blue" if n < 3 else "red"},
+            service.options)) for n in range(5)]
+        shown = service.images.get(owner, made[1].id)
+        assert (shown.tags, shown.properties) == (["a", "b"], {"colour": "blue"})
+        assert service.images.get(owner, made[0].id).tags == []
+
+        everything, _ = service.list_images(owner, ListQuery(sort_keys=["name"],
+                                                              sort_dirs=["asc"]))
+        assert [i.name for i in everything] == [f"img-{n}" for n in range(5)]
+        blue, _ = service.list_images(owner, ListQuery(filters={"colour": "blue"},
+                                                       tags=["a"]))
+        assert sorted(i.name for i in blue) == ["img-1"]
+        first, marker = service.list_images(owner, ListQuery(limit=2, sort_keys=["name"],
+                                                             sort_dirs=["desc"]))
+        rest, _ = service.list_images(owner, ListQuery(limit=10, marker=marker,
+                                                       sort_keys=["name"], sort_dirs=["desc"]))
+        assert [i.name for i in first + rest] == [f"img-{n}" for n in reversed(range(5))]
+        other, _ = service.list_images(Caller(project_id="p2"), ListQuery())
+        assert other == []
+
+        service.data.upload(owner, made[2].id, [b"x" * 3000, b"y" * 1096], None)
+        stored = service.images.get(owner, made[2].id)
+        assert (stored.status, stored.size) == ("active", 4096)
+    finally:
+        runtime.close()
+
+
 def run_nimbus_up(data_dir: Path, *flags: str) -> tuple[subprocess.Popen[bytes], str]:
     """`nimbus up` with the given flags, once it answers; returns the process and its URL."""
     port = free_port()

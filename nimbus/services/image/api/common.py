@@ -19,10 +19,14 @@ def service_of(req: ApiRequest) -> ImageService:
 
 
 def caller_of(req: ApiRequest) -> Caller:
-    ctx = req.ctx
-    is_admin = req.api.enforcer.authorize("context_is_admin", ctx.policy_credentials())
-    return Caller(project_id=ctx.project_id, user_id=ctx.user_id, is_admin=is_admin,
-                  request_id=req.request_id)
+    caller: Caller | None = req.memo.get("image.caller")
+    if caller is None:
+        ctx = req.ctx
+        is_admin = req.api.enforcer.authorize("context_is_admin", ctx.policy_credentials())
+        caller = req.memo["image.caller"] = Caller(
+            project_id=ctx.project_id, user_id=ctx.user_id, is_admin=is_admin,
+            request_id=req.request_id)
+    return caller
 
 
 def allowed(req: ApiRequest, rule: str, target: dict[str, Any]) -> bool:
@@ -34,11 +38,15 @@ def enforce(req: ApiRequest, rule: str, target: dict[str, Any]) -> None:
 
 
 def load_image(req: ApiRequest) -> ImageRecord:
-    """The image of the path, if the caller may see it, by visibility and by policy."""
-    caller = caller_of(req)
-    image = service_of(req).images.get(caller, req.path_params["image_id"])
-    if not allowed(req, "get_image", image.policy_target(caller)):
-        raise ImageNotFound(image.id)
+    """The image of the path, if the caller may see it, by visibility and by policy. Read
+    once a request: the route's target loader reads it, the handler reuses it."""
+    image: ImageRecord | None = req.memo.get("image.record")
+    if image is None:
+        caller = caller_of(req)
+        image = service_of(req).images.get(caller, req.path_params["image_id"])
+        if not allowed(req, "get_image", image.policy_target(caller)):
+            raise ImageNotFound(image.id)
+        req.memo["image.record"] = image
     return image
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, true
+from sqlalchemy import ColumnElement, Row, and_, exists, or_, select, true
 from sqlalchemy.orm import Session
 
 from nimbus.services.image.errors import ImageNotFound
@@ -20,7 +21,12 @@ def is_image_id(image_id: str) -> bool:
     return len(image_id) <= 36
 
 
-def can_see(s: Session, row: Image, caller: Caller) -> bool:
+# The columns of an image, read as a plain row: what reads use (building ORM objects cost
+# more than the queries themselves); writes lock and change ORM rows.
+IMAGE_COLUMNS = tuple(Image.__table__.columns)
+
+
+def can_see(s: Session, row: Image | Row[Any], caller: Caller) -> bool:
     """Admins see all; others their project's images, public and community ones, and
     shared ones they are a member of (whatever the membership's status)."""
     if caller.is_admin or row.owner is None or row.visibility in ("public", "community"):
@@ -42,6 +48,17 @@ def visible_row(s: Session, caller: Caller, image_id: str, *, lock: bool = False
     if lock:
         query = query.with_for_update()
     row = s.scalars(query).first()
+    if row is None or row.status == "deleted" or not can_see(s, row, caller):
+        raise ImageNotFound(image_id)
+    return row
+
+
+def readable_row(s: Session, caller: Caller, image_id: str) -> Row[Any]:
+    """The image the caller may see, as a plain row (to read, never to change), or
+    ImageNotFound."""
+    if not is_image_id(image_id):
+        raise ImageNotFound(image_id)
+    row = s.connection().execute(select(*IMAGE_COLUMNS).where(Image.id == image_id)).first()
     if row is None or row.status == "deleted" or not can_see(s, row, caller):
         raise ImageNotFound(image_id)
     return row

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Row, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,7 @@ from nimbus.services.image.errors import (
 from nimbus.services.image.models import Image, ImageProperty, ImageTag
 from nimbus.services.image.schemas.image import NewImage, check_counts
 from nimbus.services.image.schemas.patch import Change
-from nimbus.services.image.service.access import visible_row
+from nimbus.services.image.service.access import readable_row, visible_row
 from nimbus.services.image.service.patching import Draft, apply_changes
 from nimbus.services.image.service.quotas import COUNT_TOTAL
 from nimbus.services.image.service.records import Caller, ImageRecord, load_records
@@ -41,10 +41,10 @@ class Images:
     # -- reading -----------------------------------------------------------------------
     def get(self, caller: Caller, image_id: str) -> ImageRecord:
         with self.db.session() as s:
-            return self.record(s, visible_row(s, caller, image_id))
+            return self.record(s, readable_row(s, caller, image_id))
 
     @staticmethod
-    def record(s: Session, row: Image) -> ImageRecord:
+    def record(s: Session, row: Image | Row[Any]) -> ImageRecord:
         return load_records(s, [row])[0]
 
     # -- creating ----------------------------------------------------------------------

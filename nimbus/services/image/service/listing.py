@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     Integer,
+    Row,
     and_,
     exists,
     false,
@@ -24,10 +25,11 @@ from sqlalchemy.orm import Session
 from nimbus.services.image.errors import BadRequest, ImageNotFound, InvalidFilter
 from nimbus.services.image.models import Image, ImageProperty, ImageTag
 from nimbus.services.image.service.access import (
+    IMAGE_COLUMNS,
     community_clause,
     is_image_id,
     listing_clause,
-    visible_row,
+    readable_row,
 )
 from nimbus.services.image.service.records import Caller
 
@@ -56,9 +58,11 @@ class ListQuery:
     sort_dirs: list[str] = field(default_factory=lambda: ["desc"])
 
 
-def list_rows(s: Session, caller: Caller, query: ListQuery) -> tuple[list[Image], str | None]:
-    """One page of images, and the marker of the next page when this one is full."""
-    stmt = select(Image).where(
+def list_rows(s: Session, caller: Caller, query: ListQuery
+              ) -> tuple[list[Row[Any]], str | None]:
+    """One page of images (plain rows), and the marker of the next page when this one is
+    full."""
+    stmt = select(*IMAGE_COLUMNS).where(
         listing_clause(caller, query.member_status),
         community_clause(caller, query.visibility),
         Image.os_hidden == query.os_hidden,
@@ -69,7 +73,7 @@ def list_rows(s: Session, caller: Caller, query: ListQuery) -> tuple[list[Image]
                            for k, d in zip(keys, dirs, strict=True)])
     if query.marker is not None:
         stmt = stmt.where(_after(_marker_row(s, caller, query.marker), keys, dirs))
-    rows = list(s.scalars(stmt.limit(query.limit)))
+    rows = list(s.connection().execute(stmt.limit(query.limit)))
     full = bool(rows) and len(rows) == query.limit
     return rows, rows[-1].id if full else None
 
@@ -95,14 +99,14 @@ def _sort_value(key: str) -> ColumnElement[Any]:
     return func.coalesce(column, literal(default))
 
 
-def _marker_row(s: Session, caller: Caller, marker: str) -> Image:
+def _marker_row(s: Session, caller: Caller, marker: str) -> Row[Any]:
     try:
-        return visible_row(s, caller, marker)
+        return readable_row(s, caller, marker)
     except ImageNotFound as exc:
         raise BadRequest(exc.message) from None
 
 
-def _after(marker: Image, keys: list[str], dirs: list[str]) -> ColumnElement[bool]:
+def _after(marker: Row[Any], keys: list[str], dirs: list[str]) -> ColumnElement[bool]:
     """Rows after the marker in the sort order: (k1 > m1) or (k1 = m1 and k2 > m2) ..."""
     values = [_marker_value(marker, k) for k in keys]
     alternatives = []
@@ -114,7 +118,7 @@ def _after(marker: Image, keys: list[str], dirs: list[str]) -> ColumnElement[boo
     return or_(*alternatives)
 
 
-def _marker_value(marker: Image, key: str) -> Any:
+def _marker_value(marker: Row[Any], key: str) -> Any:
     value = getattr(marker, key)
     if value is None:
         return 0 if key == "size" else ""

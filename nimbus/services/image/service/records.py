@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import CompoundSelect, Row, null, select, union_all
 from sqlalchemy.orm import Session
 
 from nimbus.services.image.models import Image, ImageMember, ImageProperty, ImageTag, ImageTask
@@ -93,26 +94,30 @@ IMAGE_FIELDS = ("id", "name", "owner", "status", "visibility", "protected", "os_
                 "location", "created_at", "updated_at")
 
 
-def image_record(row: Image, properties: dict[str, str], tags: list[str]) -> ImageRecord:
+def image_record(row: Image | Row[Any], properties: dict[str, str], tags: list[str]) -> ImageRecord:
     return ImageRecord(**{name: getattr(row, name) for name in IMAGE_FIELDS},
                        properties=properties, tags=tags)
 
 
-def load_records(s: Session, rows: list[Image]) -> list[ImageRecord]:
-    """Records for rows, with their properties and tags in two queries."""
+def load_records(s: Session, rows: Sequence[Image | Row[Any]]) -> list[ImageRecord]:
+    """Records for rows, with their properties and tags in one query. Reads go through the
+    Core connection: the ORM's statement layer cost more than the queries themselves."""
     ids = [row.id for row in rows]
     properties: dict[str, dict[str, str]] = {i: {} for i in ids}
     tags: dict[str, list[str]] = {i: [] for i in ids}
-    # Plain rows, not ORM objects: building those took a third of a listing's CPU.
     if ids:
-        for image_id, name, value in s.execute(
-                select(ImageProperty.image_id, ImageProperty.name, ImageProperty.value)
-                .where(ImageProperty.image_id.in_(ids))):
-            properties[image_id][name] = value
-        for image_id, value in s.execute(
-                select(ImageTag.image_id, ImageTag.value).where(ImageTag.image_id.in_(ids))
-                .order_by(ImageTag.value)):
-            tags[image_id].append(value)
+        extras: CompoundSelect = union_all(
+            select(ImageProperty.image_id, ImageProperty.name, ImageProperty.value)
+            .where(ImageProperty.image_id.in_(ids)),
+            select(ImageTag.image_id, ImageTag.value, null())
+            .where(ImageTag.image_id.in_(ids)))
+        for image_id, name, value in s.connection().execute(extras):
+            if value is None:
+                tags[image_id].append(name)
+            else:
+                properties[image_id][name] = value
+        for found in tags.values():
+            found.sort()
     return [image_record(row, properties[row.id], tags[row.id]) for row in rows]
 
 
