@@ -23,8 +23,9 @@ def start() -> Iterator[Start]:
     """Starts `nimbus up` on a data dir; whatever is still running at the end is stopped."""
     started: list[LiveCloud] = []
 
-    def run(data_dir: Path, port: int | None = None) -> LiveCloud:
-        cloud = start_cloud(data_dir, port)
+    def run(data_dir: Path, port: int | None = None,
+            extra_env: dict[str, str] | None = None) -> LiveCloud:
+        cloud = start_cloud(data_dir, port, extra_env)
         started.append(cloud)
         return cloud
 

@@ -101,19 +101,25 @@ def test_big_images_stream_through_bounded_memory(start: Start, tmp_path: Path) 
 
 @pytest.mark.root
 def test_a_full_store_answers_413_and_keeps_nothing(start: Start, tmp_path: Path) -> None:
-    """The image store on a 4 MiB filesystem: an 8 MiB upload is refused as Glance refuses it
-    (413, "Image storage media is full"), the image goes back to queued, nothing is left on
-    the disk, and an image that fits still uploads afterwards."""
+    """The image store on a 4 MiB filesystem. `nimbus up` still starts when the guest image
+    it registers doesn't fit (it says so and leaves no empty image behind); an 8 MiB upload
+    is refused as Glance refuses it (413, "Image storage media is full"), the image goes
+    back to queued, nothing is left on the disk, and an image that fits still uploads."""
     data = tmp_path / "data"
     images = data / "images"
     images.mkdir(parents=True)
+    guest = tmp_path / "too-big-guest.qcow2"
+    guest.write_bytes(os.urandom(6 * MIB))
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "nimbus-test", images],
                    check=True)
     cloud: LiveCloud | None = None
     try:
-        cloud = start(data)
+        cloud = start(data, extra_env={"NIMBUS_GUEST_IMAGE": str(guest)})
         sess = admin_session(cloud)
         conn = connect(cloud)
+        assert [i.name for i in conn.image.images()] == []
+        log = cloud.data_dir.parent / f"{cloud.data_dir.name}-{cloud.port}.log"
+        assert "could not register cirros-nimbus" in log.read_text()
         big = conn.image.create_image(name="big", disk_format="raw", container_format="bare")
         answer = sess.put(f"{cloud.url}/image/v2/images/{big.id}/file", raise_exc=False,
                           data=stream(8 * MIB, hashlib.md5(usedforsecurity=False)),

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
+from nimbus.kernel.errors import CloudError
 from nimbus.kernel.runtime import Runtime
 from nimbus.services.image.schemas.image import NewImage
 from nimbus.services.image.service import image_of
@@ -44,6 +45,13 @@ def register_guest_image(runtime: Runtime, admin_project_id: str, path: Path) ->
               "visibility": "public", "min_ram": 96},
         extra={"description": "Nimbus test guest: busybox, DHCP, metadata, SSH (root/nimbus)"},
         tags=["nimbus-guest"]))
-    service.data.upload(caller, record.id, _chunks(path), path.stat().st_size)
+    try:
+        service.data.upload(caller, record.id, _chunks(path), path.stat().st_size)
+    except CloudError as err:
+        # A full store or a quota must not keep the cloud from starting: say so, drop the
+        # empty image, and try again at the next start.
+        log.warning("could not register %s from %s: %s", GUEST_IMAGE_NAME, path, err.message)
+        service.images.delete(caller, record.id)
+        return None
     log.info("registered %s from %s as image %s", GUEST_IMAGE_NAME, path, record.id)
     return record.id
