@@ -187,6 +187,7 @@ def test_image_records_list_and_page_on_every_engine(database_url, tmp_path):
     from nimbus.services.image.service.records import Caller
 
     settings = engine_settings(tmp_path, database_url)
+    settings.guest_image = str(tmp_path / "no-guest-image")  # the listings hold ours alone
     prepare(settings)
     runtime = Runtime(settings)
     try:
