@@ -178,7 +178,7 @@ def test_cli_create_from_file_and_save(cli, tmp_path, make_disk, admin):
 
 def test_large_upload_and_download_stream_every_byte(admin, make_image, image_url):
     """21 MiB in odd-sized chunks: across the server's 1 MiB hashing blocks, page-aligned
-    write buffers and 1 MiB read chunks; the digests and every byte come back as sent."""
+    write buffers and 4 MiB read chunks; the digests and every byte come back as sent."""
     data = os.urandom(21 * 1024 * 1024 + 123)
     step = 1024 * 1024 + 7
     image = make_image()

@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 from nimbus.services.image.store import ImageStore, StoredData
-from nimbus.services.image.store.direct import open_for_stream
+from nimbus.services.image.store.diskio import ReadAhead, open_for_stream
 
-# Reads go out in 1 MiB chunks: each chunk costs a hop to the event loop, and 64 KiB ones
-# held a download to half of what the disk reads.
-CHUNK = 1 << 20
+# Reads go out in 4 MiB chunks: each chunk costs a hop to a worker thread and one to the
+# event loop (64 KiB ones held a download to half of what the disk reads; 4 MiB ones need
+# a third of the CPU 1 MiB ones do). READ_AHEAD chunks at most are read before they are sent.
+CHUNK = 4 << 20
+READ_AHEAD = 3
 SAFE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 PARTIAL = ".part"
 
@@ -26,7 +28,7 @@ class FilesystemStore:
         self.store_id = store_id
         self.root = Path(root)
         self.chunk_size = chunk_size
-        # Writes go past the page cache where the filesystem allows it (see direct.py).
+        # Writes go past the page cache where the filesystem allows it (see diskio.py).
         self.direct = direct
 
     def path(self, location: str) -> Path:
@@ -56,7 +58,7 @@ class FilesystemStore:
     def get(self, location: str, offset: int = 0, length: int | None = None
             ) -> Iterator[bytes]:
         handle = open(self.path(location), "rb")  # noqa: SIM115 - closed by the generator
-        return _read(handle, offset, length, self.chunk_size)
+        return ReadAhead(_read(handle, offset, length, self.chunk_size), READ_AHEAD)
 
     def delete(self, location: str) -> None:
         self.path(location).unlink(missing_ok=True)
@@ -90,6 +92,9 @@ class FilesystemStore:
 
 def _read(handle: BinaryIO, offset: int, length: int | None, chunk: int) -> Iterator[bytes]:
     with handle:
+        if hasattr(os, "posix_fadvise"):
+            # Whole-file reads: let the kernel read ahead further than it would by default.
+            os.posix_fadvise(handle.fileno(), offset, length or 0, os.POSIX_FADV_SEQUENTIAL)
         handle.seek(offset)
         left = length
         while left is None or left > 0:

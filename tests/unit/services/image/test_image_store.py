@@ -5,12 +5,13 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import threading
 import time
 
 import pytest
 
 from nimbus.services.image.store import build_store
-from nimbus.services.image.store.direct import DirectStreamFile, open_for_stream
+from nimbus.services.image.store.diskio import DirectStreamFile, ReadAhead, open_for_stream
 from nimbus.services.image.store.filesystem import FilesystemStore
 
 
@@ -142,7 +143,56 @@ def test_the_writer_holds_a_bounded_number_of_buffers(tmp_path):
     assert (tmp_path / "f").stat().st_size == 100 * 4096
 
 
-def test_downloads_read_in_mebibytes(tmp_path):
+def test_downloads_read_in_chunks_of_four_mebibytes(tmp_path):
     store = FilesystemStore("local", tmp_path / "images")
-    store.add("big", [os.urandom(1 << 20), os.urandom((1 << 20) + 10)])
-    assert [len(c) for c in store.get("big")] == [1 << 20, 1 << 20, 10]
+    store.add("big", [os.urandom(4 << 20), os.urandom((4 << 20) + 10)])
+    assert [len(c) for c in store.get("big")] == [4 << 20, 4 << 20, 10]
+
+
+def test_read_ahead_keeps_order_and_passes_errors_on():
+    assert list(ReadAhead(iter([b"a", b"b", b"c"]), depth=1)) == [b"a", b"b", b"c"]
+
+    def broken():
+        yield b"a"
+        raise OSError(errno.EIO, "Input/output error")
+
+    reader = ReadAhead(broken())
+    assert next(reader) == b"a"
+    with pytest.raises(OSError):
+        next(reader)
+    with pytest.raises(StopIteration):
+        next(reader)
+
+
+def test_read_ahead_stays_a_few_chunks_ahead_and_stops_when_dropped():
+    read: list[int] = []
+    closed = threading.Event()
+
+    def source():
+        try:
+            for n in range(1000):
+                read.append(n)
+                yield bytes([n % 256])
+        finally:
+            closed.set()
+
+    reader = ReadAhead(source(), depth=2, patience=0.05)
+    assert next(reader) == b"\x00"
+    time.sleep(0.2)
+    assert len(read) <= 4  # the one taken, two queued, one waiting to be
+    del reader
+    assert closed.wait(5)
+    assert len(read) <= 4
+
+
+def test_a_download_dropped_half_way_closes_its_file(tmp_path):
+    store = FilesystemStore("local", tmp_path / "images", chunk_size=1 << 20)
+    store.add("big", [os.urandom(8 << 20)])
+    before = len(os.listdir("/proc/self/fd"))
+    chunks = store.get("big")
+    assert len(next(chunks)) == 1 << 20
+    del chunks
+    deadline = time.monotonic() + 5
+    while len(os.listdir("/proc/self/fd")) > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(os.listdir("/proc/self/fd")) <= before

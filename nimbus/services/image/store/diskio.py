@@ -1,4 +1,6 @@
-"""Writing a stream to a new file past the page cache (O_DIRECT), with the disk kept busy.
+"""Disk I/O for the file store: streams written past the page cache, files read ahead.
+
+Writing a stream to a new file past the page cache (O_DIRECT), with the disk kept busy.
 
 Why not plain buffered writes: on the virtual disks we run on, buffered writes of a big
 upload cost 2-7 CPU-seconds a GiB in the kernel (dirty-page throttling, and writeback that
@@ -9,6 +11,10 @@ the caller fills the next.
 
 Where the filesystem refuses O_DIRECT (tmpfs, some FUSE), ``open_for_stream`` falls back to
 a plain file: the same calls, buffered writes, fsync at the end.
+
+Reading: ``ReadAhead`` reads the next chunks in a thread of its own while the caller sends
+the last one on, so the disk and the network work at the same time (one after the other,
+a download from a cold cache ran at a third of what the disk reads).
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ import mmap
 import os
 import queue
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 # Direct I/O wants buffers, offsets and lengths aligned to the logical block size; a page
 # suits every disk we meet.
@@ -136,6 +144,75 @@ def open_for_stream(path: Path, direct: bool = True) -> StreamFile:
             # Refused: the filesystem may have made the file before saying so.
             path.unlink(missing_ok=True)
     return StreamFile(os.open(path, flags, 0o600))
+
+
+_END = object()
+
+
+class ReadAhead:
+    """Iterates ``source`` in a thread of its own, at most ``depth`` chunks ahead of the
+    consumer. A consumer that stops early simply drops it: the thread notices within
+    ``patience`` seconds, stops, and closes ``source``."""
+
+    def __init__(self, source: Iterator[bytes], depth: int = 4, patience: float = 0.5
+                 ) -> None:
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        # The thread holds the queue, the event and the source, never this object, so
+        # dropping the object is what tells the thread to stop (__del__).
+        self._thread = threading.Thread(
+            target=_read_into, args=(source, self._queue, self._stop, patience),
+            name="image-read", daemon=True)
+        self._started = self._finished = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        if self._finished:
+            raise StopIteration
+        if not self._started:
+            self._thread.start()
+            self._started = True
+        item = self._queue.get()
+        if item is _END:
+            self._finished = True
+            raise StopIteration
+        if isinstance(item, BaseException):
+            self._finished = True
+            raise item
+        chunk: bytes = item
+        return chunk
+
+    def close(self) -> None:
+        self._stop.set()
+
+    def __del__(self) -> None:
+        self._stop.set()
+
+
+def _read_into(source: Iterator[bytes], out: queue.Queue[Any], stop: threading.Event,
+               patience: float) -> None:
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=patience)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    try:
+        for chunk in source:
+            if not put(chunk):
+                return
+        put(_END)
+    except Exception as exc:  # handed to the consumer, raised there
+        put(exc)
+    finally:
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()
 
 
 def _write_all(fd: int, view: memoryview) -> None:
