@@ -86,6 +86,12 @@ class Settings:
     def config_file(self) -> Path:
         return self.data_dir / CONFIG_FILE_NAME
 
+    def policy_file(self, service: str) -> Path:
+        """A service's policy overrides (Keystone's, Glance's... policy.yaml), one file per
+        service as in OpenStack, so rules of the same name (context_is_admin, default) in
+        two services never meet: <data dir>/policy/<service>.yaml."""
+        return self.data_dir / "policy" / f"{service}.yaml"
+
     @property
     def fernet_key_dir(self) -> Path:
         return self.data_dir / "fernet-keys"

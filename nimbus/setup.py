@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from nimbus.kernel.keys import KeyRepository
 from nimbus.kernel.migrate import upgrade
 from nimbus.kernel.runtime import Runtime
 from nimbus.services import CATALOG
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,10 @@ def prepare(settings: Settings, runtime: Runtime | None = None) -> Prepared:
         # Where it listens (clouds.yaml points there) and its database stay; the rest default.
         kept = frozenset({"host", "port", "database_url"})
         settings.config_file.write_text(settings.to_toml(keep=kept))
+    if (settings.data_dir / "policy.yaml").exists():
+        log.warning("%s is not read: policy overrides go in %s, one file per service "
+                    "(identity.yaml, image.yaml)", settings.data_dir / "policy.yaml",
+                    settings.policy_file("identity").parent)
     KeyRepository(settings.fernet_key_dir, settings.fernet_max_active_keys).ensure()
     KeyRepository(settings.credential_key_dir, settings.fernet_max_active_keys).ensure()
     own_runtime = runtime is None

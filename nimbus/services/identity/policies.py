@@ -1,12 +1,13 @@
 """Identity default policy: Keystone's secure-RBAC rules and the scopes each allows.
 
-Overridden by ``policy.yaml`` in the data dir. A rule maps to (check string, scope types);
-scope types None means any scope.
+Overridden by ``policy/identity.yaml`` in the data dir. A rule maps to (check string, scope
+types); scope types None means any scope.
 
 Deviation: Keystone's ``admin_required`` (``role:admin or is_admin:1``) lets a domain-scoped
 admin act as cloud admin; here it takes a project or system token and the grant rules drop their
 ``role:admin`` branches, so a domain admin keeps to its domain as the manager admin implies.
-``"admin_required": "role:admin or is_admin:1"`` in policy.yaml restores Keystone's default.
+``"admin_required": "role:admin or is_admin:1"`` in policy/identity.yaml restores Keystone's
+default.
 """
 
 from nimbus.kernel.policy import RuleDefaults

@@ -2,7 +2,7 @@
 
 Targets are flat, as Glance's: ``project_id`` is the image owner, ``member_id`` the caller's
 project when it reaches a shared image as a member, ``visibility`` the image's.
-Overridden by ``policy.yaml`` in the data dir.
+Overridden by ``policy/image.yaml`` in the data dir.
 """
 
 from nimbus.kernel.policy import RuleDefaults

@@ -56,7 +56,7 @@ def build_api(runtime: Runtime) -> ServiceApi:
     settings = runtime.settings
     api = ServiceApi(
         "identity", "/identity", ROUTES,
-        enforcer=Enforcer(RULES, settings.data_dir / "policy.yaml"),
+        enforcer=Enforcer(RULES, settings.policy_file("identity")),
         fault_format=keystone_fault, validator=runtime.token_validator,
         public_url=settings.effective_public_url,
         max_body=settings.max_request_body_size,

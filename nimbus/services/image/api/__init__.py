@@ -61,7 +61,7 @@ ROUTES: list[Route] = [
 def build_api(runtime: Runtime) -> ServiceApi:
     settings = runtime.settings
     api = ServiceApi("image", "/image", ROUTES,
-                     enforcer=Enforcer(RULES, settings.data_dir / "policy.yaml"),
+                     enforcer=Enforcer(RULES, settings.policy_file("image")),
                      fault_format=glance_fault, validator=runtime.token_validator,
                      public_url=settings.effective_public_url,
                      max_body=settings.max_request_body_size, flat_targets=True)

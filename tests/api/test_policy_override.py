@@ -1,0 +1,58 @@
+"""Policy files in the data dir override the default rules, one file per service as in
+OpenStack (Keystone's and Glance's policy.yaml): policy/identity.yaml, policy/image.yaml.
+A rule of one service's file never reaches another service, even where the names are the
+same (both define ``default`` and admin rules)."""
+
+from __future__ import annotations
+
+import openstack
+import openstack.config
+import pytest
+from openstack import exceptions as sdk_exc
+
+from tests.conftest import LiveCloud, start_cloud
+
+
+@pytest.fixture(scope="module")
+def strict_cloud(tmp_path_factory):
+    data = tmp_path_factory.mktemp("policy") / "data"
+    (data / "policy").mkdir(parents=True)
+    (data / "policy" / "identity.yaml").write_text(
+        '"identity:list_projects": "!"\n'
+        '"identity:get_domain": "role:no-such-role"\n'
+        # A name Glance also uses: it must not change who is an image admin.
+        '"context_is_admin": "!"\n')
+    (data / "policy" / "image.yaml").write_text('"delete_image": "!"\n')
+    # The old single file is not read any more (nimbus up says so).
+    (data / "policy.yaml").write_text('"identity:create_project": "!"\n')
+    live = start_cloud(data)
+    yield live
+    live.stop()
+
+
+def connect(cloud: LiveCloud):
+    config = openstack.config.OpenStackConfig(config_files=[str(cloud.clouds_yaml)])
+    return openstack.connection.Connection(config=config.get_one(cloud="nimbus"))
+
+
+def test_overridden_identity_rules_deny_even_admin(strict_cloud):
+    conn = connect(strict_cloud)
+    with pytest.raises(sdk_exc.ForbiddenException):
+        list(conn.identity.projects())
+    with pytest.raises(sdk_exc.ForbiddenException):
+        conn.identity.get_domain("default")
+    # Rules not overridden keep their defaults, and the old policy.yaml is not read.
+    assert conn.identity.create_project(name="still-allowed", domain_id="default").id
+    log = strict_cloud.data_dir.parent / f"{strict_cloud.data_dir.name}-{strict_cloud.port}.log"
+    assert "policy.yaml is not read" in log.read_text()
+
+
+def test_image_rules_come_from_the_image_file_alone(strict_cloud):
+    conn = connect(strict_cloud)
+    image = conn.image.create_image(name="kept", disk_format="raw", container_format="bare")
+    with pytest.raises(sdk_exc.ForbiddenException):
+        conn.image.delete_image(image)
+    # identity.yaml's context_is_admin did not reach the image API: the admin still
+    # publicizes, which only context_is_admin allows.
+    conn.image.update_image(image, visibility="public")
+    assert conn.image.get_image(image.id).visibility == "public"
