@@ -56,6 +56,8 @@ class Settings:
     public_url: str = ""
     database_url: str = ""
     workers: int = 1
+    # Request handlers running at once in a worker; 0: one a CPU, at least 2.
+    handler_concurrency: int = 0
     log_level: str = "info"
     # Keystone's max_request_body_size.
     max_request_body_size: int = 114688

@@ -12,6 +12,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from nimbus.config import Settings, load_settings
+from nimbus.kernel import concurrency
 from nimbus.kernel.app import build_app
 from nimbus.kernel.runtime import Runtime
 from nimbus.kernel.web import ServiceApi
@@ -27,6 +28,7 @@ def build_apis(runtime: Runtime) -> list[ServiceApi]:
 
 
 def create_app(settings: Settings, runtime: Runtime | None = None) -> ASGIApp:
+    concurrency.configure(settings.handler_concurrency)
     runtime = runtime or Runtime(settings)
     apis = build_apis(runtime)
 

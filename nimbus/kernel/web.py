@@ -28,6 +28,7 @@ from starlette.types import Message, Receive
 
 from nimbus.kernel.access_rules import enforce_access_rules
 from nimbus.kernel.auth import TokenValidator
+from nimbus.kernel.concurrency import handler_slot
 from nimbus.kernel.context import ANONYMOUS, RequestContext, request_memo
 from nimbus.kernel.errors import (
     BadRequest,
@@ -46,7 +47,9 @@ JSON_TYPE = "application/json"
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 # Handlers of non-streaming routes run here: a plain executor hands work over in half the
 # time anyio's to_thread takes. Streaming routes stay on anyio threads (their body stream
-# pulls from the event loop with anyio.from_thread).
+# pulls from the event loop with anyio.from_thread). Of these threads, only a few run a
+# handler at a time (kernel.concurrency); the others wait for a slot, or hold a request
+# whose handler stepped aside to wait.
 _handlers = ThreadPoolExecutor(max_workers=40, thread_name_prefix="handler")
 
 
@@ -235,13 +238,20 @@ class ServiceApi:
             if route is not None and route.stream:
                 return await run_in_threadpool(self.dispatch, methods, request, None)
             body = await request.body()
-            call = functools.partial(contextvars.copy_context().run, self.dispatch, methods,
-                                     request, body)
+            call = functools.partial(contextvars.copy_context().run, self.dispatch_in_slot,
+                                     methods, request, body)
             return await asyncio.get_running_loop().run_in_executor(_handlers, call)
 
         return endpoint
 
     # -- one request ----------------------------------------------------------------------
+    def dispatch_in_slot(self, methods: dict[str, Route], request: Request,
+                         body: bytes | None) -> Response:
+        """``dispatch`` as one of the handlers allowed to run at once (kernel.concurrency).
+        Streaming routes don't take a slot: they spend their time waiting on the client."""
+        with handler_slot().slot():
+            return self.dispatch(methods, request, body)
+
     def dispatch(self, methods: dict[str, Route], request: Request,
                  body: bytes | None) -> Response:
         with request_memo():

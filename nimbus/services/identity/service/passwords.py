@@ -11,6 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import bcrypt
 
+from nimbus.kernel.concurrency import stepping_aside
+
 _PREFIX = "$nb1$"  # bcrypt(base64(sha256(password)))
 # Hashing yields to token validation, but not so far that logins starve on a busy host.
 BCRYPT_NICE = 5
@@ -43,10 +45,12 @@ def _verify(password: str, stored: str) -> bool:
 
 
 def hash_password(password: str, rounds: int) -> str:
-    return _pool.submit(_hash, password, rounds).result()
+    with stepping_aside():
+        return _pool.submit(_hash, password, rounds).result()
 
 
 def verify_password(password: str, stored: str | None) -> bool:
     if not stored:
         return False
-    return _pool.submit(_verify, password, stored).result()
+    with stepping_aside():
+        return _pool.submit(_verify, password, stored).result()
