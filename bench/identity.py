@@ -550,17 +550,44 @@ def figures_under_load(bench: Bench, workdir: Path) -> None:
 
 
 # -- output -------------------------------------------------------------------------------
-def print_table(bench: Bench) -> None:
-    head = ("figure", "clients", "workers", "p50", "p99", "ops/s | value", "target", "ok",
-            "Keystone", "note")
-    lines = [(r.figure, r.clients, r.workers, r.p50, r.p99, r.rate, r.target,
-              "" if r.ok is None else ("yes" if r.ok else "MISS"), r.keystone, r.note)
-             for r in bench.rows]
+def verdict(ok: bool | None) -> str:
+    return "" if ok is None else ("yes" if ok else "MISS")
+
+
+def print_columns(head: tuple[str, ...], lines: list[tuple[Any, ...]]) -> None:
+    """A plain-text table: the head, a rule, then one line a row, columns padded."""
     widths = [max(len(str(c)) for c in col) for col in zip(head, *lines, strict=False)]
     for i, line in enumerate([head, *lines]):
         print("  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
         if i == 0:
             print("  ".join("-" * w for w in widths))
+
+
+def print_table(bench: Bench) -> None:
+    head = ("figure", "clients", "workers", "p50", "p99", "ops/s | value", "target", "ok",
+            "Keystone", "note")
+    print_columns(head, [(r.figure, r.clients, r.workers, r.p50, r.p99, r.rate, r.target,
+                          verdict(r.ok), r.keystone, r.note) for r in bench.rows])
+
+
+def add_common_arguments(p: argparse.ArgumentParser, figures: tuple[str, ...]) -> None:
+    """The options every bench script takes: the server command, figures, wrk, temp dir."""
+    p.add_argument("--nimbus", default=f"{sys.executable} -m nimbus.cli",
+                   help="command that runs the nimbus CLI")
+    p.add_argument("--only", default=",".join(figures), help=",".join(figures))
+    p.add_argument("--no-install", action="store_true", help="never apt-get install wrk")
+    p.add_argument("--keep", action="store_true", help="keep the temp dir (logs, data)")
+
+
+def parse_with_figures(p: argparse.ArgumentParser, figures: tuple[str, ...],
+                       argv: list[str] | None) -> argparse.Namespace:
+    """Parse; ``args.only`` becomes the set of figures asked for."""
+    args = p.parse_args(argv)
+    args.only = set(args.only.split(","))
+    unknown = args.only - set(figures)
+    if unknown:
+        p.error(f"unknown figures: {', '.join(sorted(unknown))}")
+    return args
 
 
 def describe(args: argparse.Namespace) -> None:
@@ -590,17 +617,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--nice", type=int, default=0,
                    help="niceness for the server and wrk (e.g. -5 on a busy shared host; "
                         "the bcrypt threads still set their own, 10)")
-    p.add_argument("--nimbus", default=f"{sys.executable} -m nimbus.cli",
-                   help="command that runs the nimbus CLI")
-    p.add_argument("--only", default=",".join(FIGURES), help=",".join(FIGURES))
-    p.add_argument("--no-install", action="store_true", help="never apt-get install wrk")
-    p.add_argument("--keep", action="store_true", help="keep the temp dir (logs, data)")
-    args = p.parse_args(argv)
-    args.only = set(args.only.split(","))
-    unknown = args.only - set(FIGURES)
-    if unknown:
-        p.error(f"unknown figures: {', '.join(sorted(unknown))}")
-    return args
+    add_common_arguments(p, FIGURES)
+    return parse_with_figures(p, FIGURES, argv)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -25,7 +25,6 @@ import platform
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -39,13 +38,17 @@ from typing import Any
 from identity import (
     CpuSample,
     Nimbus,
+    add_common_arguments,
     cpu_sample,
     ensure_wrk,
     ms,
     nimbus_source,
+    parse_with_figures,
+    print_columns,
     process_tree,
     run_wrk,
     running,
+    verdict,
 )
 
 MIB = 1 << 20
@@ -392,14 +395,8 @@ def client_loop(call: Callable[[], Any], duration: float) -> dict[str, float]:
 # -- output -------------------------------------------------------------------------------
 def print_table(bench: Bench) -> None:
     head = ("figure", "value", "reference", "of ref", "RSS growth", "target", "ok", "note")
-    lines = [(r.figure, r.value, r.reference, r.ratio, r.rss, r.target,
-              "" if r.ok is None else ("yes" if r.ok else "MISS"), r.note)
-             for r in bench.rows]
-    widths = [max(len(str(c)) for c in col) for col in zip(head, *lines, strict=False)]
-    for i, line in enumerate([head, *lines]):
-        print("  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
-        if i == 0:
-            print("  ".join("-" * w for w in widths))
+    print_columns(head, [(r.figure, r.value, r.reference, r.ratio, r.rss, r.target,
+                          verdict(r.ok), r.note) for r in bench.rows])
 
 
 def describe(args: argparse.Namespace, workdir: Path) -> None:
@@ -425,15 +422,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--connections", type=int, default=8)
     p.add_argument("--workers", type=int, default=None, help="API workers (nimbus default)")
     p.add_argument("--dir", default=None, help="where the temp dir goes (the disk measured)")
-    p.add_argument("--nimbus", default=f"{sys.executable} -m nimbus.cli",
-                   help="command that runs the nimbus CLI")
-    p.add_argument("--only", default=",".join(FIGURES), help=",".join(FIGURES))
-    p.add_argument("--no-install", action="store_true", help="never apt-get install wrk")
-    p.add_argument("--keep", action="store_true", help="keep the temp dir (logs, data)")
-    args = p.parse_args(argv)
-    args.only = set(args.only.split(","))
-    if args.only - set(FIGURES):
-        p.error(f"unknown figures: {', '.join(sorted(args.only - set(FIGURES)))}")
+    add_common_arguments(p, FIGURES)
+    args = parse_with_figures(p, FIGURES, argv)
     # What identity.py's server and wrk helpers read.
     args.bcrypt_cost, args.nice, args.threads = 12, 0, 1
     return args
