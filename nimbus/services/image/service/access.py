@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Row, and_, exists, or_, select, true
 from sqlalchemy.orm import Session
@@ -20,6 +20,8 @@ def is_image_id(image_id: str) -> bool:
         return False
     return len(image_id) <= 36
 
+
+_R = TypeVar("_R", Image, Row[Any])
 
 # The columns of an image, read as a plain row: what reads use (building ORM objects cost
 # more than the queries themselves); writes lock and change ORM rows.
@@ -47,10 +49,7 @@ def visible_row(s: Session, caller: Caller, image_id: str, *, lock: bool = False
     query = select(Image).where(Image.id == image_id)
     if lock:
         query = query.with_for_update()
-    row = s.scalars(query).first()
-    if row is None or row.status == "deleted" or not can_see(s, row, caller):
-        raise ImageNotFound(image_id)
-    return row
+    return _seen(s, caller, image_id, s.scalars(query).first())
 
 
 def readable_row(s: Session, caller: Caller, image_id: str) -> Row[Any]:
@@ -58,7 +57,12 @@ def readable_row(s: Session, caller: Caller, image_id: str) -> Row[Any]:
     ImageNotFound."""
     if not is_image_id(image_id):
         raise ImageNotFound(image_id)
-    row = s.connection().execute(select(*IMAGE_COLUMNS).where(Image.id == image_id)).first()
+    query = select(*IMAGE_COLUMNS).where(Image.id == image_id)
+    return _seen(s, caller, image_id, s.connection().execute(query).first())
+
+
+def _seen(s: Session, caller: Caller, image_id: str, row: _R | None) -> _R:
+    """``row`` if it exists, isn't deleted and the caller may see it; else ImageNotFound."""
     if row is None or row.status == "deleted" or not can_see(s, row, caller):
         raise ImageNotFound(image_id)
     return row

@@ -184,9 +184,6 @@ class ReadAhead:
         chunk: bytes = item
         return chunk
 
-    def close(self) -> None:
-        self._stop.set()
-
     def __del__(self) -> None:
         self._stop.set()
 
