@@ -110,10 +110,7 @@ def test_a_full_store_answers_413_and_keeps_nothing(start: Start, tmp_path: Path
     images.mkdir(parents=True)
     guest = tmp_path / "too-big-guest.qcow2"
     guest.write_bytes(os.urandom(6 * MIB))
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "nimbus-test", images],
-                   check=True)
-    cloud: LiveCloud | None = None
-    try:
+    with tmpfs(images, "4m"):
         cloud = start(data, extra_env={"NIMBUS_GUEST_IMAGE": str(guest)})
         sess = admin_session(cloud)
         conn = connect(cloud)
@@ -139,7 +136,40 @@ def test_a_full_store_answers_413_and_keeps_nothing(start: Start, tmp_path: Path
                  headers={"Content-Type": "application/octet-stream"})
         assert conn.image.get_image(small.id).status == "active"
         assert conn.image.download_image(small.id).content == data_in
+        cloud.stop()
+
+
+@pytest.mark.root
+def test_a_read_only_store_answers_503_and_keeps_nothing(start: Start, tmp_path: Path
+                                                          ) -> None:
+    """The image store's filesystem turns read-only under a running cloud: an upload is
+    refused as Glance refuses it (503, "Insufficient permissions on image storage media")
+    and the image goes back to queued."""
+    data = tmp_path / "data"
+    images = data / "images"
+    images.mkdir(parents=True)
+    with tmpfs(images, "4m"):
+        cloud = start(data, extra_env={"NIMBUS_GUEST_IMAGE": str(tmp_path / "no-guest")})
+        conn = connect(cloud)
+        image = conn.image.create_image(name="ro", disk_format="raw", container_format="bare")
+        subprocess.run(["mount", "-o", "remount,ro", images], check=True)
+        answer = admin_session(cloud).put(
+            f"{cloud.url}/image/v2/images/{image.id}/file", raise_exc=False,
+            data=os.urandom(MIB), headers={"Content-Type": "application/octet-stream"})
+        assert answer.status_code == 503, answer.text
+        assert answer.json()["message"].startswith("Insufficient permissions on image "
+                                                   "storage media")
+        shown = conn.image.get_image(image.id)
+        assert (shown.status, shown.size) == ("queued", None)
+        cloud.stop()
+
+
+@contextmanager
+def tmpfs(where: Path, size: str) -> Iterator[None]:
+    """A tmpfs of ``size`` mounted on ``where`` for the block (root only)."""
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "nimbus-test",
+                    where], check=True)
+    try:
+        yield
     finally:
-        if cloud is not None:
-            cloud.stop()
-        subprocess.run(["umount", "--lazy", images], check=False)
+        subprocess.run(["umount", "--lazy", where], check=False)
