@@ -122,12 +122,13 @@ def manage() -> None:
 def db_upgrade(data_dir: str | None, database_url: str | None) -> None:
     """Migrate the database to the newest schema."""
     from nimbus.kernel.db import Database
-    from nimbus.kernel.migrate import current_revision, upgrade
+    from nimbus.kernel.migrate import head_revision, is_current, upgrade
 
     settings = _settings(data_dir, database_url=database_url)
     db = Database(settings.effective_database_url)
     upgrade(db.engine)
-    click.echo(f"Database at revision {current_revision(db.engine)}.")
+    state = "at" if is_current(db.engine) else "NOT at"
+    click.echo(f"Database {state} revision {head_revision()} (every service's head).")
 
 
 @manage.command("fernet-rotate")

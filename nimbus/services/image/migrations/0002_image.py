@@ -1,7 +1,7 @@
 """Image tables.
 
 Revision ID: 0002
-Revises: 0001
+Revises: (none; branch 'image', after identity's 0001)
 Create Date: 2026-11-21 15:24:43.665813
 """
 
@@ -11,9 +11,11 @@ from alembic import op
 import nimbus.kernel.db
 
 revision = '0002'
-down_revision = '0001'
-branch_labels = None
-depends_on = None
+down_revision = None
+branch_labels = ('image',)
+# Databases made before the per-service branches recorded only '0002'; depending on
+# identity's first revision keeps them current.
+depends_on = '0001'
 
 
 def upgrade() -> None:

@@ -12,7 +12,7 @@ import nimbus.kernel.db
 
 revision = '0001'
 down_revision = None
-branch_labels = None
+branch_labels = ('identity',)
 depends_on = None
 
 
