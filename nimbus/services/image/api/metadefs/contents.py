@@ -9,6 +9,7 @@ from nimbus.kernel.web import ApiRequest, Reply
 from nimbus.services.image.api.common import allowed, caller_of
 from nimbus.services.image.api.metadefs.common import (
     body_of,
+    enforce_on_namespace,
     is_true,
     limit_of,
     metadefs_of,
@@ -76,9 +77,8 @@ def create_property(req: ApiRequest) -> Reply:
 
 def show_property(req: ApiRequest) -> dict[str, Any]:
     resource_type = req.query.get("resource_type") or None
-    if resource_type and not allowed(req, "get_metadef_resource_type",
-                                     namespace_target(req)):
-        raise NotFound()
+    if resource_type:
+        enforce_on_namespace(req, "get_metadef_resource_type")
     return metadefs_of(req).properties.get(caller_of(req), namespace_name(req),
                                            req.path_params["property_name"], resource_type)
 
