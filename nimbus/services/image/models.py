@@ -5,15 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-)
+import sqlalchemy as sa
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nimbus.kernel.db import Base, JSONText, UTCDateTime, utcnow
@@ -115,7 +108,7 @@ class MetadefNamespace(Base):
 
 class MetadefObject(Base):
     __tablename__ = "image_metadef_object"
-    __table_args__ = (UniqueConstraint("namespace_id", "name"),)
+    __table_args__ = (sa.UniqueConstraint("namespace_id", "name"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     namespace_id: Mapped[str] = mapped_column(
@@ -131,7 +124,7 @@ class MetadefObject(Base):
 
 class MetadefProperty(Base):
     __tablename__ = "image_metadef_property"
-    __table_args__ = (UniqueConstraint("namespace_id", "name"),)
+    __table_args__ = (sa.UniqueConstraint("namespace_id", "name"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     namespace_id: Mapped[str] = mapped_column(
@@ -144,7 +137,7 @@ class MetadefProperty(Base):
 
 class MetadefTag(Base):
     __tablename__ = "image_metadef_tag"
-    __table_args__ = (UniqueConstraint("namespace_id", "name"),)
+    __table_args__ = (sa.UniqueConstraint("namespace_id", "name"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     namespace_id: Mapped[str] = mapped_column(
