@@ -61,8 +61,13 @@ def prepare(settings: Settings, runtime: Runtime | None = None) -> Prepared:
 
 def _register_guest_image(runtime: Runtime) -> None:
     from nimbus.services.identity.service import identity_of
-    from nimbus.services.image.seed import default_guest_image, register_guest_image
+    from nimbus.services.image.seed import (
+        default_guest_image,
+        register_guest_image,
+        seed_metadefs,
+    )
 
+    seed_metadefs(runtime)
     settings = runtime.settings
     path = Path(settings.guest_image).expanduser() if settings.guest_image \
         else default_guest_image()

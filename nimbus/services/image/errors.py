@@ -80,3 +80,46 @@ class InvalidFilter(BadRequest):
 
 
 __all__ = ["BadRequest", "Conflict", "Forbidden"]
+
+
+class NamespaceNotFound(NotFound):
+    def __init__(self, namespace: str) -> None:
+        super().__init__(f"Namespace {namespace} not found")
+
+
+class MetadefNotFound(NotFound):
+    """An object, property or tag missing from a namespace the caller can see."""
+
+    def __init__(self, kind: str, name: str, namespace: str) -> None:
+        super().__init__(f"The metadata definition {kind} with name={name} was not found "
+                         f"in namespace={namespace}.")
+
+
+class ResourceTypeAssociationNotFound(NotFound):
+    def __init__(self, resource_type: str) -> None:
+        super().__init__(f"Failed to find resource type {resource_type} to delete")
+
+
+class MetadefDuplicate(Conflict):
+    pass
+
+
+class MetadefProtected(Forbidden):
+    """Deleting from a protected namespace (Glance answers 403)."""
+
+    def __init__(self, kind: str, name: str) -> None:
+        super().__init__(f"Metadata definition {kind} {name} is protected and cannot be "
+                         "deleted.")
+
+
+class PropertyPrefixMismatch(NotFound):
+    def __init__(self, name: str, prefix: str | None) -> None:
+        super().__init__(f"Property {name} does not start with the expected resource type "
+                         f"association prefix of '{prefix}'.")
+
+
+class ResourceTypeAssociationMissing(NotFound):
+    def __init__(self, resource_type: str, namespace: str) -> None:
+        super().__init__(f"The metadata definition resource-type association of "
+                         f"resource-type={resource_type} to namespace={namespace}, was not "
+                         "found.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -86,3 +87,94 @@ class ImageTask(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+# -- metadata definitions (Glance's metadefs) -----------------------------------------------
+
+
+class MetadefNamespace(Base):
+    __tablename__ = "image_metadef_namespace"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    namespace: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(80))
+    description: Mapped[str | None] = mapped_column(Text)
+    visibility: Mapped[str] = mapped_column(String(32), default="private")
+    protected: Mapped[bool] = mapped_column(Boolean, default=False)
+    owner: Mapped[str | None] = mapped_column(String(255), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MetadefObject(Base):
+    __tablename__ = "image_metadef_object"
+    __table_args__ = (sa.UniqueConstraint("namespace_id", "name"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    namespace_id: Mapped[str] = mapped_column(
+        ForeignKey("image_metadef_namespace.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str | None] = mapped_column(Text)
+    required: Mapped[list[str] | None] = mapped_column(JSONText)
+    # Property name -> its definition (type, title, enum...), as the API shows it.
+    properties: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MetadefProperty(Base):
+    __tablename__ = "image_metadef_property"
+    __table_args__ = (sa.UniqueConstraint("namespace_id", "name"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    namespace_id: Mapped[str] = mapped_column(
+        ForeignKey("image_metadef_namespace.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    schema: Mapped[dict[str, Any]] = mapped_column(JSONText)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MetadefTag(Base):
+    __tablename__ = "image_metadef_tag"
+    __table_args__ = (sa.UniqueConstraint("namespace_id", "name"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    namespace_id: Mapped[str] = mapped_column(
+        ForeignKey("image_metadef_namespace.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MetadefResourceType(Base):
+    __tablename__ = "image_metadef_resource_type"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    # Seeded system types; the API has no call that deletes a resource type.
+    protected: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MetadefResourceTypeAssociation(Base):
+    __tablename__ = "image_metadef_namespace_resource_type"
+
+    namespace_id: Mapped[str] = mapped_column(
+        ForeignKey("image_metadef_namespace.id", ondelete="CASCADE"), primary_key=True)
+    resource_type_id: Mapped[str] = mapped_column(
+        ForeignKey("image_metadef_resource_type.id"), primary_key=True, index=True)
+    prefix: Mapped[str | None] = mapped_column(String(80))
+    properties_target: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MetadefSeeded(Base):
+    """The standard namespaces seeded once: one an operator deleted is not seeded again."""
+
+    __tablename__ = "image_metadef_seeded"
+
+    namespace: Mapped[str] = mapped_column(String(80), primary_key=True)
+    seeded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

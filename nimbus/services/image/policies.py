@@ -48,3 +48,28 @@ RULES: RuleDefaults = {
     # Reading the schemas, import methods, stores and usage: any token (Glance checks none).
     "get_image_info": ("", None),
 }
+
+# Metadata definitions (Glance's metadef policies): reading needs a reader of the owning
+# project or a public namespace, changing anything needs an admin (rule:metadef_admin).
+READER_GET_NAMESPACE = (f"{ADMIN} or (role:reader and (project_id:%(project_id)s or "
+                        "'public':%(visibility)s))")
+METADEF_ADMIN = "rule:metadef_admin"
+METADEF_READ_RULES = ("get_metadef_namespace", "get_metadef_object", "get_metadef_objects",
+                      "list_metadef_resource_types", "get_metadef_resource_type",
+                      "get_metadef_property", "get_metadef_properties", "get_metadef_tag",
+                      "get_metadef_tags")
+METADEF_WRITE_RULES = ("modify_metadef_namespace", "add_metadef_namespace",
+                       "delete_metadef_namespace", "modify_metadef_object",
+                       "add_metadef_object", "delete_metadef_object",
+                       "add_metadef_resource_type_association",
+                       "remove_metadef_resource_type_association", "modify_metadef_property",
+                       "add_metadef_property", "remove_metadef_property", "modify_metadef_tag",
+                       "add_metadef_tag", "add_metadef_tags", "delete_metadef_tag",
+                       "delete_metadef_tags")
+RULES.update({
+    "metadef_default": ("", None),
+    "metadef_admin": (ADMIN, None),
+    "get_metadef_namespaces": (ADMIN_OR_READER, PROJECT),
+    **{name: (READER_GET_NAMESPACE, PROJECT) for name in METADEF_READ_RULES},
+    **{name: (METADEF_ADMIN, PROJECT) for name in METADEF_WRITE_RULES},
+})

@@ -55,3 +55,10 @@ def register_guest_image(runtime: Runtime, admin_project_id: str, path: Path) ->
         return None
     log.info("registered %s from %s as image %s", GUEST_IMAGE_NAME, path, record.id)
     return record.id
+
+
+def seed_metadefs(runtime: Runtime) -> list[str]:
+    """Glance's standard metadata definition namespaces, each created once per cloud."""
+    from nimbus.services.image.service.metadefs.seeding import seed_standard_namespaces
+
+    return seed_standard_namespaces(runtime.db)

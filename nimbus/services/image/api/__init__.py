@@ -11,6 +11,7 @@ from nimbus.kernel.runtime import Runtime
 from nimbus.kernel.web import Route, ServiceApi
 from nimbus.services.image.api import data, discovery, images, members
 from nimbus.services.image.api.common import image_target, project_target
+from nimbus.services.image.api.metadefs import METADEF_ROUTES
 from nimbus.services.image.errors import glance_fault
 from nimbus.services.image.policies import RULES
 from nimbus.services.image.service import image_of
@@ -55,6 +56,7 @@ ROUTES: list[Route] = [
           image_target),
     Route("DELETE", f"{IMAGE}/members/{{member_id}}", members.delete_member,
           "delete_member", image_target),
+    *METADEF_ROUTES,
 ]
 
 

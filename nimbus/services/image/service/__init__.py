@@ -15,6 +15,7 @@ from nimbus.services.image.service.images import Images
 from nimbus.services.image.service.imports import Imports
 from nimbus.services.image.service.listing import ListQuery, list_rows
 from nimbus.services.image.service.members import Members
+from nimbus.services.image.service.metadefs import Metadefs
 from nimbus.services.image.service.quotas import LimitLookup, Quotas, identity_limits
 from nimbus.services.image.service.records import Caller, ImageRecord, load_records
 from nimbus.services.image.store import ImageStore, build_store
@@ -36,6 +37,7 @@ class ImageService:
         self.data = ImageData(self)
         self.imports = Imports(self)
         self.members = Members(self)
+        self.metadefs = Metadefs(self.db)
         self._sweep()
 
     def list_images(self, caller: Caller, query: ListQuery
