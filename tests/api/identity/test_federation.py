@@ -231,3 +231,46 @@ def test_only_admins_manage_federation(make_member: Any, admin: Any, role: str) 
     assert actor.identity.get(f"/OS-FEDERATION/identity_providers/{idp}/protocols"
                               ).status_code == 403
     assert admin.identity.delete(f"/OS-FEDERATION/identity_providers/{idp}").status_code == 204
+
+
+def test_system_readers_read_but_do_not_write(cloud: LiveCloud, admin: Any,
+                                              make_user: Any) -> None:
+    from tests.api.conftest import connection_for, password_session
+
+    user = make_user()
+    reader_role = admin.identity.find_role("reader", ignore_missing=False)
+    assert admin.identity.put(f"/system/users/{user.id}/roles/{reader_role.id}"
+                              ).status_code == 204
+    conn = connection_for(password_session(cloud, user.name, user.login_password,
+                                           system_scope="all"))
+    idp = unique("idp")
+    admin.identity.put(f"/OS-FEDERATION/identity_providers/{idp}",
+                       json={"identity_provider": {}})
+    try:
+        for path in ("/OS-FEDERATION/identity_providers", f"/OS-FEDERATION/identity_providers/"
+                     f"{idp}", f"/OS-FEDERATION/identity_providers/{idp}/protocols",
+                     "/OS-FEDERATION/mappings", "/OS-FEDERATION/service_providers"):
+            assert conn.identity.get(path).status_code == 200, path
+        resp = conn.identity.patch(f"/OS-FEDERATION/identity_providers/{idp}",
+                                   json={"identity_provider": {"enabled": True}})
+        assert resp.status_code == 403
+        assert admin.identity.get(f"/OS-FEDERATION/identity_providers/{idp}").json()[
+            "identity_provider"]["enabled"] is False
+    finally:
+        admin.identity.delete(f"/OS-FEDERATION/identity_providers/{idp}")
+
+
+def test_deleting_a_domain_deletes_its_identity_providers(admin: Any, make_domain: Any) -> None:
+    domain = make_domain()
+    idp = unique("idp")
+    admin.identity.put(f"/OS-FEDERATION/identity_providers/{idp}",
+                       json={"identity_provider": {"domain_id": domain.id,
+                                                   "remote_ids": [f"urn:{idp}"]}})
+    admin.identity.update_domain(domain, is_enabled=False)
+    admin.identity.delete_domain(domain)
+    assert admin.identity.get(f"/OS-FEDERATION/identity_providers/{idp}").status_code == 404
+    # Its remote id is free again.
+    again = admin.identity.put(f"/OS-FEDERATION/identity_providers/{unique('idp')}",
+                               json={"identity_provider": {"remote_ids": [f"urn:{idp}"]}})
+    assert again.status_code == 201
+    admin.identity.delete(again.json()["identity_provider"]["links"]["self"])

@@ -358,3 +358,28 @@ def test_deleting_the_identity_provider_removes_its_shadow_users(
     check = world.admin.identity.get("/auth/tokens",
                                      headers={"X-Subject-Token": access.auth_token})
     assert check.status_code == 404
+
+
+def test_domain_roles_of_a_mapped_group_and_token_validation(
+        world: World, fed_cloud: LiveCloud, issuers: dict[str, Any]) -> None:
+    identity = world.admin.identity
+    domain = identity.create_domain(name=unique("feddom"))
+    world.cleanups.append(lambda: (identity.update_domain(domain, is_enabled=False),
+                                   identity.delete_domain(domain)))
+    group = identity.create_group(name=unique("domgroup"), domain_id=domain.id)
+    identity.assign_domain_role_to_group(domain, group,
+                                         identity.find_role("reader", ignore_missing=False))
+    world.provider(FILE_IDP, issuers["file"], user_and_group_rules(group.id))
+    unscoped, sess = oidc_access(fed_cloud, FILE_IDP, alice_token(issuers["file"], unique("d")))
+    for path in ("/v3/auth/domains", "/v3/OS-FEDERATION/domains"):
+        listed = sess.get(fed_cloud.auth_url + path).json()["domains"]
+        assert [d["id"] for d in listed] == [domain.id]
+    scoped = v3.Token(auth_url=fed_cloud.auth_url, token=unscoped.auth_token,
+                      domain_id=domain.id)
+    access = scoped.get_access(ks_session.Session(auth=scoped))
+    assert access.domain_id == domain.id and access.role_names == ["reader"]
+    shown = identity.get("/auth/tokens", headers={"X-Subject-Token": access.auth_token})
+    assert shown.status_code == 200
+    user = shown.json()["token"]["user"]
+    assert user["OS-FEDERATION"]["groups"] == [{"id": group.id}]
+    assert shown.json()["token"]["methods"] == [PROTOCOL, "token"]

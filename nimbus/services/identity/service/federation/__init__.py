@@ -157,6 +157,16 @@ class Federation:
             self._delete_orphans(s, linked)
             bump_generation(s)
 
+    def delete_for_domain(self, s: Session, domain_id: str) -> None:
+        """A deleted domain takes its identity providers along (as in Keystone)."""
+        idp_ids = list(s.scalars(select(IdentityProvider.id)
+                                 .where(IdentityProvider.domain_id == domain_id)))
+        if not idp_ids:
+            return
+        for table in (FederationProtocol, IdpRemoteId, FederatedUser):
+            s.execute(delete(table).where(table.idp_id.in_(idp_ids)))
+        s.execute(delete(IdentityProvider).where(IdentityProvider.id.in_(idp_ids)))
+
     def _delete_orphans(self, s: Session, user_ids: set[str]) -> None:
         """Shadow users no identity provider names any more."""
         still_linked = set(s.scalars(select(FederatedUser.user_id)

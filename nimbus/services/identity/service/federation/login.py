@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from nimbus.kernel.db import utcnow
@@ -150,6 +151,14 @@ class FederatedLogin:
                              "environment variable must be set.")
         name = str(ref.get("name") or unique)
         unique_id = quote(str(unique))
+        try:
+            return self._shadow_user_once(idp, protocol_id, ref, name, unique_id)
+        except IntegrityError:
+            # A first login of the same user ran at the same time and made the rows.
+            return self._shadow_user_once(idp, protocol_id, ref, name, unique_id)
+
+    def _shadow_user_once(self, idp: dict[str, Any], protocol_id: str, ref: dict[str, Any],
+                          name: str, unique_id: str) -> str:
         with self.db.session() as s:
             try:
                 domain_id = self._domain_id(s, ref.get("domain") or {"id": idp["domain_id"]})

@@ -76,6 +76,8 @@ class OidcVerifier:
         except OSError as exc:
             raise OidcTokenRejected(f"the issuer's keys cannot be read ({exc.strerror})") \
                 from None
+        except ValueError:
+            raise OidcTokenRejected("the issuer's key file is no JWKS") from None
         kid = jwt.get_unverified_header(token).get("kid")
         if kid is not None:
             try:
