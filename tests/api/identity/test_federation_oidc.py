@@ -383,3 +383,24 @@ def test_domain_roles_of_a_mapped_group_and_token_validation(
     user = shown.json()["token"]["user"]
     assert user["OS-FEDERATION"]["groups"] == [{"id": group.id}]
     assert shown.json()["token"]["methods"] == [PROTOCOL, "token"]
+
+
+def test_a_mapping_can_hand_out_projects_it_makes(world: World, fed_cloud: LiveCloud,
+                                                  issuers: dict[str, Any]) -> None:
+    project_name = unique("auto")
+    rules = [{"local": [{"user": {"name": "{0}"},
+                         "projects": [{"name": project_name, "roles": [{"name": "member"}]}]}],
+              "remote": [{"type": "OIDC-preferred_username"}]}]
+    world.provider(FILE_IDP, issuers["file"], rules)
+    domain_id = world.call("GET", f"/OS-FEDERATION/identity_providers/{FILE_IDP}")[
+        "identity_provider"]["domain_id"]
+    token = alice_token(issuers["file"], unique("prov"))
+    # The auth URL answers GET as well as POST (WebSSO and ECP use either).
+    resp = httpx.get(world.auth_url_of(FILE_IDP), headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 201 and resp.headers["X-Subject-Token"]
+    made = world.admin.identity.find_project(project_name, domain_id=domain_id)
+    assert made is not None
+    world.cleanups.append(lambda: world.admin.identity.delete_project(made))
+    scoped = v3.Token(auth_url=fed_cloud.auth_url, token=resp.headers["X-Subject-Token"],
+                      project_id=made.id)
+    assert scoped.get_access(ks_session.Session(auth=scoped)).role_names == ["member", "reader"]
