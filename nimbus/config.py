@@ -48,6 +48,45 @@ class ImageSettings:
 
 
 @dataclass
+class OidcIssuerSettings:
+    """How one identity provider's OpenID Connect tokens are checked (what Apache's
+    mod_auth_openidc does in front of Keystone)."""
+
+    issuer: str = ""
+    # The token's ``aud`` must name this; empty skips the check.
+    audience: str = ""
+    jwks_file: str = ""
+    jwks_url: str = ""
+    # Claims become assertion attributes named <prefix><claim> (OIDC-email, OIDC-groups).
+    claim_prefix: str = "OIDC-"
+    algorithms: str = "RS256,RS384,RS512,PS256,PS384,PS512,ES256,ES384,ES512,EdDSA"
+    leeway: int = 0
+
+
+@dataclass
+class FederationSettings:
+    """Keystone's [federation] options, and the OpenID Connect issuers by identity provider:
+    ``[federation.oidc.<idp_id>]`` in nimbus.toml, or NIMBUS_FEDERATION__OIDC__<IDP>__ISSUER."""
+
+    # Protocols whose auth checks an ``Authorization: Bearer`` OpenID Connect token.
+    oidc_protocols: str = "openid"
+    # Keystone's default_authorization_ttl (minutes), for identity providers without one.
+    default_authorization_ttl: int = 0
+    oidc: dict[str, Any] = field(default_factory=dict)
+
+    def oidc_issuer(self, idp_id: str) -> OidcIssuerSettings | None:
+        raw = self.oidc.get(idp_id) or self.oidc.get(idp_id.lower())
+        if not isinstance(raw, dict):
+            return None
+        issuer = OidcIssuerSettings()
+        _apply(issuer, raw)
+        return issuer
+
+    def is_oidc_protocol(self, protocol_id: str) -> bool:
+        return protocol_id in {p.strip() for p in self.oidc_protocols.split(",") if p.strip()}
+
+
+@dataclass
 class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
     host: str = "127.0.0.1"
@@ -70,6 +109,7 @@ class Settings:
     guest_image: str = ""
     security_compliance: SecurityCompliance = field(default_factory=SecurityCompliance)
     image: ImageSettings = field(default_factory=ImageSettings)
+    federation: FederationSettings = field(default_factory=FederationSettings)
 
     @property
     def effective_database_url(self) -> str:
@@ -132,6 +172,8 @@ def _toml_line(name: str, value: Any, default: Any, active: bool) -> str:
 
 
 def _toml_value(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -149,6 +191,8 @@ def _coerce(current: Any, raw: Any) -> Any:
         return int(raw)
     if isinstance(current, Path):
         return Path(raw).expanduser()
+    if isinstance(current, dict):
+        return {**current, **raw} if isinstance(raw, dict) else current
     return raw if isinstance(raw, str) else str(raw)
 
 

@@ -39,3 +39,30 @@ class ForbiddenAction(Forbidden):
 
 class SchemaError(BadRequest):
     pass
+
+
+# -- federation -------------------------------------------------------------------------------
+class IdentityProviderNotFound(NotFound):
+    def __init__(self, idp_id: str) -> None:
+        super().__init__(f"Could not find Identity Provider: {idp_id}.")
+
+
+class ServiceProviderNotFound(NotFound):
+    def __init__(self, sp_id: str) -> None:
+        super().__init__(f"Could not find Service Provider: {sp_id}.")
+
+
+class MappingNotFound(NotFound):
+    def __init__(self, mapping_id: str) -> None:
+        super().__init__(f"Could not find mapping: {mapping_id}.")
+
+
+class FederatedProtocolNotFound(NotFound):
+    def __init__(self, idp_id: str, protocol_id: str) -> None:
+        super().__init__(f"Could not find federated protocol {protocol_id} for Identity "
+                         f"Provider: {idp_id}.")
+
+
+class IdentityProviderDisabled(Forbidden):
+    def __init__(self, idp_id: str) -> None:
+        super().__init__(f"Identity Provider {idp_id} is disabled")

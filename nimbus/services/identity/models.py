@@ -265,3 +265,69 @@ class Generation(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# -- federation (OS-FEDERATION) --------------------------------------------------------------
+class IdentityProvider(Base):
+    __tablename__ = "identity_federation_idp"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    domain_id: Mapped[str] = mapped_column(String(64), index=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    authorization_ttl: Mapped[int | None] = mapped_column(Integer)
+
+
+class IdpRemoteId(Base):
+    """A remote id names one identity provider only (Keystone's idp_remote_ids)."""
+
+    __tablename__ = "identity_federation_remote_id"
+
+    remote_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    idp_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_federation_idp.id", ondelete="CASCADE"), index=True)
+
+
+class FederationMapping(Base):
+    __tablename__ = "identity_federation_mapping"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rules: Mapped[list[Any]] = mapped_column(JSONText, default=list)
+    schema_version: Mapped[str] = mapped_column(String(5), default="1.0")
+
+
+class FederationProtocol(Base):
+    __tablename__ = "identity_federation_protocol"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    idp_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_federation_idp.id", ondelete="CASCADE"), primary_key=True)
+    mapping_id: Mapped[str] = mapped_column(String(64))
+    remote_id_attribute: Mapped[str | None] = mapped_column(String(64))
+
+
+class ServiceProvider(Base):
+    __tablename__ = "identity_federation_sp"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    auth_url: Mapped[str] = mapped_column(String(256))
+    sp_url: Mapped[str] = mapped_column(String(256))
+    relay_state_prefix: Mapped[str] = mapped_column(String(256))
+
+
+class FederatedUser(Base):
+    """The link from an identity provider's user (``unique_id``) to a shadow user."""
+
+    __tablename__ = "identity_federated_user"
+    __table_args__ = (UniqueConstraint("idp_id", "protocol_id", "unique_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_user.id", ondelete="CASCADE"), index=True)
+    idp_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_federation_idp.id", ondelete="CASCADE"))
+    protocol_id: Mapped[str] = mapped_column(String(64))
+    unique_id: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str | None] = mapped_column(String(255))

@@ -94,3 +94,23 @@ def test_public_url_for_wildcard_and_ipv6_hosts(tmp_path):
     assert Settings(host="::1", port=2).effective_public_url == "http://[::1]:2"
     assert Settings(public_url="https://cloud.example/").effective_public_url == \
         "https://cloud.example"
+
+
+def test_oidc_issuers_per_identity_provider_from_file_and_env(tmp_path):
+    write_toml(tmp_path, '[federation]\noidc_protocols = "openid,oidc"\n\n'
+                         '[federation.oidc.acme]\nissuer = "https://acme.example"\n'
+                         'jwks_file = "/etc/acme.jwks"\n')
+    settings = load_settings(tmp_path, environ={
+        "NIMBUS_FEDERATION__OIDC__OTHER__ISSUER": "https://other.example",
+        "NIMBUS_FEDERATION__OIDC__OTHER__LEEWAY": "30"})
+    acme = settings.federation.oidc_issuer("acme")
+    assert acme is not None and acme.issuer == "https://acme.example"
+    assert acme.jwks_file == "/etc/acme.jwks" and acme.claim_prefix == "OIDC-"
+    other = settings.federation.oidc_issuer("OTHER")
+    assert other is not None and other.issuer == "https://other.example" and other.leeway == 30
+    assert settings.federation.oidc_issuer("nobody") is None
+    assert settings.federation.is_oidc_protocol("oidc")
+    assert not settings.federation.is_oidc_protocol("saml2")
+    # The file written on the first run stays valid TOML with the federation section in it.
+    assert tomllib.loads(settings.to_toml())["federation"]["oidc"]["acme"]["issuer"] == \
+        "https://acme.example"

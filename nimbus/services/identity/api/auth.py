@@ -25,7 +25,7 @@ def issue_token(req: ApiRequest) -> Reply:
     validate(AUTH, auth)
     check_named_refs(auth)
     identity = _identity(req)
-    token, validated = identity.authn.authenticate(auth)
+    token, validated = identity.authn.authenticate(auth, req.headers)
     catalog = None if _nocatalog(req) else identity.catalog.token_catalog(
         validated.ctx.project_id, validated.ctx.user_id)
     return Reply(token_view(validated.body, catalog), status=201,
@@ -71,20 +71,28 @@ def auth_catalog(req: ApiRequest) -> dict[str, Any]:
             "links": {"self": req.url, "previous": None, "next": None}}
 
 
+def _federated_groups(req: ApiRequest) -> tuple[str, ...]:
+    """The groups a federated token carries, whose roles count as the user's."""
+    if req.ctx.token is None:
+        return ()
+    federation = _identity(req).tokens.validate(req.ctx.token).data.federation
+    return federation.group_ids if federation else ()
+
+
 def auth_projects(req: ApiRequest) -> dict[str, Any]:
     identity = _identity(req)
-    projects = identity.assignments.projects_for_user(req.ctx.user_id)
+    projects = identity.assignments.projects_for_user(req.ctx.user_id, _federated_groups(req))
     return collection(req, "projects", (project_view(req, p, t) for p, t in projects))
 
 
 def auth_domains(req: ApiRequest) -> dict[str, Any]:
     identity = _identity(req)
-    domains = identity.assignments.domains_for_user(req.ctx.user_id)
+    domains = identity.assignments.domains_for_user(req.ctx.user_id, _federated_groups(req))
     return collection(req, "domains", (domain_view(req, d, t) for d, t in domains))
 
 
 def auth_system(req: ApiRequest) -> dict[str, Any]:
     identity = _identity(req)
-    has_system = identity.assignments.has_system_roles(req.ctx.user_id)
+    has_system = identity.assignments.has_system_roles(req.ctx.user_id, _federated_groups(req))
     return {"system": [{"all": True}] if has_system else [],
             "links": {"self": req.url, "previous": None, "next": None}}

@@ -375,18 +375,19 @@ class Assignments:
             seen |= frontier
         return seen
 
-    def actor_ids(self, s: Session, user_id: str) -> list[str]:
-        groups = s.scalars(select(GroupMembership.group_id)
-                           .where(GroupMembership.user_id == user_id))
-        return [user_id, *groups]
+    def actor_ids(self, s: Session, user_id: str, groups: tuple[str, ...] = ()) -> list[str]:
+        """The user and its groups; ``groups`` are those a federated token carries."""
+        members = s.scalars(select(GroupMembership.group_id)
+                            .where(GroupMembership.user_id == user_id))
+        return list(dict.fromkeys([user_id, *members, *groups]))
 
     def direct_role_ids(self, s: Session, user_id: str, kind: str | None,
-                        target_id: str | None) -> set[str]:
+                        target_id: str | None, groups: tuple[str, ...] = ()) -> set[str]:
         """Role ids granted to the user (directly or by group) on the target, including
         grants inherited from the target's domain and ancestor projects."""
         if kind is None or target_id is None:
             return set()
-        actors = self.actor_ids(s, user_id)
+        actors = self.actor_ids(s, user_id, groups)
         conditions = []
         if kind == "system":
             conditions.append(Assignment.target_id == SYSTEM_TARGET)
@@ -406,14 +407,14 @@ class Assignments:
         return set(s.scalars(q))
 
     def roles_for_scope(self, s: Session, user_id: str, kind: str | None,
-                        target_id: str | None) -> list[RoleRef]:
+                        target_id: str | None, groups: tuple[str, ...] = ()) -> list[RoleRef]:
         """Effective roles for a token: granted roles plus the roles they imply."""
-        return self._roles.get((user_id, kind, target_id),
-                               lambda: self._load_roles(s, user_id, kind, target_id))
+        return self._roles.get((user_id, kind, target_id, groups),
+                               lambda: self._load_roles(s, user_id, kind, target_id, groups))
 
     def _load_roles(self, s: Session, user_id: str, kind: str | None,
-                    target_id: str | None) -> list[RoleRef]:
-        granted = self.direct_role_ids(s, user_id, kind, target_id)
+                    target_id: str | None, groups: tuple[str, ...] = ()) -> list[RoleRef]:
+        granted = self.direct_role_ids(s, user_id, kind, target_id, groups)
         if not granted:
             return []
         ids = self.expand_implied(s, granted)
@@ -423,19 +424,21 @@ class Assignments:
         return [RoleRef(r.id, r.name) for r in rows if not r.domain_id]
 
     # -- what a user can scope to -------------------------------------------------------------
-    def _targets_with_roles(self, s: Session, user_id: str) -> set[str]:
-        actors = self.actor_ids(s, user_id)
+    def _targets_with_roles(self, s: Session, user_id: str,
+                            groups: tuple[str, ...] = ()) -> set[str]:
+        actors = self.actor_ids(s, user_id, groups)
         return set(s.scalars(select(Assignment.target_id)
                              .where(Assignment.actor_id.in_(actors),
                                     Assignment.type.notin_(SYSTEM_TYPES))))
 
-    def projects_for_user(self, user_id: str | None) -> list[tuple[Any, list[str]]]:
+    def projects_for_user(self, user_id: str | None,
+                          groups: tuple[str, ...] = ()) -> list[tuple[Any, list[str]]]:
         """Enabled projects where the user has a role (directly, by group or inherited)."""
         if user_id is None:
             return []
         resources = self.identity.resources
         with self.db.session() as s:
-            targets = self._targets_with_roles(s, user_id)
+            targets = self._targets_with_roles(s, user_id, groups)
             candidates = set(targets)
             for target in targets:
                 row = s.get(Project, target)
@@ -451,28 +454,29 @@ class Assignments:
                 row = s.get(Project, pid)
                 if row is None or row.is_domain or not row.enabled:
                     continue
-                if self.roles_for_scope(s, user_id, "project", pid):
+                if self.roles_for_scope(s, user_id, "project", pid, groups):
                     out.append((row, resources.tags(s, pid)))
             return out
 
-    def domains_for_user(self, user_id: str | None) -> list[tuple[Any, list[str]]]:
+    def domains_for_user(self, user_id: str | None,
+                         groups: tuple[str, ...] = ()) -> list[tuple[Any, list[str]]]:
         if user_id is None:
             return []
         resources = self.identity.resources
         with self.db.session() as s:
             out = []
-            for target in sorted(self._targets_with_roles(s, user_id)):
+            for target in sorted(self._targets_with_roles(s, user_id, groups)):
                 row = s.get(Project, target)
                 if row is not None and row.is_domain and row.enabled and \
-                        self.roles_for_scope(s, user_id, "domain", row.id):
+                        self.roles_for_scope(s, user_id, "domain", row.id, groups):
                     out.append((row, resources.tags(s, row.id)))
             return out
 
-    def has_system_roles(self, user_id: str | None) -> bool:
+    def has_system_roles(self, user_id: str | None, groups: tuple[str, ...] = ()) -> bool:
         if user_id is None:
             return False
         with self.db.session() as s:
-            return bool(self.roles_for_scope(s, user_id, "system", "all"))
+            return bool(self.roles_for_scope(s, user_id, "system", "all", groups))
 
 
 def _only_clears_immutable(fields: dict[str, Any]) -> bool:

@@ -3,16 +3,24 @@ choose a scope."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from nimbus.kernel.errors import Unauthorized
-from nimbus.services.identity.errors import AuthFailed, ResourceNotFound, TokenNotFound
+from nimbus.services.identity.errors import (
+    AuthFailed,
+    ResourceNotFound,
+    SchemaError,
+    TokenNotFound,
+)
 from nimbus.services.identity.service.tokens import Scope, TokenData, ValidatedToken
 
 if TYPE_CHECKING:
     from nimbus.services.identity.service import IdentityService
 
 METHODS = ("password", "token", "application_credential")
+# Keystone's federated method; an OIDC protocol's name is one too (as keystone.auth.openid).
+MAPPED = "mapped"
 
 
 class Authenticator:
@@ -20,12 +28,18 @@ class Authenticator:
         self.identity = identity
         self.db = identity.db
 
-    def authenticate(self, auth: dict[str, Any]) -> tuple[str, ValidatedToken]:
+    def authenticate(self, auth: dict[str, Any], headers: Mapping[str, str] | None = None
+                     ) -> tuple[str, ValidatedToken]:
+        """``headers``: the request's, where a federated method finds its assertion."""
         identity_part = auth["identity"]
         methods = list(identity_part["methods"])
-        unknown = [m for m in methods if m not in METHODS]
+        federated = [m for m in methods if self.is_federated_method(m)]
+        unknown = [m for m in methods if m not in METHODS and m not in federated]
         if unknown or not methods:
             raise Unauthorized("Attempted to authenticate with an unsupported method.")
+        if federated:
+            return self._by_mapping(federated[0], identity_part, auth.get("scope"),
+                                    headers or {})
         if "application_credential" in methods:
             return self._by_application_credential(identity_part, auth.get("scope"))
         if "token" in methods:
@@ -61,8 +75,33 @@ class Authenticator:
         methods = list(dict.fromkeys([*parent.data.methods, "token"]))
         data = self.identity.tokens.new_data(parent.data.user_id, methods, scope,
                                              expires_at=parent.data.expires_at,
-                                             parent_audit_id=parent.data.audit_ids[0])
+                                             parent_audit_id=parent.data.audit_ids[0],
+                                             federation=parent.data.federation)
         return self._issue(data)
+
+    def is_federated_method(self, method: str) -> bool:
+        return method == MAPPED or self.identity.settings.federation.is_oidc_protocol(method)
+
+    def _by_mapping(self, method: str, identity_part: dict[str, Any], scope_ref: Any,
+                    headers: Mapping[str, str]) -> tuple[str, ValidatedToken]:
+        """An identity provider's assertion, mapped to a user (OS-FEDERATION)."""
+        payload = identity_part.get(method) or {}
+        if not isinstance(payload, dict):
+            raise AuthFailed()
+        if "id" in payload:
+            # A federated token, rescoped through the federated method.
+            return self._by_token({"token": payload}, scope_ref)
+        for name in ("identity_provider", "protocol"):
+            if not isinstance(payload.get(name), str):
+                raise SchemaError(f"Expecting to find {name} in {method}. The server could not "
+                                  "comply with the request since it is either malformed or "
+                                  "otherwise incorrect. The client is assumed to be in error.")
+        found = self.identity.federated_login.login(payload["identity_provider"],
+                                                    payload["protocol"], headers)
+        scope = self._resolve_scope(scope_ref, found.user_id, None) \
+            if scope_ref is not None else Scope()
+        return self._issue(self.identity.tokens.new_data(found.user_id, [method], scope,
+                                                         federation=found.federation))
 
     def _by_application_credential(self, identity_part: dict[str, Any],
                                    scope_ref: Any) -> tuple[str, ValidatedToken]:

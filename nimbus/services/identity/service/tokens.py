@@ -25,6 +25,7 @@ from nimbus.services.identity.service.common import (
     isotime,
     random_id,
 )
+from nimbus.services.identity.service.federation.login import FederationRef
 
 if TYPE_CHECKING:
     from nimbus.services.identity.service import IdentityService
@@ -52,6 +53,8 @@ class TokenData:
     audit_ids: tuple[str, ...]
     issued_at: dt.datetime
     app_cred_id: str | None = None
+    # Set on the tokens of federated (shadow) users.
+    federation: FederationRef | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,9 @@ class Tokens:
         payload = [PAYLOAD_VERSION, data.user_id, list(data.methods), data.scope.kind,
                    data.scope.id, int(data.expires_at.replace(tzinfo=dt.UTC).timestamp()),
                    list(data.audit_ids), data.app_cred_id]
+        if data.federation is not None:
+            fed = data.federation
+            payload.append([fed.idp_id, fed.protocol_id, list(fed.group_ids)])
         raw = json.dumps(payload, separators=(",", ":")).encode()
         token = self.keys.fernet().encrypt(raw)
         return token.decode().rstrip("=")
@@ -116,28 +122,32 @@ class Tokens:
             raw = fernet.decrypt(padded.encode())
             issued = fernet.extract_timestamp(padded.encode())
             payload = json.loads(raw)
-            version, user_id, methods, kind, scope_id, expires, audit_ids, app_cred = payload
-        except (InvalidToken, ValueError, TypeError, UnicodeError):
+            version, user_id, methods, kind, scope_id, expires, audit_ids, app_cred, \
+                *federated = payload
+            federation = FederationRef(federated[0][0], federated[0][1],
+                                       tuple(federated[0][2])) if federated else None
+        except (InvalidToken, ValueError, TypeError, IndexError, UnicodeError):
             raise TokenNotFound() from None
         if version != PAYLOAD_VERSION:
             raise TokenNotFound()
         return TokenData(
             user_id=user_id, methods=tuple(methods), scope=Scope(kind, scope_id),
             expires_at=dt.datetime.fromtimestamp(expires, dt.UTC).replace(tzinfo=None),
-            audit_ids=tuple(audit_ids), app_cred_id=app_cred,
+            audit_ids=tuple(audit_ids), app_cred_id=app_cred, federation=federation,
             issued_at=dt.datetime.fromtimestamp(issued, dt.UTC).replace(tzinfo=None))
 
     # -- issuing ----------------------------------------------------------------------------
     def new_data(self, user_id: str, methods: list[str], scope: Scope,
                  expires_at: dt.datetime | None = None, parent_audit_id: str | None = None,
-                 app_cred_id: str | None = None) -> TokenData:
+                 app_cred_id: str | None = None,
+                 federation: FederationRef | None = None) -> TokenData:
         now = utcnow().replace(microsecond=0)
         lifetime = dt.timedelta(seconds=self.identity.settings.token_expiration)
         expiry = min(expires_at, now + lifetime) if expires_at else now + lifetime
         audit_ids = (random_id(),) + ((parent_audit_id,) if parent_audit_id else ())
         return TokenData(user_id=user_id, methods=tuple(methods), scope=scope,
                          expires_at=expiry, audit_ids=audit_ids, issued_at=now,
-                         app_cred_id=app_cred_id)
+                         app_cred_id=app_cred_id, federation=federation)
 
     def issue(self, data: TokenData) -> tuple[str, ValidatedToken]:
         """Encrypt and validate right away, so a token is never handed out that would fail."""
@@ -255,6 +265,7 @@ class TokenContexts:
                 "expires_at": isotime(data.expires_at),
                 "issued_at": isotime(data.issued_at),
             }
+            self.identity.federation.render_token(s, data, body)
             ctx = RequestContext(user_id=user.id, user_name=user.name,
                                  user_domain_id=user.domain_id,
                                  user_domain_name=user.domain_name,
@@ -311,7 +322,8 @@ class TokenContexts:
         elif scope.kind == "system":
             body["system"] = {"all": True}
             ctx = replace(ctx, system_scope="all")
-        roles = ident.assignments.roles_for_scope(s, data.user_id, scope.kind, scope.id)
+        groups = data.federation.group_ids if data.federation else ()
+        roles = ident.assignments.roles_for_scope(s, data.user_id, scope.kind, scope.id, groups)
         if data.app_cred_id:
             roles, app_view = ident.appcreds.restrict_token(s, data, roles)
             body["application_credential"] = app_view
