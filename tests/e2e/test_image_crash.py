@@ -88,7 +88,7 @@ def test_kill_9_mid_upload_leaves_a_queued_image_that_takes_a_new_upload(
                                         container_format="bare")
         sent = upload_in_background(cloud, conn.session.get_token(), image.id, path)
         assert sent.wait(15)
-        wait_for(lambda: conn.image.get_image(image.id).status == status)
+        wait_for(lambda c=conn, i=image.id: c.image.get_image(i).status == status)
         wait_for(lambda: any(".part" in f for f in image_files(data_dir)))
         kill_hard(cloud)
         assert any(".part" in f for f in image_files(data_dir)), "no partial data to clean"
