@@ -166,6 +166,12 @@ class ImageCache:
             except Exception:
                 log.exception("caching image %s failed", image_id)
                 self._drop_entry(image_id, "queued")
+            finally:
+                self._jobs.task_done()
+
+    def drain(self) -> None:
+        """Wait until the worker has handled everything queued so far."""
+        self._jobs.join()
 
     def prefetch(self, image_id: str) -> bool:
         """Fetch a queued image into the cache; tells whether it is cached now."""
