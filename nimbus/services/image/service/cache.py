@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from nimbus.kernel.db import utcnow
@@ -214,13 +214,23 @@ class ImageCache:
                           record.id)
                 self._remove(s, record.id)
                 return None
-            entry.hits += 1
-            entry.last_accessed = utcnow()
-        return self._checked(record, self.files.get(record.id))
+            try:
+                # Opened now: a file removed from here on is still read whole.
+                chunks = self.files.get(record.id)
+            except FileNotFoundError:
+                return None
+        return self._checked(record, chunks)
+
+    def _count_hit(self, image_id: str) -> None:
+        with self.db.session() as s:
+            s.execute(update(ImageCacheEntry).where(
+                ImageCacheEntry.node == self.node, ImageCacheEntry.image_id == image_id)
+                .values(hits=ImageCacheEntry.hits + 1, last_accessed=utcnow()))
 
     def _checked(self, record: ImageRecord, chunks: Iterator[bytes]) -> Iterator[bytes]:
-        """Pass the chunks on one behind, so the last one goes only once the whole file is
-        known to hash to the image's checksum."""
+        """The cached file, passed on one chunk behind, so the last one goes only once the
+        whole file is known to hash to the image's checksum. A hit counts once sent."""
+        self._count_hit(record.id)
         md5 = hashlib.md5(usedforsecurity=False)
         held: bytes | None = None
         for chunk in chunks:
@@ -241,13 +251,15 @@ class ImageCache:
         image may be cached and no one else is caching it."""
         if not self._cacheable(record) or self._is_cached(record.id):
             return chunks
+        return self._tee(record, chunks)
+
+    def _tee(self, record: ImageRecord, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        # The file is made once the first chunk is asked for: a reply never sent (HEAD)
+        # leaves nothing behind.
         writer = CacheWriter.start(self.incomplete, record.id)
         if writer is None:
-            return chunks
-        return self._tee(record, chunks, writer)
-
-    def _tee(self, record: ImageRecord, chunks: Iterable[bytes], writer: CacheWriter
-             ) -> Iterator[bytes]:
+            yield from chunks
+            return
         writing, finished = True, False
         try:
             for chunk in chunks:

@@ -151,3 +151,16 @@ def test_a_start_sweeps_what_no_record_backs(runtime):
     assert cached_ids(again) == []
     assert hashlib.md5(download(again, image_id)).hexdigest() == \
         hashlib.md5(data).hexdigest()
+
+
+def test_a_reply_never_sent_leaves_nothing_and_counts_no_hit(runtime):
+    service = make_service(runtime)
+    data = os.urandom(2000)
+    image_id = active_image(service, data)
+    unsent = service.data.download(OWNER, service.images.get(OWNER, image_id), None)
+    del unsent  # what a HEAD request does with the reply's body
+    assert not service.cache.incomplete.exists() or \
+        list(service.cache.incomplete.iterdir()) == []
+    assert download(service, image_id) == data
+    service.data.download(OWNER, service.images.get(OWNER, image_id), None)
+    assert service.cache.state().cached[0].hits == 0
