@@ -120,6 +120,7 @@ BAD_BODIES = [
                                             "os_hash_value": "zz" * 16}}, "hexadecimal"),
     ({"url": "{store}", "validation_data": {"checksum": "0" * 32}}, "checksum"),
     ({"url": "{store}/../../nimbus.db"}, "not a file of the store"),
+    ({"url": "{images}/5f8e4a4c-0000-4000-8000-000000000000"}, "no such file"),
 ]
 
 
@@ -131,7 +132,8 @@ def test_bad_input_is_a_400_and_changes_nothing(admin, make_image, store_file, c
     before = raw_image(admin, image.id)
     files = stored_files(cloud)
     if isinstance(body.get("url"), str):
-        body = {**body, "url": body["url"].replace("{store}", url)}
+        body = {**body, "url": body["url"].replace("{store}", url).replace(
+            "{images}", (Path(cloud.data_dir) / "images").as_uri())}
     answer = admin.image.post(f"/images/{image.id}/locations", json=body)
     assert answer.status_code == 400, answer.text
     assert why in answer.json()["message"]
@@ -151,13 +153,18 @@ def test_only_a_queued_image_takes_a_location(admin, make_image, store_file):
         admin.image.add_image_location(str(uuid.uuid4()), url)
 
 
-def test_data_another_image_holds_is_refused(admin, make_image, store_file):
+def test_data_another_image_holds_is_refused(admin, make_image, store_file, cloud):
     url, _data = store_file()
     first, second = make_image(), make_image()
     admin.image.add_image_location(first.id, url)
     assert wait_task(admin, first.id)["status"] == "success"
     with pytest.raises(sdk_exc.ConflictException):
         admin.image.add_image_location(second.id, url)
+    uploaded = make_image(data=os.urandom(100))
+    with pytest.raises(sdk_exc.BadRequestException) as refused:
+        admin.image.add_image_location(
+            second.id, (Path(cloud.data_dir) / "images" / uploaded.id).as_uri())
+    assert "the data of another image" in str(refused.value)
     assert admin.image.get_image(second.id).status == "queued"
 
 

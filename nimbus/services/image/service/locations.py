@@ -30,7 +30,7 @@ from nimbus.kernel.db import utcnow
 from nimbus.services.image.errors import BadRequest, Conflict
 from nimbus.services.image.models import Image, ImageTask
 from nimbus.services.image.schemas.locations import NewLocation
-from nimbus.services.image.service.access import visible_row
+from nimbus.services.image.service.access import is_image_id, visible_row
 from nimbus.services.image.service.pipeline import DataFacts, DataPipeline
 from nimbus.services.image.service.reconcile import claim_transfer, release_transfer
 from nimbus.services.image.service.records import Caller, ImageRecord
@@ -67,8 +67,10 @@ class Locations:
                  "metadata": {"store": record.store}}]
 
     # -- adding --------------------------------------------------------------------------
-    def store_key(self, url: str) -> str:
-        """The key in the filesystem store that ``url`` names, or LocationRefused."""
+    def store_key(self, url: str, image_id: str) -> str:
+        """The key in the filesystem store that ``url`` names, or LocationRefused. A key
+        that is an image id other than ``image_id`` is refused: an upload to that image
+        would write over it."""
         root = self._store_root()
         # The store's directory as configured and as resolved: a URL may name either.
         roots = {root, Path(os.path.abspath(getattr(self.service.store, "root", "")))} \
@@ -84,11 +86,13 @@ class Locations:
             raise LocationRefused(url, f"not a file of the store directory {root}")
         if path.is_symlink() or not path.is_file():
             raise LocationRefused(url, "no such file in the store")
+        if is_image_id(path.name) and path.name != image_id:
+            raise LocationRefused(url, "the data of another image")
         return path.name
 
     def add(self, caller: Caller, image_id: str, new: NewLocation) -> None:
         """Claim the image (queued -> importing) with a task; the check runs behind."""
-        key = self.store_key(new.url)
+        key = self.store_key(new.url, image_id)
         task_id = str(uuid.uuid4())
         with self.db.session() as s:
             row = visible_row(s, caller, image_id, lock=True)
