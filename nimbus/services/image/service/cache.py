@@ -16,7 +16,6 @@ before its last bytes, so the client sees an error, not wrong data).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import os
 import queue
@@ -32,6 +31,7 @@ from sqlalchemy.orm import Session
 from nimbus.kernel.db import utcnow
 from nimbus.services.image.errors import ImageNotFound
 from nimbus.services.image.models import ImageCacheEntry
+from nimbus.services.image.service.pipeline import HashThread
 from nimbus.services.image.service.records import Caller, ImageRecord
 from nimbus.services.image.store.filesystem import SAFE_KEY, FilesystemStore
 
@@ -74,7 +74,8 @@ class CacheWriter:
     def __init__(self, path: Path, handle: BinaryIO) -> None:
         self.path = path
         self.handle = handle
-        self.md5 = hashlib.md5(usedforsecurity=False)
+        # md5 in a thread of its own (hashlib lets go of the GIL): the download goes on.
+        self.md5 = HashThread("md5")
         self.size = 0
 
     @classmethod
@@ -98,6 +99,7 @@ class CacheWriter:
         self.handle.close()
 
     def discard(self) -> None:
+        self.md5.stop()
         if not self.handle.closed:
             self.handle.close()
         self.path.unlink(missing_ok=True)
@@ -231,16 +233,20 @@ class ImageCache:
         """The cached file, passed on one chunk behind, so the last one goes only once the
         whole file is known to hash to the image's checksum. A hit counts once sent."""
         self._count_hit(record.id)
-        md5 = hashlib.md5(usedforsecurity=False)
+        md5 = HashThread("md5")
         held: bytes | None = None
-        for chunk in chunks:
-            md5.update(chunk)
-            if held is not None:
-                yield held
-            held = chunk
-        if record.checksum and md5.hexdigest() != record.checksum:
+        try:
+            for chunk in chunks:
+                md5.update(chunk)
+                if held is not None:
+                    yield held
+                held = chunk
+            digest = md5.hexdigest()
+        finally:
+            md5.stop()
+        if record.checksum and digest != record.checksum:
             log.error("cached file of image %s is corrupt (md5 %s, the image's %s): dropped",
-                      record.id, md5.hexdigest(), record.checksum)
+                      record.id, digest, record.checksum)
             self.delete(record.id)
             raise CorruptCachedImage(record.id)
         if held is not None:
@@ -292,8 +298,8 @@ class ImageCache:
             log.warning("image cache write failed, not caching: %s", exc)
             writer.discard()
             return False
-        if writer.size != record.size or (record.checksum and
-                                          writer.md5.hexdigest() != record.checksum):
+        digest = writer.md5.hexdigest()
+        if writer.size != record.size or (record.checksum and digest != record.checksum):
             log.error("data of image %s read for the cache does not match its checksum "
                       "or size: not cached", record.id)
             writer.discard()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+import time
 
 import pytest
 
@@ -80,6 +82,25 @@ def test_an_abandoned_download_caches_nothing(runtime):
     close()
     assert cached_ids(service) == []
     assert list(service.cache.incomplete.iterdir()) == []
+    assert hash_threads() == 0
+
+
+def hash_threads() -> int:
+    return sum(1 for t in threading.enumerate() if t.name == "image-md5" and t.is_alive())
+
+
+def test_hash_threads_end_with_every_download(runtime):
+    service = make_service(runtime, max_size=32 << 20)
+    image_id = active_image(service, os.urandom(9 << 20))  # three chunks of a read
+    for _ in range(3):
+        download(service, image_id)
+    partial = service.data.download(OWNER, service.images.get(OWNER, image_id), None)
+    assert partial.chunks is not None
+    iterator = iter(partial.chunks)
+    next(iterator)
+    del iterator, partial
+    time.sleep(0.1)
+    assert hash_threads() == 0
 
 
 def test_past_the_size_limit_the_least_recently_used_go(runtime):
