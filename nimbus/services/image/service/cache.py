@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CLEAR_TARGETS = ("cache", "queue", "both")
+# Seconds the prefetch worker waits for more work before it ends.
+WORKER_IDLE = 5.0
 ADMIN = Caller(None, is_admin=True)
 
 
@@ -154,15 +156,26 @@ class ImageCache:
 
     def _submit(self, image_id: str) -> None:
         with self._worker_lock:
-            if self._worker is None or not self._worker.is_alive():
-                self._worker = threading.Thread(target=self._work, name="image-cache",
+            self._jobs.put(image_id)
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._work, name="cache-prefetch",
                                                 daemon=True)
                 self._worker.start()
-        self._jobs.put(image_id)
+
+    def _next_job(self) -> str | None:
+        """The next image to fetch; None once the queue stayed empty a while (the worker
+        then ends, and the next submit starts another)."""
+        try:
+            return self._jobs.get(timeout=WORKER_IDLE)
+        except queue.Empty:
+            with self._worker_lock:
+                if self._jobs.empty():
+                    self._worker = None
+                    return None
+            return self._jobs.get()
 
     def _work(self) -> None:
-        while True:
-            image_id = self._jobs.get()
+        while (image_id := self._next_job()) is not None:
             try:
                 self.prefetch(image_id)
             except Exception:

@@ -112,7 +112,7 @@ class Locations:
             row.status, row.updated_at = "importing", now
             claim_transfer(s, image_id, "importing", self.service.node)
         threading.Thread(target=self.finish, args=(image_id, task_id, key, new),
-                         name=f"image-location-{image_id[:8]}", daemon=True).start()
+                         name=f"location-check-{image_id[:8]}", daemon=True).start()
 
     def finish(self, image_id: str, task_id: str, key: str, new: NewLocation) -> None:
         """Hash and inspect the data; active if it is what the validation data says."""
