@@ -45,6 +45,10 @@ class ImageSettings:
     api_limit_max: int = 1000
     disk_formats: str = "ami,ari,aki,vhd,vhdx,vmdk,raw,qcow2,vdi,iso,ploop"
     container_formats: str = "ami,ari,aki,bare,ovf,ova,docker,compressed"
+    # The local image cache: a directory (empty: image-cache in the data dir) and its size
+    # limit in bytes, past which the least recently used images are pruned.
+    image_cache_dir: str = ""
+    image_cache_max_size: int = 10 << 30
 
 
 @dataclass

@@ -129,7 +129,9 @@ def base_conf(cloud: LiveCloud, workspace: Path, available: Iterable[str]) -> st
 
         [service_available]
     """)
-    return f"{head}{flags}\n[validation]\nrun_validation = false\n"
+    # image_caching_enabled: Nimbus keeps Glance's image cache (v2.14 cache API) on.
+    return (f"{head}{flags}\n[validation]\nrun_validation = false\n"
+            "\n[image]\nimage_caching_enabled = true\n")
 
 
 def tempest_env(venv: Path) -> dict[str, str]:

@@ -178,3 +178,37 @@ class MetadefSeeded(Base):
 
     namespace: Mapped[str] = mapped_column(String(80), primary_key=True)
     seeded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+class ImageCacheEntry(Base):
+    """An image in one node's local cache (Glance's image_cache_dir), or queued for it.
+
+    ``node`` names the host and cache directory: each API node has a cache of its own, as
+    each glance-api has, and the database may be shared by several."""
+
+    __tablename__ = "image_cache_entry"
+
+    node: Mapped[str] = mapped_column(String(255), primary_key=True)
+    image_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # "queued" (waiting for the cache worker) or "cached" (the file is complete).
+    state: Mapped[str] = mapped_column(String(20))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    checksum: Mapped[str | None] = mapped_column(String(32))
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+    queued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_accessed: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_modified: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class ImageTransfer(Base):
+    """Who is moving an image's data right now (an upload, a staging, an import): written
+    in the transaction that changes the image's status, removed in the one that ends it, so
+    a process that dies mid-transfer leaves a record that says whose transfer it was."""
+
+    __tablename__ = "image_transfer"
+
+    image_id: Mapped[str] = mapped_column(
+        ForeignKey("image_image.id", ondelete="CASCADE"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(30))
+    node: Mapped[str] = mapped_column(String(255), index=True)
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

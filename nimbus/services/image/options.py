@@ -43,6 +43,8 @@ class ImageOptions:
     store_description: str = "Image data in the data directory"
     # Seconds after which a write left behind by a dead process is removed at start.
     stale_upload_age: int = 86400
+    image_cache_dir: str = _SETTINGS.image_cache_dir
+    image_cache_max_size: int = _SETTINGS.image_cache_max_size
 
     @classmethod
     def from_settings(cls, settings: Any) -> ImageOptions:
@@ -59,3 +61,10 @@ class ImageOptions:
 
 def image_dir(settings: Any) -> Path:
     return Path(settings.data_dir) / "images"
+
+
+def image_cache_dir(settings: Any, options: ImageOptions) -> Path:
+    """Glance's image_cache_dir: where this node keeps its cached image files."""
+    if options.image_cache_dir:
+        return Path(options.image_cache_dir).expanduser()
+    return Path(settings.data_dir) / "image-cache"

@@ -45,6 +45,12 @@ RULES: RuleDefaults = {
     "deactivate": (ADMIN_OR_MEMBER, PROJECT),
     "reactivate": (ADMIN_OR_MEMBER, PROJECT),
     "stores_info_detail": (f"{ADMIN} or rule:service_api", PROJECT),
+    "add_image_location": ("rule:service_api or (role:member and project_id:%(project_id)s "
+                           "and project_id:%(owner)s)", PROJECT),
+    "fetch_image_location": ("rule:service_api", PROJECT),
+    "cache_image": (ADMIN, PROJECT),
+    "cache_list": (ADMIN, PROJECT),
+    "cache_delete": (ADMIN, PROJECT),
     # Reading the schemas, import methods, stores and usage: any token (Glance checks none).
     "get_image_info": ("", None),
 }

@@ -9,7 +9,7 @@ from __future__ import annotations
 from nimbus.kernel.policy import Enforcer
 from nimbus.kernel.runtime import Runtime
 from nimbus.kernel.web import Route, ServiceApi
-from nimbus.services.image.api import data, discovery, images, members
+from nimbus.services.image.api import cache, data, discovery, images, locations, members
 from nimbus.services.image.api.common import image_target, project_target
 from nimbus.services.image.api.metadefs import METADEF_ROUTES
 from nimbus.services.image.errors import glance_fault
@@ -57,6 +57,16 @@ ROUTES: list[Route] = [
     Route("DELETE", f"{IMAGE}/members/{{member_id}}", members.delete_member,
           "delete_member", image_target),
     *METADEF_ROUTES,
+    Route("POST", f"{IMAGE}/locations", locations.add_location, "add_image_location",
+          locations.add_location_target),
+    Route("GET", f"{IMAGE}/locations", locations.list_locations, "fetch_image_location",
+          image_target),
+    Route("GET", "/v2/cache", cache.cache_state, "cache_list"),
+    Route("DELETE", "/v2/cache", cache.clear_cache, "cache_delete"),
+    Route("PUT", "/v2/cache/{image_id}", cache.queue_image, "cache_image",
+          cache.cached_image_target),
+    Route("DELETE", "/v2/cache/{image_id}", cache.delete_cache_entry, "cache_delete",
+          cache.cache_entry_target),
 ]
 
 

@@ -9,10 +9,11 @@ from nimbus.services.image.api.common import caller_of, service_of
 from nimbus.services.image.schemas.image import MEMBER_SCHEMA, collection_schema, image_schema
 from nimbus.services.image.service.imports import IMPORT_METHODS
 
-# 2.12 brings the image tasks call; 2.8-2.11 multiple stores (one here), 2.6 import.
-CURRENT = "2.12"
-SUPPORTED = ("2.11", "2.10", "2.9", "2.8", "2.7", "2.6", "2.5", "2.4", "2.3", "2.2", "2.1",
-             "2.0")
+# 2.17 brings the locations API, 2.14-2.16 the cache API, 2.12 the image tasks call,
+# 2.8-2.11 multiple stores, 2.6 import.
+CURRENT = "2.17"
+SUPPORTED = ("2.16", "2.15", "2.14", "2.13", "2.12", "2.11", "2.10", "2.9", "2.8", "2.7",
+             "2.6", "2.5", "2.4", "2.3", "2.2", "2.1", "2.0")
 
 
 def _versions(req: ApiRequest) -> dict[str, Any]:

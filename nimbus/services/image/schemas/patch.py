@@ -56,7 +56,9 @@ def _parse_change(raw: Any, draft: int, options: ImageOptions) -> Change:
         raise BadRequest("Operations must be JSON objects.")
     op, pointer = _operation_d10(raw) if draft == 10 else _operation_d4(raw)
     path = decode_pointer(pointer)
-    if len(path) != 1:
+    # /locations/N and /locations/- name one location (Glance's depth limit there is 2).
+    deep_location = len(path) == 2 and path[0] == "locations" and op in ("add", "remove")
+    if len(path) != 1 and not deep_location:
         raise BadRequest(f"Invalid JSON pointer for this resource: '/{'/'.join(path)}'")
     name = path[0]
     value = None

@@ -9,14 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 from nimbus.kernel.runtime import Runtime
-from nimbus.services.image.options import ImageOptions, image_dir
+from nimbus.services.image.options import ImageOptions, image_cache_dir, image_dir
+from nimbus.services.image.service.cache import ImageCache
 from nimbus.services.image.service.data import ImageData
 from nimbus.services.image.service.images import Images
 from nimbus.services.image.service.imports import Imports
 from nimbus.services.image.service.listing import ListQuery, list_rows
+from nimbus.services.image.service.locations import Locations
 from nimbus.services.image.service.members import Members
 from nimbus.services.image.service.metadefs import Metadefs
 from nimbus.services.image.service.quotas import LimitLookup, Quotas, identity_limits
+from nimbus.services.image.service.reconcile import node_name, reconcile_transfers
 from nimbus.services.image.service.records import Caller, ImageRecord, load_records
 from nimbus.services.image.store import ImageStore, build_store
 from nimbus.services.image.store.filesystem import FilesystemStore
@@ -32,13 +35,20 @@ class ImageService:
         self.store: ImageStore = build_store(self.options.store_driver, self.options.store_id,
                                              str(root))
         self.staging = FilesystemStore("staging", root / "staging")
+        self.node = node_name(runtime.settings.data_dir)
         self.quotas = Quotas(limits or identity_limits(runtime))
         self.images = Images(self)
         self.data = ImageData(self)
         self.imports = Imports(self)
         self.members = Members(self)
         self.metadefs = Metadefs(self.db)
+        self.locations = Locations(self)
+        self.cache = ImageCache(self, image_cache_dir(runtime.settings, self.options),
+                                self.options.image_cache_max_size)
         self._sweep()
+        reconcile_transfers(self)
+        self.cache.sweep()
+        self.cache.resume_queue()
 
     def list_images(self, caller: Caller, query: ListQuery
                     ) -> tuple[list[ImageRecord], str | None]:

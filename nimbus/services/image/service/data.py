@@ -30,6 +30,7 @@ from nimbus.services.image.formats import FormatMismatch, UnsafeImage, judge
 from nimbus.services.image.service.access import visible_row
 from nimbus.services.image.service.pipeline import Budget, DataFacts, DataPipeline
 from nimbus.services.image.service.quotas import COUNT_UPLOADING, MIB, SIZE_TOTAL, STAGE_TOTAL
+from nimbus.services.image.service.reconcile import claim_transfer, release_transfer
 from nimbus.services.image.service.records import Caller, ImageRecord
 
 if TYPE_CHECKING:
@@ -90,6 +91,7 @@ class ImageData:
                 _require_formats(row.disk_format, row.container_format)
             quota = quotas.budget(s, caller.project_id, size_resource)
             row.status, row.updated_at = status, utcnow()
+            claim_transfer(s, image_id, status, self.service.node)
         try:
             with self.db.session() as s:
                 quotas.enforce(s, caller.project_id, COUNT_UPLOADING)
@@ -116,6 +118,7 @@ class ImageData:
                 virtual_size=virtual_size, checksum=facts.checksum,
                 os_hash_algo=facts.os_hash_algo, os_hash_value=facts.os_hash_value,
                 store=self.store.store_id, location=location, staged=None)
+            release_transfer(s, image_id)
         if not done:
             self.store.delete(location)
             raise ImageGone(image_id)
@@ -126,6 +129,7 @@ class ImageData:
             with self.db.session() as s:
                 self.service.images.set_status(s, image_id, (source,), status="queued",
                                                size=None, virtual_size=None, staged=None)
+                release_transfer(s, image_id)
         except Exception:
             log.exception("could not put image %s back to queued", image_id)
 
@@ -153,6 +157,7 @@ class ImageData:
         with self.db.session() as s:
             kept = self.service.images.set_status(
                 s, image_id, ("uploading",), size=facts.size, staged=facts.as_dict())
+            release_transfer(s, image_id)
         if not kept:
             self.staging.delete(stored.location)
             raise ImageGone(image_id)
@@ -171,14 +176,17 @@ class ImageData:
             headers["Content-MD5"] = record.checksum
         span = parse_range(range_header, size) if range_header is not None else None
         offset, length = span or (0, size)
+        headers["Content-Length"] = str(length)
+        cached = self.service.cache.serve(record) if span is None else None
+        if cached is not None:
+            return Download(200, cached, headers)
         try:
             chunks = self.store.get(record.location, offset, length)
         except FileNotFoundError:
             log.error("the data of image %s is missing from the store", record.id)
             return Download(204)
-        headers["Content-Length"] = str(length)
         if span is None:
-            return Download(200, chunks, headers)
+            return Download(200, iter(self.service.cache.filling(record, chunks)), headers)
         headers["Content-Range"] = f"bytes {offset}-{offset + length - 1}/{size}"
         return Download(206, chunks, headers)
 
@@ -188,6 +196,7 @@ class ImageData:
         if record.location:
             self.store.delete(record.location)
         self.staging.delete(record.id)
+        self.service.cache.delete(record.id)
 
 
 def parse_range(header: str, size: int) -> tuple[int, int]:

@@ -21,6 +21,7 @@ from nimbus.services.image.models import ImageTask
 from nimbus.services.image.service.access import visible_row
 from nimbus.services.image.service.pipeline import DataFacts
 from nimbus.services.image.service.quotas import MIB, SIZE_TOTAL
+from nimbus.services.image.service.reconcile import claim_transfer
 from nimbus.services.image.service.records import Caller, TaskRecord, task_record
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ class Imports:
                                    "backend": [self.service.store.store_id]},
                             created_at=now, updated_at=now, message=""))
             row.status, row.updated_at = "importing", now
+            claim_transfer(s, image_id, "importing", self.service.node)
         return task_id, facts
 
     def _fail(self, image_id: str, task_id: str, exc: Exception) -> None:
