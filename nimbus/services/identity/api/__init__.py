@@ -16,6 +16,7 @@ from nimbus.services.identity.api import (
     limits,
     resources,
     roles,
+    trusts,
     users,
     versions,
 )
@@ -49,6 +50,7 @@ ROUTES: list[Route] = [
     *appcreds.ROUTES,
     *credentials.ROUTES,
     *limits.ROUTES,
+    *trusts.ROUTES,
 ]
 
 

@@ -41,8 +41,9 @@ def _subject(req: ApiRequest) -> Any:
 
 def subject_target(req: ApiRequest) -> dict[str, Any]:
     """Policy target for token checks: who the subject token belongs to. An invalid or
-    revoked subject is a 404 before any policy check, as in Keystone."""
-    return {"token": {"user_id": _subject(req).data.user_id}}
+    revoked subject is a 404 before any policy check, as in Keystone. The user is the one the
+    token shows (the trustor of an impersonating trust-scoped token)."""
+    return {"token": {"user_id": _subject(req).ctx.user_id}}
 
 
 def validate_token(req: ApiRequest) -> Reply:

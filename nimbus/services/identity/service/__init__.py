@@ -17,6 +17,8 @@ from nimbus.services.identity.service.groups import Groups
 from nimbus.services.identity.service.limits import Limits
 from nimbus.services.identity.service.resources import DEFAULT_DOMAIN_ID, Resources
 from nimbus.services.identity.service.tokens import TokenContexts, Tokens
+from nimbus.services.identity.service.trust_tokens import TrustTokens
+from nimbus.services.identity.service.trusts import Trusts
 from nimbus.services.identity.service.users import Users
 
 
@@ -36,6 +38,8 @@ class IdentityService:
         self.tokens = Tokens(self)
         self.token_views = TokenContexts(self)
         self.authn = Authenticator(self)
+        self.trusts = Trusts(self)
+        self.trust_tokens = TrustTokens(self)
 
     def tokens_generation(self) -> int:
         """The generation every identity cache is valid for (see common.GenerationCache)."""

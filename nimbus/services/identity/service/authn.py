@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 from nimbus.kernel.errors import Unauthorized
 from nimbus.services.identity.errors import AuthFailed, ResourceNotFound, TokenNotFound
 from nimbus.services.identity.service.tokens import Scope, TokenData, ValidatedToken
+from nimbus.services.identity.service.trust_tokens import TRUST_SECTION
+from nimbus.services.identity.service.trusts import ForbiddenTrustAction
 
 if TYPE_CHECKING:
     from nimbus.services.identity.service import IdentityService
@@ -41,6 +43,8 @@ class Authenticator:
             user_id = user.id
             default_project = user.default_project_id
         self.identity.users.check_password(user_id, user_ref.get("password", ""))
+        if _trust_requested(scope_ref):
+            return self._issue_for_trust(user_id, ["password"], scope_ref)
         scope = self._resolve_scope(scope_ref, user_id, default_project)
         return self._issue(self.identity.tokens.new_data(user_id, ["password"], scope))
 
@@ -54,11 +58,16 @@ class Authenticator:
         if parent.data.app_cred_id:
             raise Unauthorized("A token created with an application credential cannot be "
                                "rescoped.")
+        refuse_delegated_rescope(parent.data)
         with self.db.session() as s:
             default_project = self.identity.users.user(s, parent.data.user_id).default_project_id
         scope = (self._resolve_scope(scope_ref, parent.data.user_id, default_project)
                  if scope_ref is not None else parent.data.scope)
         methods = list(dict.fromkeys([*parent.data.methods, "token"]))
+        if _trust_requested(scope_ref):
+            return self._issue_for_trust(parent.data.user_id, methods, scope_ref,
+                                         expires_at=parent.data.expires_at,
+                                         parent_audit_id=parent.data.audit_ids[0])
         data = self.identity.tokens.new_data(parent.data.user_id, methods, scope,
                                              expires_at=parent.data.expires_at,
                                              parent_audit_id=parent.data.audit_ids[0])
@@ -74,6 +83,19 @@ class Authenticator:
             found.user_id, ["application_credential"], Scope("project", found.project_id),
             expires_at=found.expires_at, app_cred_id=found.id)
         return self._issue(data)
+
+    def _issue_for_trust(self, user_id: str, methods: list[str], scope_ref: dict[str, Any],
+                         **token_fields: Any) -> tuple[str, ValidatedToken]:
+        """A token scoped by the trust the request names; it spends one of its uses."""
+        trust = self.identity.trust_tokens.for_auth(scope_ref[TRUST_SECTION], user_id)
+        scope = Scope("project", trust.project_id) if trust.project_id else Scope()
+        issued = self._issue(self.identity.tokens.new_data(
+            user_id, methods, scope, trust_id=trust.id, **token_fields))
+        try:
+            self.identity.trusts.consume_use(trust.id)
+        except ResourceNotFound as exc:
+            raise AuthFailed(exc.message) from None
+        return issued
 
     # -- scope ------------------------------------------------------------------------------
     def _resolve_scope(self, scope_ref: Any, user_id: str,
@@ -125,3 +147,17 @@ class Authenticator:
                 raise AuthFailed(f"User {data.user_id} has no access to {data.scope.kind} "
                                  f"{data.scope.id}") from None
             raise AuthFailed() from None
+
+
+def _trust_requested(scope_ref: Any) -> bool:
+    return isinstance(scope_ref, dict) and TRUST_SECTION in scope_ref
+
+
+def refuse_delegated_rescope(parent: TokenData) -> None:
+    """Tokens got by delegation (OAuth, trusts) may not make other tokens (Keystone)."""
+    if parent.access_token_id:
+        raise ForbiddenTrustAction("Using OAuth-scoped token to create another token. "
+                                   "Create a new OAuth-scoped token instead")
+    if parent.trust_id:
+        raise ForbiddenTrustAction("Using trust-scoped token to create another token. "
+                                   "Create a new trust-scoped token instead")

@@ -52,6 +52,9 @@ class TokenData:
     audit_ids: tuple[str, ...]
     issued_at: dt.datetime
     app_cred_id: str | None = None
+    trust_id: str | None = None
+    # The OAuth 1.0a access token a token was issued for.
+    access_token_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,10 @@ class Tokens:
         payload = [PAYLOAD_VERSION, data.user_id, list(data.methods), data.scope.kind,
                    data.scope.id, int(data.expires_at.replace(tzinfo=dt.UTC).timestamp()),
                    list(data.audit_ids), data.app_cred_id]
+        delegation = {k: v for k, v in (("trust", data.trust_id),
+                                        ("oauth1", data.access_token_id)) if v}
+        if delegation:
+            payload.append(delegation)
         raw = json.dumps(payload, separators=(",", ":")).encode()
         token = self.keys.fernet().encrypt(raw)
         return token.decode().rstrip("=")
@@ -116,7 +123,9 @@ class Tokens:
             raw = fernet.decrypt(padded.encode())
             issued = fernet.extract_timestamp(padded.encode())
             payload = json.loads(raw)
-            version, user_id, methods, kind, scope_id, expires, audit_ids, app_cred = payload
+            version, user_id, methods, kind, scope_id, expires, audit_ids, app_cred, \
+                *optional = payload
+            delegation = dict(optional[0]) if optional else {}
         except (InvalidToken, ValueError, TypeError, UnicodeError):
             raise TokenNotFound() from None
         if version != PAYLOAD_VERSION:
@@ -125,19 +134,22 @@ class Tokens:
             user_id=user_id, methods=tuple(methods), scope=Scope(kind, scope_id),
             expires_at=dt.datetime.fromtimestamp(expires, dt.UTC).replace(tzinfo=None),
             audit_ids=tuple(audit_ids), app_cred_id=app_cred,
+            trust_id=delegation.get("trust"), access_token_id=delegation.get("oauth1"),
             issued_at=dt.datetime.fromtimestamp(issued, dt.UTC).replace(tzinfo=None))
 
     # -- issuing ----------------------------------------------------------------------------
     def new_data(self, user_id: str, methods: list[str], scope: Scope,
                  expires_at: dt.datetime | None = None, parent_audit_id: str | None = None,
-                 app_cred_id: str | None = None) -> TokenData:
+                 app_cred_id: str | None = None, trust_id: str | None = None,
+                 access_token_id: str | None = None) -> TokenData:
         now = utcnow().replace(microsecond=0)
         lifetime = dt.timedelta(seconds=self.identity.settings.token_expiration)
         expiry = min(expires_at, now + lifetime) if expires_at else now + lifetime
         audit_ids = (random_id(),) + ((parent_audit_id,) if parent_audit_id else ())
         return TokenData(user_id=user_id, methods=tuple(methods), scope=scope,
                          expires_at=expiry, audit_ids=audit_ids, issued_at=now,
-                         app_cred_id=app_cred_id)
+                         app_cred_id=app_cred_id, trust_id=trust_id,
+                         access_token_id=access_token_id)
 
     def issue(self, data: TokenData) -> tuple[str, ValidatedToken]:
         """Encrypt and validate right away, so a token is never handed out that would fail."""
@@ -262,6 +274,8 @@ class TokenContexts:
                                  issued_at=data.issued_at, expires_at=data.expires_at,
                                  token=token)
             ctx = self._scope(s, data, body, ctx)
+            if data.trust_id:
+                ctx = self.identity.trust_tokens.decorate(s, data, body, ctx, self._user)
         return ValidatedToken(data=data, ctx=ctx, body=body)
 
     def _user(self, s: Any, user_id: str) -> UserFacts:
@@ -311,7 +325,8 @@ class TokenContexts:
         elif scope.kind == "system":
             body["system"] = {"all": True}
             ctx = replace(ctx, system_scope="all")
-        roles = ident.assignments.roles_for_scope(s, data.user_id, scope.kind, scope.id)
+        roles = (ident.trust_tokens.roles(s, data) if data.trust_id else
+                 ident.assignments.roles_for_scope(s, data.user_id, scope.kind, scope.id))
         if data.app_cred_id:
             roles, app_view = ident.appcreds.restrict_token(s, data, roles)
             body["application_credential"] = app_view
