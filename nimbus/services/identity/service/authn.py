@@ -59,15 +59,16 @@ class Authenticator:
             raise Unauthorized("A token created with an application credential cannot be "
                                "rescoped.")
         refuse_delegated_rescope(parent.data)
+        if _trust_requested(scope_ref):
+            return self._issue_for_trust(
+                parent.data.user_id, list(dict.fromkeys([*parent.data.methods, "token"])),
+                scope_ref, expires_at=parent.data.expires_at,
+                parent_audit_id=parent.data.audit_ids[0])
         with self.db.session() as s:
             default_project = self.identity.users.user(s, parent.data.user_id).default_project_id
         scope = (self._resolve_scope(scope_ref, parent.data.user_id, default_project)
                  if scope_ref is not None else parent.data.scope)
         methods = list(dict.fromkeys([*parent.data.methods, "token"]))
-        if _trust_requested(scope_ref):
-            return self._issue_for_trust(parent.data.user_id, methods, scope_ref,
-                                         expires_at=parent.data.expires_at,
-                                         parent_audit_id=parent.data.audit_ids[0])
         data = self.identity.tokens.new_data(parent.data.user_id, methods, scope,
                                              expires_at=parent.data.expires_at,
                                              parent_audit_id=parent.data.audit_ids[0])
@@ -89,8 +90,12 @@ class Authenticator:
         """A token scoped by the trust the request names; it spends one of its uses."""
         trust = self.identity.trust_tokens.for_auth(scope_ref[TRUST_SECTION], user_id)
         scope = Scope("project", trust.project_id) if trust.project_id else Scope()
+        # The token ends with the trust: a token's meaning is cached until something changes,
+        # and time passing changes nothing.
+        expiries = [t for t in (token_fields.pop("expires_at", None), trust.expires_at) if t]
         issued = self._issue(self.identity.tokens.new_data(
-            user_id, methods, scope, trust_id=trust.id, **token_fields))
+            user_id, methods, scope, expires_at=min(expiries) if expiries else None,
+            trust_id=trust.id, **token_fields))
         try:
             self.identity.trusts.consume_use(trust.id)
         except ResourceNotFound as exc:
