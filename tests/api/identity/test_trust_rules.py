@@ -16,10 +16,15 @@ from tests.api.identity.test_trusts import (
     TRUSTS,
     call,
     error_of,
+    build_world,
     make_trust,
     trust_session,
-    world,  # noqa: F401  (fixture)
 )
+
+
+@pytest.fixture
+def world(cloud, admin, make_user, make_project, make_role):
+    return build_world(cloud, admin, make_user, make_project, make_role)
 
 
 def trust_token_works(cloud, admin_sess, token: str) -> bool:

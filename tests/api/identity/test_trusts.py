@@ -40,6 +40,10 @@ def error_of(resp) -> tuple[int, str]:
 
 @pytest.fixture
 def world(cloud, admin, make_user, make_project, make_role):
+    return build_world(cloud, admin, make_user, make_project, make_role)
+
+
+def build_world(cloud, admin, make_user, make_project, make_role) -> SimpleNamespace:
     """A trustor holding member (which implies reader) and an extra role on a project, and a
     trustee with no role anywhere."""
     project = make_project()
