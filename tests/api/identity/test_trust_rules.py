@@ -14,9 +14,9 @@ from keystoneauth1.identity import v3
 from tests.api.conftest import password_session
 from tests.api.identity.test_trusts import (
     TRUSTS,
+    build_world,
     call,
     error_of,
-    build_world,
     make_trust,
     trust_session,
 )
