@@ -14,6 +14,7 @@ from nimbus.services.identity.api import (
     credentials,
     groups,
     limits,
+    oauth1,
     resources,
     roles,
     trusts,
@@ -51,6 +52,7 @@ ROUTES: list[Route] = [
     *credentials.ROUTES,
     *limits.ROUTES,
     *trusts.ROUTES,
+    *oauth1.ROUTES,
 ]
 
 

@@ -15,6 +15,7 @@ from nimbus.services.identity.service.catalog import Catalog
 from nimbus.services.identity.service.credentials import Credentials
 from nimbus.services.identity.service.groups import Groups
 from nimbus.services.identity.service.limits import Limits
+from nimbus.services.identity.service.oauth1 import OAuth1
 from nimbus.services.identity.service.resources import DEFAULT_DOMAIN_ID, Resources
 from nimbus.services.identity.service.tokens import TokenContexts, Tokens
 from nimbus.services.identity.service.trust_tokens import TrustTokens
@@ -40,6 +41,7 @@ class IdentityService:
         self.authn = Authenticator(self)
         self.trusts = Trusts(self)
         self.trust_tokens = TrustTokens(self)
+        self.oauth1 = OAuth1(self)
 
     def tokens_generation(self) -> int:
         """The generation every identity cache is valid for (see common.GenerationCache)."""

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from nimbus.kernel.errors import Unauthorized
 from nimbus.services.identity.errors import AuthFailed, ResourceNotFound, TokenNotFound
+from nimbus.services.identity.service.oauth1_signing import SignedRequest
 from nimbus.services.identity.service.tokens import Scope, TokenData, ValidatedToken
 from nimbus.services.identity.service.trust_tokens import TRUST_SECTION
 from nimbus.services.identity.service.trusts import ForbiddenTrustAction
@@ -14,7 +15,7 @@ from nimbus.services.identity.service.trusts import ForbiddenTrustAction
 if TYPE_CHECKING:
     from nimbus.services.identity.service import IdentityService
 
-METHODS = ("password", "token", "application_credential")
+METHODS = ("password", "token", "application_credential", "oauth1")
 
 
 class Authenticator:
@@ -22,12 +23,16 @@ class Authenticator:
         self.identity = identity
         self.db = identity.db
 
-    def authenticate(self, auth: dict[str, Any]) -> tuple[str, ValidatedToken]:
+    def authenticate(self, auth: dict[str, Any],
+                     signed: SignedRequest | None = None) -> tuple[str, ValidatedToken]:
+        """``signed`` is the HTTP request itself, which the oauth1 method checks."""
         identity_part = auth["identity"]
         methods = list(identity_part["methods"])
         unknown = [m for m in methods if m not in METHODS]
         if unknown or not methods:
             raise Unauthorized("Attempted to authenticate with an unsupported method.")
+        if "oauth1" in methods and signed is not None:
+            return self._by_oauth1(signed)
         if "application_credential" in methods:
             return self._by_application_credential(identity_part, auth.get("scope"))
         if "token" in methods:
@@ -84,6 +89,14 @@ class Authenticator:
             found.user_id, ["application_credential"], Scope("project", found.project_id),
             expires_at=found.expires_at, app_cred_id=found.id)
         return self._issue(data)
+
+    def _by_oauth1(self, signed: SignedRequest) -> tuple[str, ValidatedToken]:
+        """A token for the consumer holding an access token, scoped to its project; it
+        ends with the access token at the latest."""
+        access = self.identity.oauth1.authenticate(signed)
+        return self._issue(self.identity.tokens.new_data(
+            access.authorizing_user_id, ["oauth1"], Scope("project", access.project_id),
+            expires_at=access.expires_at, access_token_id=access.id))
 
     def _issue_for_trust(self, user_id: str, methods: list[str], scope_ref: dict[str, Any],
                          **token_fields: Any) -> tuple[str, ValidatedToken]:

@@ -332,6 +332,8 @@ class TokenContexts:
             body["application_credential"] = app_view
             ctx = replace(ctx, application_credential_id=data.app_cred_id,
                           access_rules=tuple(app_view.get("access_rules") or ()) or None)
+        if data.access_token_id:
+            roles, body["OS-OAUTH1"] = ident.oauth1.restrict_token(s, data, roles)
         if not roles:
             raise TokenNotFound()
         body["roles"] = [{"id": r.id, "name": r.name} for r in roles]
