@@ -16,8 +16,6 @@ from keystoneauth1.identity import v3
 from keystoneclient.v3 import client as ks_client
 from oauthlib import oauth1
 
-from tests.api.conftest import password_session
-
 OAUTH = "/v3/OS-OAUTH1"
 
 
