@@ -239,7 +239,7 @@ def test_wrong_signatures_verifiers_and_reused_tokens(cloud, oauth):
     assert error_of(exchange(verifier.oauth_verifier)) == (404, "Request token not found")
 
 
-def test_expired_request_tokens_and_missing_headers(cloud, oauth, tmp_path):
+def test_missing_oauth_headers_and_wrong_methods(cloud, oauth):
     assert error_of(call(cloud, oauth.sess, "POST", f"{OAUTH}/request_token",
                          authenticated=False))[0] == 400
     assert call(cloud, oauth.sess, "GET", f"{OAUTH}/request_token").status_code == 405
