@@ -160,6 +160,16 @@ def test_deleting_the_trustee_deletes_the_trust(cloud, admin, world, admin_sess)
     assert call(cloud, world.sess, "GET", f"{TRUSTS}/{trust['id']}").status_code == 404
 
 
+def test_trustor_password_change_and_project_deletion(cloud, admin, world, admin_sess):
+    trust = make_trust(cloud, world)
+    token = trust_session(cloud, world.trustee, trust["id"]).get_token()
+    admin.identity.update_user(world.trustor, password="a-new-password-1")
+    assert not trust_token_works(cloud, admin_sess, token)
+    assert trust_session(cloud, world.trustee, trust["id"]).get_token()
+    admin.identity.delete_project(world.project)
+    assert call(cloud, admin_sess, "GET", f"{TRUSTS}/{trust['id']}").status_code == 404
+
+
 # -- RBAC ---------------------------------------------------------------------------------
 @pytest.fixture
 def system_reader_sess(cloud, admin, make_user):

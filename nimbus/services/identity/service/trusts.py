@@ -300,6 +300,12 @@ class Trusts:
                 self._delete_tree(s, row)
         bump_generation(s)
 
+    def delete_for_project(self, s: Session, project_id: str) -> None:
+        """For the resources module: the trusts on a deleted project go with it."""
+        for row in list(s.scalars(select(Trust).where(Trust.project_id == project_id))):
+            if s.get(Trust, row.id) is not None:
+                self._delete_tree(s, row)
+
     # -- uses -----------------------------------------------------------------------------
     def consume_use(self, trust_id: str) -> None:
         """One use less, for a token just issued; refused when none is left (a concurrent
