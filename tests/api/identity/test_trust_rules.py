@@ -244,6 +244,15 @@ def test_application_credential_tokens_may_not_manage_trusts(cloud, world):
                                    "managing trusts.")
 
 
+def test_trust_tokens_make_no_application_credentials(cloud, world):
+    trust = make_trust(cloud, world)
+    sess = trust_session(cloud, world.trustee, trust["id"])
+    resp = call(cloud, sess, "POST", f"/v3/users/{world.trustor.id}/application_credentials",
+                json={"application_credential": {"name": "backdoor"}})
+    assert error_of(resp) == (403, "Cannot manage application credentials with a token "
+                                   "issued via delegation.")
+
+
 # -- bad input ----------------------------------------------------------------------------
 def past() -> str:
     return (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -108,6 +108,12 @@ class TrustTokens:
         return replace(ctx, user_id=trustor.id, user_name=trustor.name,
                        user_domain_id=trustor.domain_id, user_domain_name=trustor.domain_name)
 
+    def refuse_delegated(self, ctx: RequestContext, what: str) -> None:
+        """Trust- and OAuth-scoped tokens may not make lasting credentials (Keystone): they
+        would outlive the delegation."""
+        if "oauth1" in ctx.methods or self.trust_of(ctx):
+            raise Forbidden(f"Cannot manage {what} with a token issued via delegation.")
+
     def trust_of(self, ctx: RequestContext) -> str | None:
         """The trust a caller's token is scoped by, if any."""
         if not ctx.token:
