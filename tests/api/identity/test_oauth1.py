@@ -16,6 +16,8 @@ from keystoneauth1.identity import v3
 from keystoneclient.v3 import client as ks_client
 from oauthlib import oauth1
 
+from tests.api.conftest import password_session
+
 OAUTH = "/v3/OS-OAUTH1"
 
 
@@ -259,6 +261,23 @@ def test_only_admins_manage_oauth(cloud, make_member, oauth):
                                    "action: identity:authorize_request_token.")
     mine = f"/v3/users/{member.user.id}/OS-OAUTH1/access_tokens"
     assert call(cloud, sess, "GET", mine).status_code == 403
+
+
+def test_system_readers_see_consumers_but_change_none(cloud, admin, make_user, oauth):
+    reader = make_user()
+    admin.identity.assign_system_role_to_user(reader, admin.identity.find_role("reader"),
+                                              "all")
+    sess = password_session(cloud, reader.name, reader.login_password, system_scope="all")
+    path = f"{OAUTH}/consumers/{oauth.consumer.id}"
+    assert call(cloud, sess, "GET", path).status_code == 200
+    assert oauth.consumer.id in [c["id"] for c in call(
+        cloud, sess, "GET", f"{OAUTH}/consumers").json()["consumers"]]
+    assert call(cloud, sess, "PATCH", path,
+                json={"consumer": {"description": "mine"}}).status_code == 403
+    assert call(cloud, sess, "DELETE", path).status_code == 403
+    assert call(cloud, sess, "POST", f"{OAUTH}/consumers", json={}).status_code == 403
+    assert call(cloud, oauth.sess, "GET", path).json()["consumer"]["description"] == \
+        "test consumer"
 
 
 def test_oauth_tokens_may_not_delegate_further(cloud, oauth):

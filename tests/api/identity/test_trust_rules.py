@@ -147,6 +147,9 @@ def test_disabling_trustor_or_trustee_kills_the_tokens(cloud, admin, world, admi
     token = trust_session(cloud, world.trustee, trust["id"]).get_token()
     admin.identity.update_user(getattr(world, who), is_enabled=False)
     assert not trust_token_works(cloud, admin_sess, token)
+    refused = ks_exc.Forbidden if who == "trustor" else ks_exc.Unauthorized
+    with pytest.raises(refused):
+        trust_session(cloud, world.trustee, trust["id"]).get_token()
     admin.identity.update_user(getattr(world, who), is_enabled=True)
     # Re-enabled: the trust still stands and gives new tokens.
     assert trust_session(cloud, world.trustee, trust["id"]).get_token()
