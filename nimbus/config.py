@@ -91,6 +91,21 @@ class FederationSettings:
 
 
 @dataclass
+class TrustSettings:
+    """Keystone's [trust] options."""
+
+    max_redelegation_count: int = 3
+
+
+@dataclass
+class OAuth1Settings:
+    """Keystone's [oauth1] options, in seconds; 0 means the tokens never expire."""
+
+    request_token_duration: int = 28800
+    access_token_duration: int = 86400
+
+
+@dataclass
 class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
     host: str = "127.0.0.1"
@@ -114,6 +129,8 @@ class Settings:
     security_compliance: SecurityCompliance = field(default_factory=SecurityCompliance)
     image: ImageSettings = field(default_factory=ImageSettings)
     federation: FederationSettings = field(default_factory=FederationSettings)
+    trust: TrustSettings = field(default_factory=TrustSettings)
+    oauth1: OAuth1Settings = field(default_factory=OAuth1Settings)
 
     @property
     def effective_database_url(self) -> str:

@@ -124,7 +124,7 @@ def base_conf(cloud: LiveCloud, workspace: Path, available: Iterable[str]) -> st
 
         [identity-feature-enabled]
         security_compliance = true
-        trust = false
+        trust = true
         access_rules = true
 
         [service_available]

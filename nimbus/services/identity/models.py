@@ -331,3 +331,70 @@ class FederatedUser(Base):
     protocol_id: Mapped[str] = mapped_column(String(64))
     unique_id: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str | None] = mapped_column(String(255))
+
+
+class Trust(Base):
+    """A trustor's delegation of roles on a project to a trustee (OS-TRUST)."""
+
+    __tablename__ = "identity_trust"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    trustor_user_id: Mapped[str] = mapped_column(String(64), index=True)
+    trustee_user_id: Mapped[str] = mapped_column(String(64), index=True)
+    project_id: Mapped[str | None] = mapped_column(String(64))
+    impersonation: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # None: unlimited; counts down with every token issued.
+    remaining_uses: Mapped[int | None] = mapped_column(Integer)
+    redelegated_trust_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    redelegation_count: Mapped[int | None] = mapped_column(Integer)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TrustRole(Base):
+    __tablename__ = "identity_trust_role"
+
+    trust_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_trust.id", ondelete="CASCADE"), primary_key=True)
+    # No foreign key, as in Keystone: a deleted role just drops out of the trust's views.
+    role_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class OAuthConsumer(Base):
+    """An OAuth 1.0a consumer; its secret signs requests (HMAC), so it is kept as is."""
+
+    __tablename__ = "identity_oauth_consumer"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    description: Mapped[str | None] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(String(64))
+    extra: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OAuthRequestToken(Base):
+    __tablename__ = "identity_oauth_request_token"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    request_secret: Mapped[str] = mapped_column(String(64))
+    verifier: Mapped[str | None] = mapped_column(String(64))
+    authorizing_user_id: Mapped[str | None] = mapped_column(String(64))
+    requested_project_id: Mapped[str] = mapped_column(String(64))
+    role_ids: Mapped[list[Any] | None] = mapped_column(JSONText)
+    consumer_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_oauth_consumer.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class OAuthAccessToken(Base):
+    __tablename__ = "identity_oauth_access_token"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    access_secret: Mapped[str] = mapped_column(String(64))
+    authorizing_user_id: Mapped[str] = mapped_column(String(64), index=True)
+    project_id: Mapped[str] = mapped_column(String(64))
+    role_ids: Mapped[list[Any]] = mapped_column(JSONText, default=list)
+    consumer_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_oauth_consumer.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -15,8 +15,10 @@ from nimbus.services.identity.api import (
     federation,
     groups,
     limits,
+    oauth1,
     resources,
     roles,
+    trusts,
     users,
     versions,
 )
@@ -51,6 +53,8 @@ ROUTES: list[Route] = [
     *credentials.ROUTES,
     *limits.ROUTES,
     *federation.ROUTES,
+    *trusts.ROUTES,
+    *oauth1.ROUTES,
 ]
 
 

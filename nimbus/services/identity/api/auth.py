@@ -8,6 +8,7 @@ from nimbus.kernel.web import ApiRequest, Reply
 from nimbus.services.identity.errors import TokenNotFound
 from nimbus.services.identity.schemas import collection, validate
 from nimbus.services.identity.schemas.auth import AUTH, check_named_refs, token_view
+from nimbus.services.identity.schemas.oauth1 import signed_request
 from nimbus.services.identity.schemas.resources import domain_view, project_view
 from nimbus.services.identity.service import IdentityService
 
@@ -25,7 +26,7 @@ def issue_token(req: ApiRequest) -> Reply:
     validate(AUTH, auth)
     check_named_refs(auth)
     identity = _identity(req)
-    token, validated = identity.authn.authenticate(auth, req.headers)
+    token, validated = identity.authn.authenticate(auth, signed_request(req))
     catalog = None if _nocatalog(req) else identity.catalog.token_catalog(
         validated.ctx.project_id, validated.ctx.user_id)
     return Reply(token_view(validated.body, catalog), status=201,
@@ -41,8 +42,9 @@ def _subject(req: ApiRequest) -> Any:
 
 def subject_target(req: ApiRequest) -> dict[str, Any]:
     """Policy target for token checks: who the subject token belongs to. An invalid or
-    revoked subject is a 404 before any policy check, as in Keystone."""
-    return {"token": {"user_id": _subject(req).data.user_id}}
+    revoked subject is a 404 before any policy check, as in Keystone. The user is the one the
+    token shows (the trustor of an impersonating trust-scoped token)."""
+    return {"token": {"user_id": _subject(req).ctx.user_id}}
 
 
 def validate_token(req: ApiRequest) -> Reply:

@@ -22,6 +22,7 @@ from nimbus.services.identity.schemas.federation import (
     protocol_view,
     sp_view,
 )
+from nimbus.services.identity.schemas.oauth1 import signed_request
 from nimbus.services.identity.service.authn import MAPPED
 
 
@@ -164,7 +165,7 @@ def federated_auth(req: ApiRequest) -> Reply:
     method = protocol_id if service.authn.is_federated_method(protocol_id) else MAPPED
     payload = {"identity_provider": idp_id, "protocol": protocol_id}
     token, validated = service.authn.authenticate(
-        {"identity": {"methods": [method], method: payload}}, req.headers)
+        {"identity": {"methods": [method], method: payload}}, signed_request(req))
     catalog = service.catalog.token_catalog(validated.ctx.project_id, validated.ctx.user_id) \
         if validated.ctx.project_id else None
     return Reply(token_view(validated.body, catalog), status=201,

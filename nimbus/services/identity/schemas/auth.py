@@ -42,6 +42,8 @@ AUTH = {
                                                                  "domain": _DOMAIN_REF}},
                     "domain": _DOMAIN_REF,
                     "system": {"type": "object", "properties": {"all": {"type": "boolean"}}},
+                    "OS-TRUST:trust": {"type": "object", "properties": {"id": ID},
+                                       "required": ["id"]},
                 }},
             ],
         },

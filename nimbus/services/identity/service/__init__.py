@@ -17,8 +17,11 @@ from nimbus.services.identity.service.federation import Federation
 from nimbus.services.identity.service.federation.login import FederatedLogin
 from nimbus.services.identity.service.groups import Groups
 from nimbus.services.identity.service.limits import Limits
+from nimbus.services.identity.service.oauth1 import OAuth1
 from nimbus.services.identity.service.resources import DEFAULT_DOMAIN_ID, Resources
 from nimbus.services.identity.service.tokens import TokenContexts, Tokens
+from nimbus.services.identity.service.trust_tokens import TrustTokens
+from nimbus.services.identity.service.trusts import Trusts
 from nimbus.services.identity.service.users import Users
 
 
@@ -40,6 +43,9 @@ class IdentityService:
         self.authn = Authenticator(self)
         self.federation = Federation(self)
         self.federated_login = FederatedLogin(self)
+        self.trusts = Trusts(self)
+        self.trust_tokens = TrustTokens(self)
+        self.oauth1 = OAuth1(self)
 
     def tokens_generation(self) -> int:
         """The generation every identity cache is valid for (see common.GenerationCache)."""

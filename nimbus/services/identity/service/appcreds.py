@@ -88,6 +88,7 @@ class ApplicationCredentials:
     def create(self, ctx: RequestContext, user_id: str, fields: dict[str, Any]) -> AppCred:
         """A new credential for the caller on the caller's project (Keystone's rules)."""
         self.require_unrestricted(ctx)
+        self.identity.trust_tokens.refuse_delegated(ctx, "application credentials")
         if ctx.user_id != user_id:
             raise ForbiddenAction("Cannot create an application credential for another user.")
         if not ctx.project_id:

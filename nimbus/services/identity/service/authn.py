@@ -13,12 +13,15 @@ from nimbus.services.identity.errors import (
     SchemaError,
     TokenNotFound,
 )
+from nimbus.services.identity.service.oauth1_signing import SignedRequest
 from nimbus.services.identity.service.tokens import Scope, TokenData, ValidatedToken
+from nimbus.services.identity.service.trust_tokens import TRUST_SECTION
+from nimbus.services.identity.service.trusts import ForbiddenTrustAction
 
 if TYPE_CHECKING:
     from nimbus.services.identity.service import IdentityService
 
-METHODS = ("password", "token", "application_credential")
+METHODS = ("password", "token", "application_credential", "oauth1")
 # Keystone's federated method; an OIDC protocol's name is one too (as keystone.auth.openid).
 MAPPED = "mapped"
 
@@ -28,9 +31,10 @@ class Authenticator:
         self.identity = identity
         self.db = identity.db
 
-    def authenticate(self, auth: dict[str, Any], headers: Mapping[str, str] | None = None
-                     ) -> tuple[str, ValidatedToken]:
-        """``headers``: the request's, where a federated method finds its assertion."""
+    def authenticate(self, auth: dict[str, Any],
+                     signed: SignedRequest | None = None) -> tuple[str, ValidatedToken]:
+        """``signed`` is the HTTP request itself: the oauth1 method checks its signature, a
+        federated method finds its assertion in its headers."""
         identity_part = auth["identity"]
         methods = list(identity_part["methods"])
         federated = [m for m in methods if self.is_federated_method(m)]
@@ -39,7 +43,9 @@ class Authenticator:
             raise Unauthorized("Attempted to authenticate with an unsupported method.")
         if federated:
             return self._by_mapping(federated[0], identity_part, auth.get("scope"),
-                                    headers or {})
+                                    signed.headers if signed is not None else {})
+        if "oauth1" in methods and signed is not None:
+            return self._by_oauth1(signed)
         if "application_credential" in methods:
             return self._by_application_credential(identity_part, auth.get("scope"))
         if "token" in methods:
@@ -55,6 +61,8 @@ class Authenticator:
             user_id = user.id
             default_project = user.default_project_id
         self.identity.users.check_password(user_id, user_ref.get("password", ""))
+        if _trust_requested(scope_ref):
+            return self._issue_for_trust(user_id, ["password"], scope_ref)
         scope = self._resolve_scope(scope_ref, user_id, default_project)
         return self._issue(self.identity.tokens.new_data(user_id, ["password"], scope))
 
@@ -68,6 +76,12 @@ class Authenticator:
         if parent.data.app_cred_id:
             raise Unauthorized("A token created with an application credential cannot be "
                                "rescoped.")
+        refuse_delegated_rescope(parent.data)
+        if _trust_requested(scope_ref):
+            return self._issue_for_trust(
+                parent.data.user_id, list(dict.fromkeys([*parent.data.methods, "token"])),
+                scope_ref, expires_at=parent.data.expires_at,
+                parent_audit_id=parent.data.audit_ids[0])
         with self.db.session() as s:
             default_project = self.identity.users.user(s, parent.data.user_id).default_project_id
         scope = (self._resolve_scope(scope_ref, parent.data.user_id, default_project)
@@ -113,6 +127,31 @@ class Authenticator:
             found.user_id, ["application_credential"], Scope("project", found.project_id),
             expires_at=found.expires_at, app_cred_id=found.id)
         return self._issue(data)
+
+    def _by_oauth1(self, signed: SignedRequest) -> tuple[str, ValidatedToken]:
+        """A token for the consumer holding an access token, scoped to its project; it
+        ends with the access token at the latest."""
+        access = self.identity.oauth1.authenticate(signed)
+        return self._issue(self.identity.tokens.new_data(
+            access.authorizing_user_id, ["oauth1"], Scope("project", access.project_id),
+            expires_at=access.expires_at, access_token_id=access.id))
+
+    def _issue_for_trust(self, user_id: str, methods: list[str], scope_ref: dict[str, Any],
+                         **token_fields: Any) -> tuple[str, ValidatedToken]:
+        """A token scoped by the trust the request names; it spends one of its uses."""
+        trust = self.identity.trust_tokens.for_auth(scope_ref[TRUST_SECTION], user_id)
+        scope = Scope("project", trust.project_id) if trust.project_id else Scope()
+        # The token ends with the trust: a token's meaning is cached until something changes,
+        # and time passing changes nothing.
+        expiries = [t for t in (token_fields.pop("expires_at", None), trust.expires_at) if t]
+        issued = self._issue(self.identity.tokens.new_data(
+            user_id, methods, scope, expires_at=min(expiries) if expiries else None,
+            trust_id=trust.id, **token_fields))
+        try:
+            self.identity.trusts.consume_use(trust.id)
+        except ResourceNotFound as exc:
+            raise AuthFailed(exc.message) from None
+        return issued
 
     # -- scope ------------------------------------------------------------------------------
     def _resolve_scope(self, scope_ref: Any, user_id: str,
@@ -164,3 +203,17 @@ class Authenticator:
                 raise AuthFailed(f"User {data.user_id} has no access to {data.scope.kind} "
                                  f"{data.scope.id}") from None
             raise AuthFailed() from None
+
+
+def _trust_requested(scope_ref: Any) -> bool:
+    return isinstance(scope_ref, dict) and TRUST_SECTION in scope_ref
+
+
+def refuse_delegated_rescope(parent: TokenData) -> None:
+    """Tokens got by delegation (OAuth, trusts) may not make other tokens (Keystone)."""
+    if parent.access_token_id:
+        raise ForbiddenTrustAction("Using OAuth-scoped token to create another token. "
+                                   "Create a new OAuth-scoped token instead")
+    if parent.trust_id:
+        raise ForbiddenTrustAction("Using trust-scoped token to create another token. "
+                                   "Create a new trust-scoped token instead")

@@ -53,6 +53,9 @@ class TokenData:
     audit_ids: tuple[str, ...]
     issued_at: dt.datetime
     app_cred_id: str | None = None
+    trust_id: str | None = None
+    # The OAuth 1.0a access token a token was issued for.
+    access_token_id: str | None = None
     # Set on the tokens of federated (shadow) users.
     federation: FederationRef | None = None
 
@@ -108,9 +111,14 @@ class Tokens:
         payload = [PAYLOAD_VERSION, data.user_id, list(data.methods), data.scope.kind,
                    data.scope.id, int(data.expires_at.replace(tzinfo=dt.UTC).timestamp()),
                    list(data.audit_ids), data.app_cred_id]
+        # Optional 9th element: what only delegated or federated tokens carry.
+        extra: dict[str, Any] = {k: v for k, v in (("trust", data.trust_id),
+                                                   ("oauth1", data.access_token_id)) if v}
         if data.federation is not None:
             fed = data.federation
-            payload.append([fed.idp_id, fed.protocol_id, list(fed.group_ids)])
+            extra["fed"] = [fed.idp_id, fed.protocol_id, list(fed.group_ids)]
+        if extra:
+            payload.append(extra)
         raw = json.dumps(payload, separators=(",", ":")).encode()
         token = self.keys.fernet().encrypt(raw)
         return token.decode().rstrip("=")
@@ -123,9 +131,10 @@ class Tokens:
             issued = fernet.extract_timestamp(padded.encode())
             payload = json.loads(raw)
             version, user_id, methods, kind, scope_id, expires, audit_ids, app_cred, \
-                *federated = payload
-            federation = FederationRef(federated[0][0], federated[0][1],
-                                       tuple(federated[0][2])) if federated else None
+                *optional = payload
+            extra = dict(optional[0]) if optional else {}
+            fed = extra.get("fed")
+            federation = FederationRef(fed[0], fed[1], tuple(fed[2])) if fed else None
         except (InvalidToken, ValueError, TypeError, IndexError, UnicodeError):
             raise TokenNotFound() from None
         if version != PAYLOAD_VERSION:
@@ -134,12 +143,14 @@ class Tokens:
             user_id=user_id, methods=tuple(methods), scope=Scope(kind, scope_id),
             expires_at=dt.datetime.fromtimestamp(expires, dt.UTC).replace(tzinfo=None),
             audit_ids=tuple(audit_ids), app_cred_id=app_cred, federation=federation,
+            trust_id=extra.get("trust"), access_token_id=extra.get("oauth1"),
             issued_at=dt.datetime.fromtimestamp(issued, dt.UTC).replace(tzinfo=None))
 
     # -- issuing ----------------------------------------------------------------------------
     def new_data(self, user_id: str, methods: list[str], scope: Scope,
                  expires_at: dt.datetime | None = None, parent_audit_id: str | None = None,
-                 app_cred_id: str | None = None,
+                 app_cred_id: str | None = None, trust_id: str | None = None,
+                 access_token_id: str | None = None,
                  federation: FederationRef | None = None) -> TokenData:
         now = utcnow().replace(microsecond=0)
         lifetime = dt.timedelta(seconds=self.identity.settings.token_expiration)
@@ -147,7 +158,8 @@ class Tokens:
         audit_ids = (random_id(),) + ((parent_audit_id,) if parent_audit_id else ())
         return TokenData(user_id=user_id, methods=tuple(methods), scope=scope,
                          expires_at=expiry, audit_ids=audit_ids, issued_at=now,
-                         app_cred_id=app_cred_id, federation=federation)
+                         app_cred_id=app_cred_id, trust_id=trust_id,
+                         access_token_id=access_token_id, federation=federation)
 
     def issue(self, data: TokenData) -> tuple[str, ValidatedToken]:
         """Encrypt and validate right away, so a token is never handed out that would fail."""
@@ -273,6 +285,8 @@ class TokenContexts:
                                  issued_at=data.issued_at, expires_at=data.expires_at,
                                  token=token)
             ctx = self._scope(s, data, body, ctx)
+            if data.trust_id:
+                ctx = self.identity.trust_tokens.decorate(s, data, body, ctx, self._user)
         return ValidatedToken(data=data, ctx=ctx, body=body)
 
     def _user(self, s: Any, user_id: str) -> UserFacts:
@@ -323,12 +337,16 @@ class TokenContexts:
             body["system"] = {"all": True}
             ctx = replace(ctx, system_scope="all")
         groups = data.federation.group_ids if data.federation else ()
-        roles = ident.assignments.roles_for_scope(s, data.user_id, scope.kind, scope.id, groups)
+        roles = (ident.trust_tokens.roles(s, data) if data.trust_id else
+                 ident.assignments.roles_for_scope(s, data.user_id, scope.kind, scope.id,
+                                                   groups))
         if data.app_cred_id:
             roles, app_view = ident.appcreds.restrict_token(s, data, roles)
             body["application_credential"] = app_view
             ctx = replace(ctx, application_credential_id=data.app_cred_id,
                           access_rules=tuple(app_view.get("access_rules") or ()) or None)
+        if data.access_token_id:
+            roles, body["OS-OAUTH1"] = ident.oauth1.restrict_token(s, data, roles)
         if not roles:
             raise TokenNotFound()
         body["roles"] = [{"id": r.id, "name": r.name} for r in roles]

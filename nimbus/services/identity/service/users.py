@@ -226,6 +226,7 @@ class Users:
             self.identity.assignments.delete_actor_assignments(s, user.id)
             self.identity.appcreds.delete_for_user(s, user.id)
             self.identity.credentials.delete_for_user(s, user.id)
+            self.identity.trusts.delete_for_user(s, user.id)
             s.delete(user)
             bump_generation(s)
 
