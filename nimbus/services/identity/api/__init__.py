@@ -12,6 +12,7 @@ from nimbus.services.identity.api import (
     auth,
     catalog,
     credentials,
+    domain_config,
     groups,
     limits,
     resources,
@@ -49,6 +50,7 @@ ROUTES: list[Route] = [
     *appcreds.ROUTES,
     *credentials.ROUTES,
     *limits.ROUTES,
+    *domain_config.ROUTES,
 ]
 
 

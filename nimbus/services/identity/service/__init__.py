@@ -13,6 +13,8 @@ from nimbus.services.identity.service.assignments import Assignments
 from nimbus.services.identity.service.authn import Authenticator
 from nimbus.services.identity.service.catalog import Catalog
 from nimbus.services.identity.service.credentials import Credentials
+from nimbus.services.identity.service.directory import Directory
+from nimbus.services.identity.service.domain_config import DomainConfigs
 from nimbus.services.identity.service.groups import Groups
 from nimbus.services.identity.service.limits import Limits
 from nimbus.services.identity.service.resources import DEFAULT_DOMAIN_ID, Resources
@@ -36,6 +38,8 @@ class IdentityService:
         self.tokens = Tokens(self)
         self.token_views = TokenContexts(self)
         self.authn = Authenticator(self)
+        self.domain_configs = DomainConfigs(self)
+        self.directory = Directory(self)
 
     def tokens_generation(self) -> int:
         """The generation every identity cache is valid for (see common.GenerationCache)."""
