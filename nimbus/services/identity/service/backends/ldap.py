@@ -40,10 +40,16 @@ _ESCAPED = re.compile(r"\\([0-9a-fA-F]{2}|.)")
 
 
 def _unescape_dn_value(value: str) -> str:
-    def one(match: re.Match[str]) -> str:
+    """An RDN value as written in a DN (RFC 4514: ``\\,`` or hex pairs of UTF-8 bytes)."""
+    out = bytearray()
+    position = 0
+    for match in _ESCAPED.finditer(value):
+        out += value[position:match.start()].encode("utf-8")
         text = match.group(1)
-        return chr(int(text, 16)) if len(text) == 2 else text
-    return _ESCAPED.sub(one, value)
+        out += bytes([int(text, 16)]) if len(text) == 2 else text.encode("utf-8")
+        position = match.end()
+    out += value[position:].encode("utf-8")
+    return out.decode("utf-8", "replace")
 
 
 def _truthy(value: Any) -> bool:
