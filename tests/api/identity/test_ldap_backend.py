@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterator
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -22,6 +21,7 @@ from tests.api.identity.slapd import (
     ldap_tools_missing,
     start_slapd,
 )
+from tests.conftest import free_port
 
 PASSWORDS = {"alice": "alice-pw", "bob": "bob-pw", "carol": "carol-pw", "dave": "dave-pw"}
 
@@ -74,7 +74,7 @@ def ldap_config(server: Slapd) -> dict[str, Any]:
     return {
         "identity": {"driver": "ldap"},
         "ldap": {"url": server.url, "user": ROOT_DN, "password": ROOT_PASSWORD,
-                 "suffix": SUFFIX, "user_tree_dn": f"ou=Users,{SUFFIX}",
+                 "suffix": SUFFIX, "user_tree_dn": f"ou=Users,{SUFFIX}", "page_size": 2,
                  "user_objectclass": "inetOrgPerson", "user_id_attribute": "cn",
                  "user_name_attribute": "uid", "user_mail_attribute": "mail",
                  "user_enabled_attribute": "employeeType",
@@ -293,5 +293,26 @@ def test_legacy_client_sees_directory_users(admin, ldapdom):
     assert [g.name for g in devs] == ["devs"]
     members = keystone.users.list(group=devs[0].id)
     assert sorted(u.name for u in members) == ["alice", "bob"]
-    assert SimpleNamespace(ok=keystone.users.check_in_group(
-        ldap_user(admin, ldapdom, "alice").id, devs[0].id)).ok is not False
+    alice = ldap_user(admin, ldapdom, "alice")
+    assert keystone.users.check_in_group(alice.id, devs[0].id)
+    ops = keystone.groups.list(domain=ldapdom.id, name="ops")[0]
+    with pytest.raises(ks_exc.NotFound):
+        keystone.users.check_in_group(alice.id, ops.id)
+    with pytest.raises(ks_exc.Forbidden):
+        keystone.users.add_to_group(alice.id, ops.id)
+
+
+def test_an_unreachable_directory_is_keystones_500(cloud, admin, make_domain, make_member):
+    domain = make_domain()
+    config = {"identity": {"driver": "ldap"},
+              "ldap": {"url": f"ldap://127.0.0.1:{free_port()}", "suffix": SUFFIX}}
+    assert admin.identity.put(f"/domains/{domain.id}/config", json={"config": config}).ok
+    reply = admin.identity.get(f"/users?domain_id={domain.id}")
+    assert reply.status_code == 500
+    assert reply.json()["error"]["message"] == \
+        "An unexpected error prevented the server from fulfilling your request."
+    assert "127.0.0.1" not in reply.text
+    with pytest.raises(ks_exc.InternalServerError):
+        password_session(cloud, "anyone", "pw", user_domain_id=domain.id).get_token()
+    member = make_member()  # the SQL domains carry on
+    assert member.session.get_token()

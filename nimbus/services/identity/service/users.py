@@ -190,8 +190,9 @@ class Users:
         """Users matching Keystone's list filters (domain_id, name[__comparator], enabled,
         password_expires_at), optionally only the members of one group."""
         listed = self.identity.directory.list_users(query, group_id)
-        if listed is not None:
-            return [(u, None) for u in listed if enabled is None or u.enabled is enabled]
+        if listed is not None:  # directory users have no password to expire
+            return [(u, None) for u in listed if (enabled is None or u.enabled is enabled)
+                    and expiry is None]
         with self.db.session() as s:
             q = select(User).where(*name_conditions(User.name, query))
             if query.get("domain_id"):
