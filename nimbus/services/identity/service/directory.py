@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select, update
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 
 USER, GROUP = "user", "group"
 GROUP_NAME_MAX = 64
+USER_NAME_MAX = 255
 _COMPARATORS = {"contains": lambda n, v: v in n, "startswith": str.startswith,
                 "endswith": str.endswith}
 
@@ -183,6 +185,7 @@ class Directory:
 
     def _shadow_user(self, s: Session, domain_id: str, entry: DirectoryUser) -> User:
         ident = self._map(s, domain_id, entry.local_id, USER)
+        entry = replace(entry, name=entry.name[:USER_NAME_MAX])
         row = s.get(User, ident)
         if row is None or row.name != entry.name:
             self._free_name(s, User, domain_id, entry.name, ident)

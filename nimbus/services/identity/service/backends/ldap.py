@@ -56,6 +56,19 @@ def _truthy(value: Any) -> bool:
     return value if isinstance(value, bool) else str(value).strip().lower() == "true"
 
 
+def _number(value: Any, default: int = 0) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _names(value: Any) -> set[str]:
+    """A list option as the API stores it (a list) or as a config file writes it (a, b)."""
+    items = value.split(",") if isinstance(value, str) else (value or [])
+    return {str(item).strip().lower() for item in items if str(item).strip()}
+
+
 class Attributes:
     """One entry's attributes, looked up without regard to case, as text."""
 
@@ -78,7 +91,7 @@ class LdapDriver(DirectoryDriver):
         self.user_tree = self.opts["user_tree_dn"] or f"ou=Users,{suffix}"
         self.group_tree = self.opts["group_tree_dn"] or f"ou=UserGroups,{suffix}"
         self.scope = SCOPES.get(str(self.opts["query_scope"]).lower(), ldap3.LEVEL)
-        self.user_ignore = {a.lower() for a in self.opts["user_attribute_ignore"] or []}
+        self.user_ignore = _names(self.opts["user_attribute_ignore"])
 
     # -- connections ------------------------------------------------------------------------
     def _server(self) -> ldap3.Server:
@@ -131,7 +144,7 @@ class LdapDriver(DirectoryDriver):
                 "attributes": attributes,
                 "dereference_aliases": DEREF.get(str(self.opts["alias_dereferencing"]),
                                                  ldap3.DEREF_ALWAYS)}
-            page = int(self.opts["page_size"] or 0)
+            page = _number(self.opts["page_size"])
             if page > 0:
                 found = conn.extend.standard.paged_search(base, query, paged_size=page,
                                                           generator=False, **kwargs)
@@ -190,12 +203,9 @@ class LdapDriver(DirectoryDriver):
             return True
         raw = attrs.first(o["user_enabled_attribute"])
         value = raw if raw is not None else o["user_enabled_default"]
-        mask = int(o["user_enabled_mask"] or 0)
+        mask = _number(o["user_enabled_mask"])
         if mask:
-            try:
-                return (int(value) & mask) != mask
-            except (TypeError, ValueError):
-                return True
+            return (_number(value, 0) & mask) != mask
         enabled = _truthy(value)
         return not enabled if _truthy(o["user_enabled_invert"]) else enabled
 
