@@ -316,3 +316,20 @@ def test_an_unreachable_directory_is_keystones_500(cloud, admin, make_domain, ma
         password_session(cloud, "anyone", "pw", user_domain_id=domain.id).get_token()
     member = make_member()  # the SQL domains carry on
     assert member.session.get_token()
+
+
+def test_directory_users_follow_keystones_rbac(cloud, admin, ldapdom, make_user, make_member):
+    reader = make_user()
+    role = admin.identity.find_role("reader", ignore_missing=False)
+    admin.identity.assign_domain_role_to_user(ldapdom, reader, role)
+    sess = password_session(cloud, reader.name, reader.login_password, domain_id=ldapdom.id)
+    ident = connection_for(sess).identity
+    assert "alice" in {u.name for u in ident.users(domain_id=ldapdom.id)}
+    alice = ldap_user(admin, ldapdom, "alice")
+    assert ident.get(f"/users/{alice.id}").status_code == 200
+    assert ident.get(f"/users/{alice.id}/groups").status_code == 200
+    assert ident.patch(f"/users/{alice.id}", json={"user": {"email": "x@y"}}).status_code \
+        == 403
+    outsider = make_member().conn.identity
+    assert outsider.get(f"/users?domain_id={ldapdom.id}").status_code == 403
+    assert outsider.get(f"/users/{alice.id}").status_code == 403
