@@ -78,7 +78,8 @@ ensure_tempest() {
 }
 
 # ensure_host_tools: the Debian packages the tests drive for real (QEMU and qemu-img, the
-# ISO maker for config drives). Skipped when present; root and apt-get needed otherwise.
+# ISO maker for config drives, slapd and the ldap tools for the LDAP identity tests).
+# Skipped when present; root and apt-get needed otherwise.
 ensure_host_tools() {
     local missing=()
     command -v qemu-img >/dev/null || missing+=(qemu-utils)
