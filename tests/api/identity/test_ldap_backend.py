@@ -333,3 +333,17 @@ def test_directory_users_follow_keystones_rbac(cloud, admin, ldapdom, make_user,
     outsider = make_member().conn.identity
     assert outsider.get(f"/users?domain_id={ldapdom.id}").status_code == 403
     assert outsider.get(f"/users/{alice.id}").status_code == 403
+
+
+def test_list_limit_of_the_domain_truncates_its_lists(admin, ldapdom):
+    ident = admin.identity
+    path = f"/domains/{ldapdom.id}/config"
+    assert ident.patch(path, json={"config": {"identity": {"list_limit": 2}}}).ok
+    try:
+        users = ident.get(f"/users?domain_id={ldapdom.id}").json()
+        assert len(users["users"]) == 2 and users["truncated"] is True
+        groups = ident.get(f"/groups?domain_id={ldapdom.id}&name=devs").json()
+        assert len(groups["groups"]) == 1 and "truncated" not in groups
+    finally:
+        assert ident.delete(path + "/identity/list_limit").status_code == 204
+    assert "truncated" not in ident.get(f"/users?domain_id={ldapdom.id}").json()

@@ -12,6 +12,16 @@ from nimbus.services.identity.schemas.domain_config import config_of
 from nimbus.services.identity.service.domain_config import SECURITY_COMPLIANCE
 
 
+def within_list_limit(req: ApiRequest, envelope: dict[str, Any], key: str,
+                      domain_id: str | None) -> dict[str, Any]:
+    """A list of a domain's users or groups cut to the domain's ``identity.list_limit``,
+    marked ``truncated`` as Keystone marks it."""
+    limit = identity(req).domain_configs.list_limit(domain_id)
+    if limit is not None and len(envelope[key]) > limit:
+        envelope = {**envelope, key: envelope[key][:limit], "truncated": True}
+    return envelope
+
+
 def _where(req: ApiRequest) -> tuple[str, str | None, str | None]:
     params = req.path_params
     return params["domain_id"], params.get("group"), params.get("option")

@@ -243,6 +243,20 @@ class DomainConfigs:
                 s.delete(row)
             bump_generation(s)
 
+    def list_limit(self, domain_id: str | None) -> int | None:
+        """The domain's ``identity.list_limit``: the most users or groups a list of that
+        domain shows (Keystone then marks the list truncated)."""
+        if not domain_id:
+            return None
+        with self.db.session() as s:
+            row = s.get(DomainConfigOption, (domain_id, "identity", "list_limit"))
+            value = row.value if row is not None else None
+        try:
+            limit = int(value) if value is not None and not isinstance(value, bool) else None
+        except (TypeError, ValueError):
+            return None
+        return limit if limit and limit > 0 else None
+
     def delete_for_domain(self, s: Session, domain_id: str) -> None:
         s.execute(delete(DomainConfigOption).where(DomainConfigOption.domain_id == domain_id))
 
