@@ -94,8 +94,16 @@ class LdapDriver(DirectoryDriver):
         self.user_ignore = _names(self.opts["user_attribute_ignore"])
 
     # -- connections ------------------------------------------------------------------------
+    def _url(self) -> str:
+        return str(self.opts["url"]).split(",")[0].strip()
+
+    def _where(self) -> str:
+        """The server for log lines, without any credentials a url may carry."""
+        parts = urlsplit(self._url())
+        return f"{parts.scheme}://{parts.hostname}:{parts.port or ''}"
+
     def _server(self) -> ldap3.Server:
-        url = str(self.opts["url"]).split(",")[0].strip()
+        url = self._url()
         parts = urlsplit(url)
         secure = parts.scheme == "ldaps"
         tls = None
@@ -129,11 +137,11 @@ class LdapDriver(DirectoryDriver):
             with self._connection(self.opts["user"], self.opts["password"]) as conn:
                 if not conn.bind():
                     log.error("LDAP bind as %s to %s failed: %s", self.opts["user"],
-                              self.opts["url"], conn.result.get("description"))
+                              self._where(), conn.result.get("description"))
                     raise DirectoryUnavailable()
                 yield conn
         except LDAPException as exc:
-            log.error("LDAP server %s: %s", self.opts["url"], exc)
+            log.error("LDAP server %s: %s", self._where(), exc)
             raise DirectoryUnavailable() from None
 
     def _search(self, base: str, query: str, attributes: list[str],
@@ -243,7 +251,7 @@ class LdapDriver(DirectoryDriver):
             with self._connection(user.dn, password) as conn:
                 return bool(conn.bind())
         except LDAPException as exc:
-            log.error("LDAP server %s: %s", self.opts["url"], exc)
+            log.error("LDAP server %s: %s", self._where(), exc)
             raise DirectoryUnavailable() from None
 
     # -- groups -----------------------------------------------------------------------------
