@@ -279,6 +279,8 @@ def test_leaving_the_directory_ends_tokens_and_group_roles(cloud, admin, ldapdom
     with pytest.raises(ks_exc.Unauthorized):
         session_of(cloud, ldapdom, "erin").get_token()
     assert [u.name for u in ident.group_users(temps)] == []
+    slapd.ldap("ldapdelete", f"cn=temps,ou=UserGroups,{SUFFIX}")
+    assert ident.get(f"/groups/{temps.id}").status_code == 404
 
 
 def cloud_cache_time(cloud) -> float:
@@ -347,3 +349,16 @@ def test_list_limit_of_the_domain_truncates_its_lists(admin, ldapdom):
     finally:
         assert ident.delete(path + "/identity/list_limit").status_code == 204
     assert "truncated" not in ident.get(f"/users?domain_id={ldapdom.id}").json()
+
+
+def test_first_contact_is_a_login(cloud, admin, ldapdom, slapd):
+    """A directory user nobody listed yet can log in; its public id is the mapped one."""
+    slapd.ldap("ldapadd", person("frank", "Castle", "true"))
+    try:
+        sess = session_of(cloud, ldapdom, "frank")
+        access = sess.auth.get_access(sess)
+        assert access.user_id == public_id(ldapdom.id, "frank", "user")
+        assert access.user_domain_name == ldapdom.name
+        assert admin.identity.get_user(access.user_id).email == "frank@nimbus.test"
+    finally:
+        slapd.ldap("ldapdelete", f"cn=frank,ou=Users,{SUFFIX}")
