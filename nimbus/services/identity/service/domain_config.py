@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from nimbus.services.identity.errors import DomainConfigNotFound, InvalidDomainConfig
 from nimbus.services.identity.models import DomainConfigOption
 from nimbus.services.identity.service.common import bump_generation
+from nimbus.services.identity.service.resources import DEFAULT_DOMAIN_ID
 
 if TYPE_CHECKING:
     from nimbus.services.identity.service import IdentityService
@@ -274,8 +275,6 @@ class DomainConfigs:
 
     def security_compliance(self, domain_id: str, option: str | None = None) -> dict[str, Any]:
         """The password rules every client may read, for the default domain only."""
-        from nimbus.services.identity.service.resources import DEFAULT_DOMAIN_ID
-
         if domain_id != DEFAULT_DOMAIN_ID:
             raise InvalidDomainConfig("Reading security compliance information for any "
                                       "domain other than the default domain is not allowed "
@@ -285,9 +284,8 @@ class DomainConfigs:
                                       "password_regex and password_regex_description is "
                                       "not allowed")
         settings = self.identity.settings.security_compliance
-        values = {name: getattr(settings, name) or None
-                  for name in (option,) if name} if option else \
-            {name: getattr(settings, name) or None for name in SECURITY_COMPLIANCE_READABLE}
+        names = (option,) if option else SECURITY_COMPLIANCE_READABLE
+        values = {name: getattr(settings, name) or None for name in names}
         return values if option else {SECURITY_COMPLIANCE: values}
 
     # -- for the identity drivers -----------------------------------------------------------------
