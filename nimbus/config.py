@@ -126,6 +126,9 @@ class Settings:
     # The test guest image `nimbus up` registers as "cirros-nimbus"; empty means the one
     # guest/build.sh leaves in the checkout (build/guest/nimbus-guest.qcow2), when present.
     guest_image: str = ""
+    # Seconds a worker trusts what an LDAP directory said about a token's user and its
+    # groups before asking again (Keystone's [identity] cache_time).
+    directory_cache_time: int = 10
     security_compliance: SecurityCompliance = field(default_factory=SecurityCompliance)
     image: ImageSettings = field(default_factory=ImageSettings)
     federation: FederationSettings = field(default_factory=FederationSettings)

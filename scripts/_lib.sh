@@ -78,13 +78,32 @@ ensure_tempest() {
 }
 
 # ensure_host_tools: the Debian packages the tests drive for real (QEMU and qemu-img, the
-# ISO maker for config drives). Skipped when present; root and apt-get needed otherwise.
+# ISO maker for config drives, slapd and the ldap tools for the LDAP identity tests).
+# Skipped when present; root and apt-get needed otherwise.
 ensure_host_tools() {
     local missing=()
     command -v qemu-img >/dev/null || missing+=(qemu-utils)
     command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
     command -v genisoimage >/dev/null || missing+=(genisoimage)
+    [ -x /usr/sbin/slapd ] || missing+=(slapd)
+    command -v ldapadd >/dev/null || missing+=(ldap-utils)
+    [[ " ${missing[*]} " != *" slapd "* ]] || quiet_slapd_install
     [ "${#missing[@]}" -eq 0 ] || apt_install "${missing[@]}"
+    [[ " ${missing[*]} " != *" slapd "* ]] || stop_system_slapd
+}
+
+# The LDAP tests run a slapd of their own: the package must neither set up a directory
+# nor leave the system daemon running.
+quiet_slapd_install() {
+    [ "$(id -u)" -eq 0 ] && command -v debconf-set-selections >/dev/null || return 0
+    echo "slapd slapd/no_configuration boolean true" | debconf-set-selections
+}
+
+stop_system_slapd() {
+    if [ -x /etc/init.d/slapd ] && pgrep -x slapd >/dev/null; then
+        /etc/init.d/slapd stop >/dev/null 2>&1 || true
+    fi
+    command -v systemctl >/dev/null && systemctl disable --now slapd >/dev/null 2>&1 || true
 }
 
 # ensure_guest_image: the test guest (guest/build.sh), which `nimbus up` registers as the

@@ -126,6 +126,7 @@ def base_conf(cloud: LiveCloud, workspace: Path, available: Iterable[str]) -> st
         security_compliance = true
         trust = true
         access_rules = true
+        domain_specific_drivers = true
 
         [service_available]
     """)

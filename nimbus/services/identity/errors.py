@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from nimbus.kernel.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from nimbus.kernel.errors import (
+    BadRequest,
+    CloudError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+)
 
 
 class ResourceNotFound(NotFound):
@@ -66,3 +73,30 @@ class FederatedProtocolNotFound(NotFound):
 class IdentityProviderDisabled(Forbidden):
     def __init__(self, idp_id: str) -> None:
         super().__init__(f"Identity Provider {idp_id} is disabled")
+
+
+class InvalidDomainConfig(Forbidden):
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"Invalid domain specific configuration: {reason}.")
+
+
+class DomainConfigNotFound(NotFound):
+    def __init__(self, domain_id: str, what: str) -> None:
+        super().__init__(f"Could not find {what} in domain configuration for domain "
+                         f"{domain_id}.")
+
+
+class ReadOnlyDirectory(Forbidden):
+    """A write to the users or groups of a domain backed by a read-only directory."""
+
+    def __init__(self) -> None:
+        super().__init__("LDAP does not support write operations")
+
+
+class DirectoryUnavailable(CloudError):
+    """The domain's directory did not answer or refused our bind: Keystone's 500, which
+    keeps the reason (logged) from the caller."""
+
+    def __init__(self) -> None:
+        super().__init__("An unexpected error prevented the server from fulfilling your "
+                         "request.")

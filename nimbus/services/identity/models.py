@@ -398,3 +398,31 @@ class OAuthAccessToken(Base):
     consumer_id: Mapped[str] = mapped_column(
         ForeignKey("identity_oauth_consumer.id", ondelete="CASCADE"), index=True)
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class DomainConfigOption(Base):
+    """One option of a domain's own identity configuration (Keystone's whitelisted and
+    sensitive config tables in one): a sensitive value is kept only Fernet-encrypted."""
+
+    __tablename__ = "identity_domain_config"
+
+    domain_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    group_name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    option_name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSONText, nullable=True)
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The JSON of the value, encrypted with the credential keys; set only when sensitive.
+    encrypted_value: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class IdMapping(Base):
+    """Public ids of users and groups kept outside the database (Keystone's id_mapping):
+    a SHA-256 of the domain, the directory's local id and the entity type."""
+
+    __tablename__ = "identity_id_mapping"
+    __table_args__ = (UniqueConstraint("domain_id", "local_id", "entity_type"),)
+
+    public_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    domain_id: Mapped[str] = mapped_column(String(64), index=True)
+    local_id: Mapped[str] = mapped_column(String(255))
+    entity_type: Mapped[str] = mapped_column(String(16))

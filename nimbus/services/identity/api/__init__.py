@@ -12,6 +12,7 @@ from nimbus.services.identity.api import (
     auth,
     catalog,
     credentials,
+    domain_config,
     federation,
     groups,
     limits,
@@ -55,6 +56,7 @@ ROUTES: list[Route] = [
     *federation.ROUTES,
     *trusts.ROUTES,
     *oauth1.ROUTES,
+    *domain_config.ROUTES,
 ]
 
 

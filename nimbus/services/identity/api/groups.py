@@ -7,6 +7,7 @@ from typing import Any
 from nimbus.kernel.errors import BadRequest
 from nimbus.kernel.web import ApiRequest, Reply, Route
 from nimbus.services.identity.api.common import identity, query_filters
+from nimbus.services.identity.api.domain_config import within_list_limit
 from nimbus.services.identity.api.users import (
     NAME_FILTERS,
     default_domain_id,
@@ -69,7 +70,8 @@ def create_group(req: ApiRequest) -> Reply:
 def list_groups(req: ApiRequest) -> dict[str, Any]:
     groups = identity(req).groups.list_groups(query_filters(req, "domain_id", *NAME_FILTERS))
     groups = in_token_domain(req, groups, lambda g: g.domain_id)
-    return collection(req, "groups", (group_view(req, g) for g in groups))
+    listed = collection(req, "groups", (group_view(req, g) for g in groups))
+    return within_list_limit(req, listed, "groups", req.query.get("domain_id"))
 
 
 def get_group(req: ApiRequest) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 from nimbus.kernel.errors import BadRequest
 from nimbus.kernel.web import ApiRequest, Reply, Route
 from nimbus.services.identity.api.common import identity, query_filters
+from nimbus.services.identity.api.domain_config import within_list_limit
 from nimbus.services.identity.schemas import collection, truthy, validate
 from nimbus.services.identity.schemas.groups import group_view
 from nimbus.services.identity.schemas.resources import project_view
@@ -76,7 +77,8 @@ def create_user(req: ApiRequest) -> Reply:
 def list_users(req: ApiRequest) -> dict[str, Any]:
     rows = identity(req).users.list_users(**user_list_filters(req))
     rows = in_token_domain(req, rows, lambda row: row[0].domain_id)
-    return collection(req, "users", (user_view(req, u, at) for u, at in rows))
+    listed = collection(req, "users", (user_view(req, u, at) for u, at in rows))
+    return within_list_limit(req, listed, "users", req.query.get("domain_id"))
 
 
 def get_user(req: ApiRequest) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from nimbus.services.identity.service.assignments import Assignments
 from nimbus.services.identity.service.authn import Authenticator
 from nimbus.services.identity.service.catalog import Catalog
 from nimbus.services.identity.service.credentials import Credentials
+from nimbus.services.identity.service.directory import Directory
+from nimbus.services.identity.service.domain_config import DomainConfigs
 from nimbus.services.identity.service.federation import Federation
 from nimbus.services.identity.service.federation.login import FederatedLogin
 from nimbus.services.identity.service.groups import Groups
@@ -46,6 +48,8 @@ class IdentityService:
         self.trusts = Trusts(self)
         self.trust_tokens = TrustTokens(self)
         self.oauth1 = OAuth1(self)
+        self.domain_configs = DomainConfigs(self)
+        self.directory = Directory(self)
 
     def tokens_generation(self) -> int:
         """The generation every identity cache is valid for (see common.GenerationCache)."""

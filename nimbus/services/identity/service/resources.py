@@ -192,6 +192,8 @@ class Resources:
             s.execute(delete(ProjectTag).where(ProjectTag.project_id.in_(targets)))
             s.execute(delete(Project).where(Project.id.in_(projects)))
             self.identity.federation.delete_for_domain(s, domain_id)
+            self.identity.domain_configs.delete_for_domain(s, domain_id)
+            self.identity.directory.forget_domain(s, domain_id)
             s.delete(domain)
             bump_generation(s)
 

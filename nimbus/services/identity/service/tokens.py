@@ -205,6 +205,7 @@ class Tokens:
             self.cache.put(token, found, generation)
         if found.data.expires_at <= utcnow():
             raise TokenNotFound()
+        self.identity.directory.confirm_user(found.data.user_id)
         return found
 
     def context_for(self, token: str) -> RequestContext:

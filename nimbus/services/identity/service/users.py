@@ -139,8 +139,18 @@ class Users:
                 raise AuthFailed() from None
             if not domain.enabled:
                 raise AuthFailed()
+            directory_id = self.identity.directory.user_id_by_name(domain.id, ref.get("name"))
+            if directory_id is not False:
+                return self._directory_user_for_auth(s, directory_id)
             found = s.scalars(select(User).where(User.domain_id == domain.id,
                                                  User.name == ref.get("name"))).first()
+        if found is None:
+            raise AuthFailed()
+        return found
+
+    @staticmethod
+    def _directory_user_for_auth(s: Session, user_id: str | bool | None) -> User:
+        found = s.get(User, user_id) if isinstance(user_id, str) else None
         if found is None:
             raise AuthFailed()
         return found
@@ -154,6 +164,7 @@ class Users:
 
     # -- CRUD -------------------------------------------------------------------------------
     def create_user(self, fields: dict[str, Any]) -> tuple[User, dt.datetime | None]:
+        self.identity.directory.refuse_writes(fields["domain_id"])
         password = fields.get("password")
         hashed = self._hash_new(password) if password is not None else None
         with self.db.session() as s:
@@ -178,6 +189,10 @@ class Users:
                    group_id: str | None = None) -> list[tuple[User, dt.datetime | None]]:
         """Users matching Keystone's list filters (domain_id, name[__comparator], enabled,
         password_expires_at), optionally only the members of one group."""
+        listed = self.identity.directory.list_users(query, group_id)
+        if listed is not None:  # directory users have no password to expire
+            return [(u, None) for u in listed if (enabled is None or u.enabled is enabled)
+                    and expiry is None]
         with self.db.session() as s:
             q = select(User).where(*name_conditions(User.name, query))
             if query.get("domain_id"):
@@ -194,12 +209,14 @@ class Users:
         return rows
 
     def get_user(self, user_id: str) -> tuple[User, dt.datetime | None]:
+        self.identity.directory.refresh_user(user_id)
         with self.db.session() as s:
             user = self.user(s, user_id)
             return user, self.password_expires_at(s, user)
 
     def update_user(self, user_id: str,
                     fields: dict[str, Any]) -> tuple[User, dt.datetime | None]:
+        self.identity.directory.refuse_user_writes(user_id)
         password = fields.get("password")
         hashed = self._hash_new(password) if password is not None else None
         with self.db.session() as s:
@@ -221,6 +238,7 @@ class Users:
         return user, expires_at
 
     def delete_user(self, user_id: str) -> None:
+        self.identity.directory.refuse_user_writes(user_id)
         with self.db.session() as s:
             user = self.user(s, user_id)
             self.identity.assignments.delete_actor_assignments(s, user.id)
@@ -274,7 +292,8 @@ class Users:
     # -- authentication ---------------------------------------------------------------------
     def check_password(self, user_id: str, password: str) -> None:
         """Verify a password for authentication, applying lockout, expiry and enabled-ness."""
-        self._authenticate(user_id, password, allow_expired=False)
+        if not self.identity.directory.authenticate(user_id, password):
+            self._authenticate(user_id, password, allow_expired=False)
 
     def _authenticate(self, user_id: str, password: str, *, allow_expired: bool) -> None:
         """One read, the hash outside any transaction (a slow hash never holds a lock), and
@@ -406,6 +425,7 @@ class Users:
         """POST /v3/users/{id}/password: prove the old password (an expired one will do),
         then pass lock, minimum age, complexity and history. Every token of the user dies;
         the answer waits for the next second so that tokens issued after it live."""
+        self.identity.directory.refuse_user_writes(user_id)
         self._authenticate(user_id, original, allow_expired=True)
         with self.db.session() as s:
             user = self.user(s, user_id)
