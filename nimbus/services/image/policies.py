@@ -47,4 +47,9 @@ RULES: RuleDefaults = {
     "stores_info_detail": (f"{ADMIN} or rule:service_api", PROJECT),
     # Reading the schemas, import methods, stores and usage: any token (Glance checks none).
     "get_image_info": ("", None),
+    # The tasks API (list, show, create) and copying images between stores: admins.
+    "tasks_api_access": (ADMIN, PROJECT),
+    "copy_image": (ADMIN, PROJECT),
+    "get_image_location": (ADMIN_OR_READER, PROJECT),
+    "delete_image_location": (ADMIN, PROJECT),
 }

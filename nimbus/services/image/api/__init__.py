@@ -9,7 +9,7 @@ from __future__ import annotations
 from nimbus.kernel.policy import Enforcer
 from nimbus.kernel.runtime import Runtime
 from nimbus.kernel.web import Route, ServiceApi
-from nimbus.services.image.api import data, discovery, images, members
+from nimbus.services.image.api import data, discovery, images, members, stores, tasks
 from nimbus.services.image.api.common import image_target, project_target
 from nimbus.services.image.errors import glance_fault
 from nimbus.services.image.policies import RULES
@@ -55,6 +55,14 @@ ROUTES: list[Route] = [
           image_target),
     Route("DELETE", f"{IMAGE}/members/{{member_id}}", members.delete_member,
           "delete_member", image_target),
+    Route("GET", "/v2/schemas/task", tasks.task_schema_doc, INFO),
+    Route("GET", "/v2/schemas/tasks", tasks.tasks_schema_doc, INFO),
+    Route("GET", "/v2/tasks", tasks.list_tasks, "tasks_api_access", project_target),
+    Route("POST", "/v2/tasks", tasks.create_task, "tasks_api_access", project_target),
+    Route("GET", "/v2/tasks/{task_id}", tasks.show_task, "tasks_api_access",
+          project_target),
+    Route("DELETE", "/v2/stores/{store_id}/{image_id}", stores.delete_from_store,
+          "delete_image_location", stores.store_image_target),
 ]
 
 
