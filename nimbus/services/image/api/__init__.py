@@ -12,6 +12,7 @@ from nimbus.kernel.web import Route, ServiceApi
 from nimbus.services.image.api import data, discovery, images, members, stores, tasks
 from nimbus.services.image.api.common import image_target, project_target
 from nimbus.services.image.errors import glance_fault
+from nimbus.services.image.faults import glance_fault_response
 from nimbus.services.image.policies import RULES
 from nimbus.services.image.service import image_of
 
@@ -74,4 +75,5 @@ def build_api(runtime: Runtime) -> ServiceApi:
                      public_url=settings.effective_public_url,
                      max_body=settings.max_request_body_size, flat_targets=True)
     api.service = image_of(runtime)  # type: ignore[attr-defined]
+    api.negotiated_fault = glance_fault_response
     return api
