@@ -70,6 +70,8 @@ def web() -> Iterator[WebFiles]:
 
 
 STORES = ("fast", "cheap")
+# The largest image the store cloud takes: small enough for a test to send more.
+SIZE_CAP = 8 << 20
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +81,8 @@ def store_cloud(tmp_path_factory: pytest.TempPathFactory, web: WebFiles
     env = {"NIMBUS_IMAGE__STORES": f"fast={root / 'fast'},cheap=cheap",
            "NIMBUS_IMAGE__IMPORT_METHODS": "glance-direct,web-download,copy-image",
            "NIMBUS_IMAGE__WEB_DOWNLOAD_ALLOWED_HOSTS": "127.0.0.1",
-           "NIMBUS_IMAGE__WEB_DOWNLOAD_ALLOWED_PORTS": str(web.port)}
+           "NIMBUS_IMAGE__WEB_DOWNLOAD_ALLOWED_PORTS": str(web.port),
+           "NIMBUS_IMAGE__IMAGE_SIZE_CAP": str(SIZE_CAP)}
     live = start_cloud(root / "data", extra_env=env)
     yield live
     live.stop()
