@@ -213,3 +213,21 @@ def test_deleting_an_image_removes_it_from_every_store(sadmin, store_cloud,
     assert holders(store_cloud, image.id) == ["cheap", "fast", "local"]
     sadmin.image.delete_image(image)
     assert holders(store_cloud, image.id) == []
+
+
+def test_members_import_into_stores_but_only_admins_remove_a_copy(sadmin, store_cloud,
+                                                                  store_user,
+                                                                  make_store_image):
+    member = store_user("member")
+    image = make_store_image(conn=member.conn)
+    member.conn.image.stage_image(image, data=b"ours" * 64)
+    member.conn.image.import_image(image, method="glance-direct", stores=["fast", "cheap"])
+    assert member.conn.image.get_image(image.id).properties["stores"] == "cheap,fast"
+    with pytest.raises(ks_exc.Forbidden):
+        member.session.delete(f"{image_api(store_cloud)}/stores/fast/{image.id}")
+    assert holders(store_cloud, image.id) == ["cheap", "fast"]
+    reader = store_user("reader")
+    with pytest.raises(ks_exc.NotFound):
+        reader.session.delete(f"{image_api(store_cloud)}/stores/fast/{image.id}")
+    sadmin.session.delete(f"{image_api(store_cloud)}/stores/fast/{image.id}")
+    assert holders(store_cloud, image.id) == ["cheap"]
