@@ -62,6 +62,8 @@ ROUTES: list[Route] = [
     Route("POST", "/v2/tasks", tasks.create_task, "tasks_api_access", project_target),
     Route("GET", "/v2/tasks/{task_id}", tasks.show_task, "tasks_api_access",
           project_target),
+    Route("DELETE", "/v2/tasks/{task_id}", tasks.delete_task, "tasks_api_access",
+          project_target),
     Route("DELETE", "/v2/stores/{store_id}/{image_id}", stores.delete_from_store,
           "delete_image_location", stores.store_image_target),
 ]

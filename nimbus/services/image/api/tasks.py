@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from nimbus.kernel.errors import MethodNotAllowed
 from nimbus.kernel.web import ApiRequest, Reply
 from nimbus.services.image.api.common import caller_of, service_of
 from nimbus.services.image.schemas.tasks import (
@@ -40,6 +41,12 @@ def create_task(req: ApiRequest) -> Reply:
     check_new_task(body)
     task = service_of(req).legacy_tasks.create(caller_of(req), body)
     return Reply(task_detail(task), status=201, headers={"Location": f"/v2/tasks/{task.id}"})
+
+
+def delete_task(req: ApiRequest) -> Reply:
+    raise MethodNotAllowed("This operation is currently not permitted on Glance Tasks. They "
+                           "are auto deleted after reaching the time based on their "
+                           "expires_at property.", headers={"Allow": "GET"})
 
 
 def task_schema_doc(req: ApiRequest) -> dict[str, Any]:

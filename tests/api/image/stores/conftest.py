@@ -58,7 +58,7 @@ def _handler(web: WebFiles) -> type[http.server.BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def web() -> Iterator[WebFiles]:
     files = WebFiles(port=free_port())
     server = http.server.ThreadingHTTPServer(("127.0.0.1", files.port), _handler(files))
@@ -74,7 +74,7 @@ STORES = ("fast", "cheap")
 SIZE_CAP = 8 << 20
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def store_cloud(tmp_path_factory: pytest.TempPathFactory, web: WebFiles
                 ) -> Iterator[LiveCloud]:
     root = tmp_path_factory.mktemp("stores")
@@ -102,7 +102,7 @@ def holders(cloud: LiveCloud, image_id: str) -> list[str]:
     return sorted(found)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def sadmin(store_cloud: LiveCloud) -> Iterator[openstack.connection.Connection]:
     config = openstack.config.OpenStackConfig(config_files=[str(store_cloud.clouds_yaml)])
     conn = openstack.connection.Connection(config=config.get_one(cloud="nimbus"))

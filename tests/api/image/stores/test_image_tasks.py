@@ -106,6 +106,15 @@ def test_the_tasks_api_is_for_admins(sadmin, store_cloud, store_user, make_store
     assert sadmin.image.get_task(task["id"]).owner_id == member.project.id
 
 
+def test_tasks_are_not_deleted_by_hand(sadmin, store_cloud, imported):
+    _good, good_task, _bad, _ = imported
+    refused = sadmin.session.delete(f"{api(store_cloud)}/tasks/{good_task.id}",
+                                    headers=JSON_FAULTS, raise_exc=False)
+    assert (refused.status_code, refused.headers["Allow"]) == (405, "GET")
+    assert "auto deleted" in refused.json()["message"]
+    assert sadmin.image.get_task(good_task.id).status == "success"
+
+
 def test_schemas(sadmin, store_cloud):
     task = sadmin.image.get_task_schema()
     assert task.name == "task"
