@@ -8,15 +8,21 @@
 Each import holds the image's import lock (``os_glance_import_task``), shows its progress in
 the image's ``os_glance_importing_to_stores`` / ``os_glance_failed_import``, and is recorded
 as a task. An import that fails puts the image back as it was (queued, or active for
-copy-image) and removes whatever data it wrote. The import runs within the request, so the
-202 answer comes once its outcome is recorded.
+copy-image) and removes whatever data it wrote.
+
+glance-direct runs within the request (its data is already here: a move, or a copy per extra
+store), so its 202 comes once the outcome is recorded. web-download and copy-image wait on
+other hosts or move whole images, so they run on the service's import threads after the 202,
+as Glance's task pool runs them; the image and its task show how they get on.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +58,9 @@ GLANCE_DIRECT, WEB_DOWNLOAD, COPY_IMAGE = "glance-direct", "web-download", "copy
 KNOWN_METHODS = (GLANCE_DIRECT, WEB_DOWNLOAD, COPY_IMAGE)
 # Glance's import lock: a task that has not moved for this long no longer holds it.
 LOCK_EXPIRY = dt.timedelta(minutes=60)
+# The methods that run after the answer, and how many such imports run at once.
+BACKGROUND_METHODS = (WEB_DOWNLOAD, COPY_IMAGE)
+IMPORT_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,9 @@ class Imports:
         self.service = service
         self.db = service.db
         self.url_filter = UrlFilter.from_options(service.options)
+        self._pool = ThreadPoolExecutor(IMPORT_THREADS, thread_name_prefix="image-import")
+        self._running: set[Future[None]] = set()
+        self._lock = threading.Lock()
 
     @property
     def methods(self) -> list[str]:
@@ -100,12 +112,31 @@ class Imports:
         self.run(caller, image_id, self.parse(body, store_header))
 
     def run(self, caller: Caller, image_id: str, request: ImportRequest) -> str | None:
-        """Run a checked request; the id of its task (None when there was nothing to do)."""
+        """Run a checked request, now or on the import threads; the id of its task (None
+        when there was nothing to do)."""
         claim = self._claim(caller, image_id, request)
         if claim is None:
             return None
-        self._run(claim)
+        if request.method in BACKGROUND_METHODS:
+            future = self._pool.submit(self._run, claim)
+            with self._lock:
+                self._running.add(future)
+            future.add_done_callback(self._forget)
+        else:
+            self._run(claim)
         return claim.task_id
+
+    def _forget(self, future: Future[None]) -> None:
+        with self._lock:
+            self._running.discard(future)
+        if future.exception() is not None:
+            log.error("image import thread failed", exc_info=future.exception())
+
+    def drain(self, timeout: float | None = None) -> None:
+        """Wait for the imports running in the background."""
+        with self._lock:
+            running = set(self._running)
+        wait(running, timeout)
 
     def parse(self, body: Any, store_header: str | None) -> ImportRequest:
         if not isinstance(body, dict):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.server
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -86,6 +87,21 @@ def store_cloud(tmp_path_factory: pytest.TempPathFactory, web: WebFiles
     live = start_cloud(root / "data", extra_env=env)
     yield live
     live.stop()
+
+
+def settled_tasks(conn: openstack.connection.Connection, cloud: LiveCloud, image_id: str,
+                  count: int = 1) -> list[dict[str, Any]]:
+    """The image's tasks once at least ``count`` exist and none is still processing
+    (web-download and copy-image run after their 202)."""
+    deadline = time.monotonic() + 60
+    while True:
+        tasks = conn.session.get(f"{cloud.url}/image/v2/images/{image_id}/tasks").json()[
+            "tasks"]
+        if len(tasks) >= count and all(t["status"] != "processing" for t in tasks):
+            return list(tasks)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"image {image_id}: tasks still running: {tasks}")
+        time.sleep(0.1)
 
 
 def store_dirs(cloud: LiveCloud) -> dict[str, Path]:

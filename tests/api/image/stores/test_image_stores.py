@@ -15,7 +15,7 @@ from glanceclient import exc as glance_exc
 from keystoneauth1 import exceptions as ks_exc
 
 from tests.api.image.conftest import JSON_FAULTS
-from tests.api.image.stores.conftest import holders, store_dirs
+from tests.api.image.stores.conftest import holders, settled_tasks, store_dirs
 
 OPENSTACK = str(Path(sys.executable).parent / "openstack")
 
@@ -141,6 +141,7 @@ def test_cli_copies_an_image_into_more_stores(sadmin, scli_env, store_cloud,
     assert sadmin.image.get_image(image.id).properties["stores"] == "local"
     cli(scli_env, "image", "import", image.id, "--method", "copy-image",
         "--store", "fast", "cheap")
+    settled_tasks(sadmin, store_cloud, image.id)
     shown = sadmin.image.get_image(image.id)
     assert (shown.status, shown.properties["stores"]) == ("active", "cheap,fast,local")
     assert shown.properties["os_glance_importing_to_stores"] == ""
@@ -158,9 +159,9 @@ def test_copy_to_all_stores_skips_those_that_have_it(sadmin, store_cloud, make_s
     image = make_store_image(data=b"abc" * 100)
     sadmin.image.import_image(image, method="copy-image", all_stores=True,
                               all_stores_must_succeed=False)
+    [task] = settled_tasks(sadmin, store_cloud, image.id)
     assert sadmin.image.get_image(image.id).properties["stores"] == "cheap,fast,local"
-    tasks = sadmin.session.get(f"{image_api(store_cloud)}/images/{image.id}/tasks").json()
-    assert tasks["tasks"][0]["input"]["backend"] == ["fast", "cheap"]
+    assert task["input"]["backend"] == ["fast", "cheap"]
     response = sadmin.image.import_image(image, method="copy-image", all_stores=True)
     assert response.status_code == 202
     tasks = sadmin.session.get(f"{image_api(store_cloud)}/images/{image.id}/tasks").json()

@@ -4,6 +4,8 @@ python-glanceclient and raw requests."""
 
 from __future__ import annotations
 
+import time
+
 import glanceclient
 import pytest
 from glanceclient import exc as glance_exc
@@ -135,7 +137,11 @@ def test_glanceclient_reads_and_creates_tasks(sadmin, store_cloud, web, make_sto
         "import_from": web.url("/legacy.raw"), "import_from_format": "raw",
         "image_properties": {"name": "legacy", "disk_format": "raw",
                              "container_format": "bare"}})
-    shown = glance.tasks.get(made["id"])
+    assert (made["type"], made["status"]) == ("import", "processing")
+    deadline = time.monotonic() + 60
+    while (shown := glance.tasks.get(made["id"]))["status"] == "processing":
+        assert time.monotonic() < deadline, shown
+        time.sleep(0.1)
     assert (shown["type"], shown["status"]) == ("import", "success")
     image_id = shown["result"]["image_id"]
     try:

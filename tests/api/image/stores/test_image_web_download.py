@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.api.image.conftest import JSON_FAULTS
-from tests.api.image.stores.conftest import holders
+from tests.api.image.stores.conftest import holders, settled_tasks
 
 OPENSTACK = str(Path(sys.executable).parent / "openstack")
 
@@ -31,9 +31,14 @@ def tasks_of(conn, cloud, image_id):
 
 
 def web_import(conn, cloud, image_id, uri, **body):
-    return conn.session.post(f"{cloud.url}/image/v2/images/{image_id}/import",
-                             json={"method": {"name": "web-download", "uri": uri}, **body},
-                             headers=JSON_FAULTS, raise_exc=False)
+    """POST .../import for web-download; once accepted, waits for the import's outcome."""
+    before = len(tasks_of(conn, cloud, image_id))
+    response = conn.session.post(f"{cloud.url}/image/v2/images/{image_id}/import",
+                                 json={"method": {"name": "web-download", "uri": uri}, **body},
+                                 headers=JSON_FAULTS, raise_exc=False)
+    if response.status_code == 202:
+        settled_tasks(conn, cloud, image_id, before + 1)
+    return response
 
 
 def test_cli_imports_from_a_url(sadmin, scli_env, store_cloud, web, make_disk,
@@ -44,6 +49,7 @@ def test_cli_imports_from_a_url(sadmin, scli_env, store_cloud, web, make_disk,
     subprocess.run([OPENSTACK, "image", "import", image.id, "--method", "web-download",
                     "--uri", web.url("/cli.qcow2")], env=scli_env, check=True,
                    capture_output=True, timeout=120)
+    settled_tasks(sadmin, store_cloud, image.id)
     shown = sadmin.image.get_image(image.id)
     assert (shown.status, shown.size, shown.virtual_size) == ("active", len(disk), 16 << 20)
     assert shown.checksum == hashlib.md5(disk).hexdigest()
@@ -64,6 +70,7 @@ def test_sdk_imports_from_a_url_into_stores(sadmin, store_cloud, web, make_store
     image = make_store_image(disk_format="raw")
     sadmin.image.import_image(image, method="web-download", uri=web.url("/plain.raw"),
                               stores=["fast", "cheap"])
+    settled_tasks(sadmin, store_cloud, image.id)
     shown = sadmin.image.get_image(image.id)
     assert (shown.status, shown.properties["stores"]) == ("active", "cheap,fast")
     assert shown.hash_value == hashlib.sha512(data).hexdigest()

@@ -53,6 +53,7 @@ def on_disk(service: ImageService, image_id: str) -> list[str]:
 
 
 def state(service: ImageService, image_id: str):
+    service.imports.drain(timeout=30)
     record = service.images.get(OWNER, image_id)
     [task] = service.tasks.of_image(OWNER, image_id)[-1:]
     return record, task
