@@ -97,7 +97,7 @@ class Imports:
         self.service = service
         self.db = service.db
         self.url_filter = UrlFilter.from_options(service.options)
-        self._pool = ThreadPoolExecutor(IMPORT_THREADS, thread_name_prefix="image-import")
+        self._pool = ThreadPoolExecutor(IMPORT_THREADS, thread_name_prefix="importer")
         self._running: set[Future[None]] = set()
         self._lock = threading.Lock()
 
