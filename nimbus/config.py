@@ -50,6 +50,20 @@ class ImageSettings:
     image_cache_dir: str = ""
     image_cache_max_size: int = 10 << 30
 
+    # File stores besides the built-in "local" one (images/ in the data dir), as
+    # "id=directory" pairs, comma-separated: "fast=/srv/fast,cheap=/srv/cheap" (Glance's
+    # enabled_backends); a relative directory is taken inside the data dir.
+    stores: str = ""
+    # Where data goes when a request names no store (Glance's default_backend).
+    default_store: str = "local"
+    # The import methods offered (Glance's enabled_import_methods).
+    import_methods: str = "glance-direct,copy-image"
+    # web-download fetches only URLs these allow (Glance's [import_filtering_opts]); an
+    # empty host list allows none.
+    web_download_allowed_schemes: str = "http,https"
+    web_download_allowed_hosts: str = ""
+    web_download_allowed_ports: str = "80,443"
+
 
 @dataclass
 class OidcIssuerSettings:

@@ -207,6 +207,9 @@ class ServiceApi:
         # Rules read the target's keys as %(project_id)s (nova, glance...) rather than
         # %(target.project_id)s (keystone).
         self.flat_targets = flat_targets
+        # An API whose faults follow the request's Accept header (Glance's webob faults:
+        # HTML, JSON or text) sets this: (error, request headers) -> (body, media type).
+        self.negotiated_fault: Callable[[CloudError, Headers], tuple[bytes, str]] | None = None
         self._streamed = [(r.method, compile_path(prefix + r.path)[0])
                           for r in routes if r.stream]
 
@@ -283,7 +286,7 @@ class ServiceApi:
                 response.body = b""
             return response
         except CloudError as err:
-            return self.error_response(err)
+            return self.error_response(err, request.headers)
         except Exception:
             log.exception("unexpected error in %s %s", request.method, request.url.path)
             return self.error_response(internal_error())
@@ -312,11 +315,16 @@ class ServiceApi:
         return Response(content, status_code=reply.status, headers=headers,
                          media_type=reply.content_type)
 
-    def error_response(self, err: CloudError) -> Response:
+    def error_response(self, err: CloudError, request_headers: Headers | None = None
+                       ) -> Response:
         headers = {**self.extra_headers, **err.headers}
         if err.status == 401:
             headers.setdefault("WWW-Authenticate",
                                f'Keystone uri="{self.public_url}/identity"')
+        if self.negotiated_fault is not None and request_headers is not None:
+            body, media_type = self.negotiated_fault(err, request_headers)
+            return Response(body, status_code=err.status, headers=headers,
+                            media_type=media_type)
         return Response(render_json(self.fault_format(err)), status_code=err.status,
                         headers=headers, media_type=JSON_TYPE)
 

@@ -120,7 +120,8 @@ def test_a_full_store_answers_413_and_keeps_nothing(start: Start, tmp_path: Path
         big = conn.image.create_image(name="big", disk_format="raw", container_format="bare")
         answer = sess.put(f"{cloud.url}/image/v2/images/{big.id}/file", raise_exc=False,
                           data=stream(8 * MIB, hashlib.md5(usedforsecurity=False)),
-                          headers={"Content-Type": "application/octet-stream"})
+                          headers={"Content-Type": "application/octet-stream",
+                                   "Accept": "application/json"})
         assert answer.status_code == 413, answer.text
         fault = answer.json()
         assert fault["code"] == "413 Request Entity Too Large"
@@ -155,7 +156,8 @@ def test_a_read_only_store_answers_503_and_keeps_nothing(start: Start, tmp_path:
         subprocess.run(["mount", "-o", "remount,ro", images], check=True)
         answer = admin_session(cloud).put(
             f"{cloud.url}/image/v2/images/{image.id}/file", raise_exc=False,
-            data=os.urandom(MIB), headers={"Content-Type": "application/octet-stream"})
+            data=os.urandom(MIB), headers={"Content-Type": "application/octet-stream",
+                                           "Accept": "application/json"})
         assert answer.status_code == 503, answer.text
         assert answer.json()["message"].startswith("Insufficient permissions on image "
                                                    "storage media")

@@ -79,6 +79,25 @@ class InvalidFilter(BadRequest):
     pass
 
 
+class UnknownStore(BadRequest):
+    """A store id no store has (glance_store's UnknownScheme): 400 for data uploads."""
+
+    def __init__(self, store_id: str) -> None:
+        super().__init__(f"Unknown scheme '{store_id}' found in URI")
+
+
+class UnknownImportStore(Conflict):
+    """The same, asked of an import: Glance answers 409 there."""
+
+    def __init__(self, store_id: str) -> None:
+        super().__init__(f"Unknown scheme '{store_id}' found in URI")
+
+
+class TaskNotFound(NotFound):
+    def __init__(self, task_id: str) -> None:
+        super().__init__(f"Task with the given id {task_id} was not found")
+
+
 __all__ = ["BadRequest", "Conflict", "Forbidden"]
 
 

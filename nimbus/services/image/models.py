@@ -78,13 +78,14 @@ class ImageTask(Base):
         ForeignKey("image_image.id", ondelete="CASCADE"), index=True)
     type: Mapped[str] = mapped_column(String(30))
     status: Mapped[str] = mapped_column(String(30))
-    owner: Mapped[str | None] = mapped_column(String(255))
+    # GET /v2/tasks lists a project's tasks, newest first (image_tasks migration).
+    owner: Mapped[str | None] = mapped_column(String(255), index=True)
     user_id: Mapped[str | None] = mapped_column(String(255))
     request_id: Mapped[str | None] = mapped_column(String(64))
     input: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
     message: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 

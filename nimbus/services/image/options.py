@@ -25,6 +25,12 @@ DISK_FORMATS = _formats(_SETTINGS.disk_formats)
 CONTAINER_FORMATS = _formats(_SETTINGS.container_formats)
 
 
+# Options written as comma-separated lists in the settings.
+LISTS = ("disk_formats", "container_formats", "import_methods",
+         "web_download_allowed_schemes", "web_download_allowed_hosts",
+         "web_download_allowed_ports")
+
+
 @dataclass(frozen=True)
 class ImageOptions:
     disk_formats: tuple[str, ...] = DISK_FORMATS
@@ -45,6 +51,16 @@ class ImageOptions:
     stale_upload_age: int = 86400
     image_cache_dir: str = _SETTINGS.image_cache_dir
     image_cache_max_size: int = _SETTINGS.image_cache_max_size
+    # More file stores, "id=directory,..." (see config.ImageSettings), and the default one.
+    stores: str = _SETTINGS.stores
+    default_store: str = _SETTINGS.default_store
+    import_methods: tuple[str, ...] = _formats(_SETTINGS.import_methods)
+    web_download_allowed_schemes: tuple[str, ...] = _formats(
+        _SETTINGS.web_download_allowed_schemes)
+    web_download_allowed_hosts: tuple[str, ...] = _formats(
+        _SETTINGS.web_download_allowed_hosts)
+    web_download_allowed_ports: tuple[str, ...] = _formats(
+        _SETTINGS.web_download_allowed_ports)
 
     @classmethod
     def from_settings(cls, settings: Any) -> ImageOptions:
@@ -53,7 +69,7 @@ class ImageOptions:
             return cls()
         found = {f.name: getattr(section, f.name) for f in dataclasses.fields(cls)
                  if hasattr(section, f.name)}
-        for name in ("disk_formats", "container_formats"):
+        for name in LISTS:
             if isinstance(found.get(name), str):
                 found[name] = _formats(found[name])
         return cls(**found)

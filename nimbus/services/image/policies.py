@@ -53,6 +53,11 @@ RULES: RuleDefaults = {
     "cache_delete": (ADMIN, PROJECT),
     # Reading the schemas, import methods, stores and usage: any token (Glance checks none).
     "get_image_info": ("", None),
+    # The tasks API (list, show, create) and copying images between stores: admins.
+    "tasks_api_access": (ADMIN, PROJECT),
+    "copy_image": (ADMIN, PROJECT),
+    "get_image_location": (ADMIN_OR_READER, PROJECT),
+    "delete_image_location": (ADMIN, PROJECT),
 }
 
 # Metadata definitions (Glance's metadef policies): reading needs a reader of the owning

@@ -19,6 +19,10 @@ import pytest
 from tests.api.conftest import connection_for, password_session, unique
 from tests.conftest import LiveCloud
 
+# Glance's faults follow Accept as webob's do: a raw request that reads the JSON fault asks
+# for it (the clients themselves send */* and get HTML).
+JSON_FAULTS = {"Accept": "application/json"}
+
 
 def qemu_img() -> str:
     """qemu-img, or a skip (a failure in CI, which installs qemu-utils)."""

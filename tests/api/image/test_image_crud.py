@@ -10,6 +10,7 @@ from keystoneauth1 import exceptions as ks_exc
 from openstack import exceptions as sdk_exc
 
 from tests.api.conftest import unique
+from tests.api.image.conftest import JSON_FAULTS
 
 PATCH = "application/openstack-images-v2.1-json-patch"
 OLD_PATCH = "application/openstack-images-v2.0-json-patch"
@@ -18,7 +19,7 @@ OLD_PATCH = "application/openstack-images-v2.0-json-patch"
 def patch(conn, image_id, ops, media=PATCH):
     """A JSON patch as openstacksdk sends it (its update_image builds the same request)."""
     return conn.image.patch(f"/images/{image_id}", data=json.dumps(ops),
-                            headers={"Content-Type": media}, raise_exc=False)
+                            headers={"Content-Type": media, **JSON_FAULTS}, raise_exc=False)
 
 
 def test_versions_and_schemas(admin, image_url, cloud):
@@ -176,7 +177,8 @@ def test_patch_media_type_and_body_must_be_right(admin, make_image):
     assert wrong_type.status_code == 415
     assert PATCH in wrong_type.headers["Accept-Patch"]
     malformed = admin.image.patch(f"/images/{image.id}", data="{not json",
-                                  headers={"Content-Type": PATCH}, raise_exc=False)
+                                  headers={"Content-Type": PATCH, **JSON_FAULTS},
+                                  raise_exc=False)
     assert malformed.status_code == 400
     conflict = patch(admin, image.id, [{"add": "/name", "value": "x"}], OLD_PATCH)
     assert conflict.status_code == 409
@@ -213,7 +215,8 @@ def test_bad_create_bodies_make_no_image(admin, image_url, body, status):
     name = unique("bad")
     if isinstance(body, dict):
         body = {"name": name, **body} if "name" not in body else body
-    response = admin.session.post(f"{image_url}/images", json=body, raise_exc=False)
+    response = admin.session.post(f"{image_url}/images", json=body, headers=JSON_FAULTS,
+                                  raise_exc=False)
     assert response.status_code == status, response.text
     assert response.json()["title"]
     assert list(admin.image.images(name=name)) == []
@@ -228,7 +231,8 @@ def test_create_with_chosen_id_and_duplicate(admin, make_image):
 
 def test_oversized_request_bodies_are_413(admin, image_url, make_image):
     huge = {"name": "big", "description": "x" * 200_000}
-    response = admin.session.post(f"{image_url}/images", json=huge, raise_exc=False)
+    response = admin.session.post(f"{image_url}/images", json=huge, headers=JSON_FAULTS,
+                                  raise_exc=False)
     assert response.status_code == 413
     image = make_image()
     response = patch(admin, image.id, [{"op": "add", "path": "/big", "value": "x" * 200_000}])
@@ -247,5 +251,6 @@ def test_too_many_properties_or_tags_are_413(admin, image_url):
 
 def test_unknown_methods_are_405(admin, image_url, make_image):
     image = make_image()
-    response = admin.session.post(f"{image_url}/images/{image.id}", json={}, raise_exc=False)
+    response = admin.session.post(f"{image_url}/images/{image.id}", json={},
+                                  headers=JSON_FAULTS, raise_exc=False)
     assert response.status_code == 405

@@ -83,7 +83,7 @@ def test_data_that_is_not_its_disk_format_is_refused(admin, make_image, make_dis
     image = make_image(disk_format="qcow2")
     refused = upload(admin, image, RAW)
     assert refused.status_code == 415
-    assert "does not match" in refused.json()["message"]
+    assert "does not match" in refused.text
     shown = admin.image.get_image(image.id)
     assert (shown.status, shown.size, shown.checksum) == ("queued", None, None)
     assert not [f for f in stored_files(cloud) if image.id in f]
@@ -98,7 +98,7 @@ def test_qcow2_with_a_backing_file_is_refused(admin, make_image, make_disk, clou
         image = make_image(disk_format=disk_format)
         refused = upload(admin, image, layered)
         assert refused.status_code == 415
-        assert "backing file" in refused.json()["message"]
+        assert "backing file" in refused.text
         assert admin.image.get_image(image.id).status == "queued"
         assert not [f for f in stored_files(cloud) if image.id in f]
 
@@ -114,7 +114,7 @@ def test_upload_needs_formats_and_a_queued_image(admin, make_image, image_url):
     try:
         refused = upload(admin, bare, RAW)
         assert refused.status_code == 400
-        assert "must be set prior to saving data" in refused.json()["message"]
+        assert "must be set prior to saving data" in refused.text
     finally:
         admin.image.delete_image(bare)
     assert upload(admin, make_image(data=RAW), RAW).status_code == 409

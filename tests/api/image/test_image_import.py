@@ -12,7 +12,7 @@ from tests.api.image.conftest import stored_files
 
 def test_import_discovery(admin, image_url):
     methods = admin.image.get_import_info()
-    assert methods.import_methods["value"] == ["glance-direct"]
+    assert methods.import_methods["value"] == ["glance-direct", "copy-image"]
     stores = list(admin.image.stores())
     assert [(s.id, s.is_default) for s in stores] == [("local", True)]
     detail = admin.session.get(f"{image_url}/info/stores/detail").json()["stores"]
@@ -67,7 +67,7 @@ def test_import_of_mismatched_data_fails_its_task(admin, make_image, image_url, 
 @pytest.mark.parametrize("body,status", [
     ({"method": {"name": "web-download", "uri": "http://169.254.169.254/latest"}}, 400),
     ({"method": {"name": "glance-download", "glance_image_id": "x"}}, 400),
-    ({"method": {"name": "copy-image"}}, 400),
+    ({"method": {"name": "copy-image"}}, 409),
     ({"method": {}}, 400),
     ({}, 400),
     ({"method": {"name": "glance-direct"}, "all_stores": "yes"}, 400),

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.image.conftest import stored_files
+from tests.api.image.conftest import JSON_FAULTS, stored_files
 
 MIB = 1 << 20
 RESOURCES = ("image_size_total", "image_stage_total", "image_count_total",
@@ -44,7 +44,7 @@ def test_image_count_total(limited, make_image, image_url):
     make_image(conn=user.conn)
     make_image(conn=user.conn)
     refused = user.session.post(f"{image_url}/images", json={"name": "third"},
-                                raise_exc=False)
+                                headers=JSON_FAULTS, raise_exc=False)
     assert refused.status_code == 413
     assert "image_count_total" in refused.json()["message"]
     assert len(list(user.conn.image.images())) >= 2

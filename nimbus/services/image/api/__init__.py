@@ -9,10 +9,20 @@ from __future__ import annotations
 from nimbus.kernel.policy import Enforcer
 from nimbus.kernel.runtime import Runtime
 from nimbus.kernel.web import Route, ServiceApi
-from nimbus.services.image.api import cache, data, discovery, images, locations, members
+from nimbus.services.image.api import (
+    cache,
+    data,
+    discovery,
+    images,
+    locations,
+    members,
+    stores,
+    tasks,
+)
 from nimbus.services.image.api.common import image_target, project_target
 from nimbus.services.image.api.metadefs import METADEF_ROUTES
 from nimbus.services.image.errors import glance_fault
+from nimbus.services.image.faults import glance_fault_response
 from nimbus.services.image.policies import RULES
 from nimbus.services.image.service import image_of
 
@@ -67,6 +77,16 @@ ROUTES: list[Route] = [
           cache.cached_image_target),
     Route("DELETE", "/v2/cache/{image_id}", cache.delete_cache_entry, "cache_delete",
           cache.cache_entry_target),
+    Route("GET", "/v2/schemas/task", tasks.task_schema_doc, INFO),
+    Route("GET", "/v2/schemas/tasks", tasks.tasks_schema_doc, INFO),
+    Route("GET", "/v2/tasks", tasks.list_tasks, "tasks_api_access", project_target),
+    Route("POST", "/v2/tasks", tasks.create_task, "tasks_api_access", project_target),
+    Route("GET", "/v2/tasks/{task_id}", tasks.show_task, "tasks_api_access",
+          project_target),
+    Route("DELETE", "/v2/tasks/{task_id}", tasks.delete_task, "tasks_api_access",
+          project_target),
+    Route("DELETE", "/v2/stores/{store_id}/{image_id}", stores.delete_from_store,
+          "delete_image_location", stores.store_image_target),
 ]
 
 
@@ -78,4 +98,5 @@ def build_api(runtime: Runtime) -> ServiceApi:
                      public_url=settings.effective_public_url,
                      max_body=settings.max_request_body_size, flat_targets=True)
     api.service = image_of(runtime)  # type: ignore[attr-defined]
+    api.negotiated_fault = glance_fault_response
     return api

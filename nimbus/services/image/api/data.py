@@ -6,10 +6,20 @@ from typing import Any
 
 from nimbus.kernel.errors import UnsupportedMediaType
 from nimbus.kernel.web import ApiRequest, Reply
-from nimbus.services.image.api.common import caller_of, declared_size, load_image, service_of
+from nimbus.services.image.api.common import (
+    caller_of,
+    declared_size,
+    enforce,
+    image_target,
+    load_image,
+    service_of,
+)
 from nimbus.services.image.schemas.views import task_view
+from nimbus.services.image.service.imports import COPY_IMAGE
 
 OCTET_STREAM = "application/octet-stream"
+# The store a client asks data to go to (Glance's multi-store header).
+STORE_HEADER = "x-image-meta-store"
 
 
 def _require_octet_stream(req: ApiRequest) -> None:
@@ -21,7 +31,7 @@ def _require_octet_stream(req: ApiRequest) -> None:
 def upload(req: ApiRequest) -> Reply:
     _require_octet_stream(req)
     service_of(req).data.upload(caller_of(req), req.path_params["image_id"], req.stream,
-                                declared_size(req))
+                                declared_size(req), req.headers.get(STORE_HEADER))
     return Reply(status=204)
 
 
@@ -42,10 +52,18 @@ def download(req: ApiRequest) -> Reply:
 
 
 def import_image(req: ApiRequest) -> Reply:
-    service_of(req).imports.start(caller_of(req), req.path_params["image_id"], req.json())
+    body = req.json()
+    imports = service_of(req).imports
+    request = imports.parse(body, req.headers.get(STORE_HEADER))
+    if request.method == COPY_IMAGE:
+        # Copying an image is for admins by default (Glance's copy_image rule), beyond the
+        # modify_image the route checks.
+        enforce(req, "copy_image", image_target(req))
+    imports.start(caller_of(req), req.path_params["image_id"], body,
+                  req.headers.get(STORE_HEADER))
     return Reply(status=202)
 
 
 def list_tasks(req: ApiRequest) -> dict[str, Any]:
-    tasks = service_of(req).imports.tasks_of(caller_of(req), req.path_params["image_id"])
+    tasks = service_of(req).tasks.of_image(caller_of(req), req.path_params["image_id"])
     return {"tasks": [task_view(t) for t in tasks]}

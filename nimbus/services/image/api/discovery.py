@@ -7,7 +7,6 @@ from typing import Any
 from nimbus.kernel.web import ApiRequest, Reply
 from nimbus.services.image.api.common import caller_of, service_of
 from nimbus.services.image.schemas.image import MEMBER_SCHEMA, collection_schema, image_schema
-from nimbus.services.image.service.imports import IMPORT_METHODS
 
 # 2.17 brings the locations API, 2.14-2.16 the cache API, 2.12 the image tasks call,
 # 2.8-2.11 multiple stores, 2.6 import.
@@ -51,20 +50,15 @@ def members_schema_doc(req: ApiRequest) -> dict[str, Any]:
 
 def import_info(req: ApiRequest) -> dict[str, Any]:
     return {"import-methods": {"description": "Import methods available.", "type": "array",
-                               "value": list(IMPORT_METHODS)}}
+                               "value": service_of(req).imports.methods}}
 
 
 def stores_info(req: ApiRequest) -> dict[str, Any]:
-    options = service_of(req).options
-    return {"stores": [{"id": options.store_id, "description": options.store_description,
-                        "default": "true"}]}
+    return {"stores": service_of(req).stores.info()}
 
 
 def stores_detail(req: ApiRequest) -> dict[str, Any]:
-    options = service_of(req).options
-    store = stores_info(req)["stores"][0]
-    return {"stores": [{**store, "type": options.store_driver, "weight": 0,
-                        "properties": {"chunk_size": 65536, "thin_provisioning": False}}]}
+    return {"stores": service_of(req).stores.detail()}
 
 
 def usage_info(req: ApiRequest) -> dict[str, Any]:

@@ -18,7 +18,6 @@ from nimbus.services.image.schemas.image import parse_create
 from nimbus.services.image.schemas.listing import parse_list_query
 from nimbus.services.image.schemas.patch import parse_patch
 from nimbus.services.image.schemas.views import image_view
-from nimbus.services.image.service.imports import IMPORT_METHODS
 from nimbus.services.image.service.patching import visibility_changes
 
 
@@ -39,8 +38,8 @@ def create_image(req: ApiRequest) -> Reply:
                       {"project_id": owner, "owner": owner})
     image = service.images.create(caller_of(req), new)
     headers = {"Location": f"{req.base_url}/v2/images/{image.id}",
-               "OpenStack-image-import-methods": ",".join(IMPORT_METHODS),
-               "OpenStack-image-store-ids": service.options.store_id}
+               "OpenStack-image-import-methods": ",".join(service.imports.methods),
+               "OpenStack-image-store-ids": ",".join(service.stores.ids)}
     return Reply(image_view(image), status=201, headers=headers)
 
 

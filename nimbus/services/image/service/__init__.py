@@ -11,9 +11,11 @@ from typing import Any
 from nimbus.kernel.runtime import Runtime
 from nimbus.services.image.options import ImageOptions, image_cache_dir, image_dir
 from nimbus.services.image.service.cache import ImageCache
+from nimbus.services.image.service.copies import StoreCopies
 from nimbus.services.image.service.data import ImageData
 from nimbus.services.image.service.images import Images
 from nimbus.services.image.service.imports import Imports
+from nimbus.services.image.service.legacy_tasks import LegacyTasks
 from nimbus.services.image.service.listing import ListQuery, list_rows
 from nimbus.services.image.service.locations import Locations
 from nimbus.services.image.service.members import Members
@@ -21,7 +23,9 @@ from nimbus.services.image.service.metadefs import Metadefs
 from nimbus.services.image.service.quotas import LimitLookup, Quotas, identity_limits
 from nimbus.services.image.service.reconcile import node_name, reconcile_transfers
 from nimbus.services.image.service.records import Caller, ImageRecord, load_records
-from nimbus.services.image.store import ImageStore, build_store
+from nimbus.services.image.service.stores import Stores
+from nimbus.services.image.service.tasks import Tasks
+from nimbus.services.image.store import ImageStore
 from nimbus.services.image.store.filesystem import FilesystemStore
 
 
@@ -32,14 +36,18 @@ class ImageService:
         self.db = runtime.db
         self.options = options or ImageOptions.from_settings(runtime.settings)
         root = image_dir(runtime.settings)
-        self.store: ImageStore = build_store(self.options.store_driver, self.options.store_id,
-                                             str(root))
+        self.stores = Stores(self.options, runtime.settings.data_dir, root)
+        # Where data goes when a request names no store.
+        self.store: ImageStore = self.stores.default
         self.staging = FilesystemStore("staging", root / "staging")
         self.node = node_name(runtime.settings.data_dir)
         self.quotas = Quotas(limits or identity_limits(runtime))
         self.images = Images(self)
         self.data = ImageData(self)
         self.imports = Imports(self)
+        self.tasks = Tasks(self)
+        self.copies = StoreCopies(self)
+        self.legacy_tasks = LegacyTasks(self)
         self.members = Members(self)
         self.metadefs = Metadefs(self.db)
         self.locations = Locations(self)
@@ -62,7 +70,7 @@ class ImageService:
 
     def _sweep(self) -> None:
         """Drop writes a dead process left half done (each store's own partial files)."""
-        for store in (self.store, self.staging):
+        for store in (*self.stores.all(), self.staging):
             sweep = getattr(store, "sweep_partials", None)
             if sweep is not None:
                 sweep(self.options.stale_upload_age)

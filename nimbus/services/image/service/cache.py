@@ -205,8 +205,9 @@ class ImageCache:
         writer = CacheWriter.start(self.incomplete, image_id)
         if writer is None:
             return False
+        holding = self.service.stores.holding(record.store) or [("", self.service.store)]
         try:
-            for chunk in self.service.store.get(record.location):
+            for chunk in holding[0][1].get(record.location):
                 writer.write(chunk)
         except BaseException:
             writer.discard()

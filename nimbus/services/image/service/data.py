@@ -25,6 +25,7 @@ from nimbus.services.image.errors import (
     OverLimit,
     RangeNotSatisfiable,
     StorageUnavailable,
+    UnknownStore,
 )
 from nimbus.services.image.formats import FormatMismatch, UnsafeImage, judge
 from nimbus.services.image.service.access import visible_row
@@ -32,6 +33,7 @@ from nimbus.services.image.service.pipeline import Budget, DataFacts, DataPipeli
 from nimbus.services.image.service.quotas import COUNT_UPLOADING, MIB, SIZE_TOTAL, STAGE_TOTAL
 from nimbus.services.image.service.reconcile import claim_transfer, release_transfer
 from nimbus.services.image.service.records import Caller, ImageRecord
+from nimbus.services.image.service.stores import join_stores
 
 if TYPE_CHECKING:
     from nimbus.services.image.service import ImageService
@@ -53,17 +55,20 @@ class ImageData:
         self.service = service
         self.db = service.db
         self.options = service.options
-        self.store = service.store
+        self.stores = service.stores
         self.staging = service.staging
 
     # -- upload ------------------------------------------------------------------------
     def upload(self, caller: Caller, image_id: str, chunks: Iterable[bytes],
-               declared_size: int | None) -> None:
+               declared_size: int | None, store_id: str | None = None) -> None:
+        """``store_id``: the X-Image-Meta-Store the client asked for, else the default."""
+        store_id = self.stores.require([store_id or self.stores.default_id], UnknownStore)[0]
+        store = self.stores.get(store_id)
         budgets = self._begin(caller, image_id, declared_size, "saving", SIZE_TOTAL)
         try:
             pipeline = DataPipeline(chunks, budgets)
-            with _storage_errors():
-                stored = self.store.add(image_id, pipeline)
+            with storage_errors():
+                stored = store.add(image_id, pipeline)
         except BaseException:
             self.restore(image_id, "saving")
             raise
@@ -71,10 +76,10 @@ class ImageData:
         try:
             virtual_size = self.judge_data(self.record_of(image_id), facts)
         except BaseException:
-            self.store.delete(stored.location)
+            store.delete(stored.location)
             self.restore(image_id, "saving")
             raise
-        self.activate(image_id, "saving", facts, virtual_size, stored.location)
+        self.activate(image_id, "saving", facts, virtual_size, stored.location, [store_id])
 
     def _begin(self, caller: Caller, image_id: str, declared: int | None, status: str,
                size_resource: str) -> list[Budget]:
@@ -111,16 +116,18 @@ class ImageData:
             raise InvalidImageData(str(mismatch)) from None
 
     def activate(self, image_id: str, source: str, facts: DataFacts,
-                 virtual_size: int | None, location: str) -> None:
+                 virtual_size: int | None, location: str, store_ids: list[str]) -> None:
+        """``source`` -> active, the data in every one of ``store_ids`` under ``location``."""
         with self.db.session() as s:
             done = self.service.images.set_status(
                 s, image_id, (source,), status="active", size=facts.size,
                 virtual_size=virtual_size, checksum=facts.checksum,
                 os_hash_algo=facts.os_hash_algo, os_hash_value=facts.os_hash_value,
-                store=self.store.store_id, location=location, staged=None)
+                store=join_stores(store_ids), location=location, staged=None)
             release_transfer(s, image_id)
         if not done:
-            self.store.delete(location)
+            for store_id in store_ids:
+                self.stores.get(store_id).delete(location)
             raise ImageGone(image_id)
 
     def restore(self, image_id: str, source: str) -> None:
@@ -148,7 +155,7 @@ class ImageData:
         budgets = self._begin(caller, image_id, declared_size, "uploading", STAGE_TOTAL)
         try:
             pipeline = DataPipeline(chunks, budgets)
-            with _storage_errors():
+            with storage_errors():
                 stored = self.staging.add(image_id, pipeline)
         except BaseException:
             self.restore(image_id, "uploading")
@@ -180,10 +187,9 @@ class ImageData:
         cached = self.service.cache.serve(record) if span is None else None
         if cached is not None:
             return Download(200, cached, headers)
-        try:
-            chunks = self.store.get(record.location, offset, length)
-        except FileNotFoundError:
-            log.error("the data of image %s is missing from the store", record.id)
+        chunks = self._open(record, offset, length)
+        if chunks is None:
+            log.error("the data of image %s is missing from its stores", record.id)
             return Download(204)
         if span is None:
             return Download(200, iter(self.service.cache.filling(record, chunks)), headers)
@@ -191,10 +197,22 @@ class ImageData:
         return Download(206, chunks, headers)
 
     # -- deletion ----------------------------------------------------------------------
+    def _open(self, record: ImageRecord, offset: int, length: int
+              ) -> Iterator[bytes] | None:
+        """The data from the first store that has it (the default store first)."""
+        assert record.location is not None
+        for _store_id, store in self.stores.holding(record.store):
+            try:
+                return store.get(record.location, offset, length)
+            except FileNotFoundError:
+                continue
+        return None
+
     def forget(self, record: ImageRecord) -> None:
-        """Remove the data of a deleted image, stored or staged."""
+        """Remove the data of a deleted image, stored (in every store) or staged."""
         if record.location:
-            self.store.delete(record.location)
+            for _store_id, store in self.stores.holding(record.store):
+                store.delete(record.location)
         self.staging.delete(record.id)
         self.service.cache.delete(record.id)
 
@@ -238,7 +256,7 @@ def _require_formats(disk_format: str | None, container_format: str | None) -> N
 
 
 @contextmanager
-def _storage_errors() -> Iterator[None]:
+def storage_errors() -> Iterator[None]:
     """A store that cannot write answers as Glance's API does: full -> 413, not allowed
     to write -> 503. Anything else stays an internal error."""
     try:

@@ -118,9 +118,10 @@ def _requeue(service: ImageService, image: StuckImage) -> bool:
 
 
 def _remove_partial_data(service: ImageService, image_id: str) -> None:
-    """The image's half-written files in the store and the staging area, and what staging
+    """The image's half-written files in every store and the staging area, and what staging
     or a finished write left under its key (the image is queued: it owns no data)."""
-    for store in (service.store, service.staging):
+    stores = service.stores.all()
+    for store in (*stores, service.staging):
         root = getattr(store, "root", None)
         if not isinstance(root, Path) or not root.is_dir():
             continue
@@ -130,7 +131,8 @@ def _remove_partial_data(service: ImageService, image_id: str) -> None:
     with service.db.session() as s:
         used = s.scalar(select(Image.id).where(Image.location == image_id).limit(1))
     if used is None:
-        _delete_quietly(service.store, image_id)
+        for store in stores:
+            _delete_quietly(store, image_id)
 
 
 def _delete_quietly(store: Any, key: str) -> None:
