@@ -24,6 +24,16 @@ from tests.conftest import LiveCloud
 JSON_FAULTS = {"Accept": "application/json"}
 
 
+@pytest.fixture
+def json_faults(admin: openstack.connection.Connection) -> Iterator[None]:
+    """For tests that read Glance's JSON faults on the admin's raw requests: the admin's
+    image proxy asks for JSON while the test runs."""
+    headers = admin.image.additional_headers
+    headers.update(JSON_FAULTS)
+    yield
+    headers.pop("Accept", None)
+
+
 def qemu_img() -> str:
     """qemu-img, or a skip (a failure in CI, which installs qemu-utils)."""
     found = shutil.which("qemu-img")

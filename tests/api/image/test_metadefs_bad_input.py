@@ -25,6 +25,8 @@ BAD_PROPERTIES: list[dict[str, Any]] = [
     {"type": "string", "title": "T", "colour": "blue"},
 ]
 
+pytestmark = pytest.mark.usefixtures("json_faults")
+
 
 def fault(response: Any, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text

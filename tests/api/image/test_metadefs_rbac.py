@@ -10,6 +10,7 @@ import openstack
 import pytest
 
 from tests.api.conftest import unique
+from tests.api.image.conftest import JSON_FAULTS
 
 NS = "/metadefs/namespaces"
 
@@ -53,7 +54,7 @@ def test_a_member_reads_public_namespaces_and_changes_nothing(make_member, admin
     assert member.image.get(f"{NS}/OS::Compute::Quota/objects").status_code == 200
     assert member.image.get("/metadefs/resource_types").status_code == 200
     name = unique("Nimbus::Refused")
-    refused = member.image.post(NS, json={"namespace": name})
+    refused = member.image.post(NS, json={"namespace": name}, headers=JSON_FAULTS)
     assert refused.status_code == 403 and refused.json()["code"] == "403 Forbidden"
     assert admin.image.get(f"{NS}/{name}").status_code == 404
     libvirt = f"{NS}/OS::Compute::Libvirt"

@@ -15,6 +15,8 @@ from openstack import exceptions as sdk_exc
 
 from tests.conftest import LiveCloud
 
+pytestmark = pytest.mark.usefixtures("json_faults")
+
 
 def cache_of(conn: Any) -> dict[str, Any]:
     cache = conn.image.get_image_cache()

@@ -18,6 +18,8 @@ from tests.api.conftest import connection_for, password_session
 from tests.api.image.conftest import stored_files
 from tests.conftest import LiveCloud
 
+pytestmark = pytest.mark.usefixtures("json_faults")
+
 
 @pytest.fixture
 def store_file(cloud: LiveCloud):
