@@ -12,8 +12,10 @@ from nimbus.services.identity.api import (
     auth,
     catalog,
     credentials,
+    ep_filter,
     groups,
     limits,
+    policies_blob,
     resources,
     roles,
     users,
@@ -49,6 +51,8 @@ ROUTES: list[Route] = [
     *appcreds.ROUTES,
     *credentials.ROUTES,
     *limits.ROUTES,
+    *ep_filter.ROUTES,
+    *policies_blob.ROUTES,
 ]
 
 

@@ -13,8 +13,10 @@ from nimbus.services.identity.service.assignments import Assignments
 from nimbus.services.identity.service.authn import Authenticator
 from nimbus.services.identity.service.catalog import Catalog
 from nimbus.services.identity.service.credentials import Credentials
+from nimbus.services.identity.service.ep_filter import EndpointFilter
 from nimbus.services.identity.service.groups import Groups
 from nimbus.services.identity.service.limits import Limits
+from nimbus.services.identity.service.policies_blob import PolicyBlobs
 from nimbus.services.identity.service.resources import DEFAULT_DOMAIN_ID, Resources
 from nimbus.services.identity.service.tokens import TokenContexts, Tokens
 from nimbus.services.identity.service.users import Users
@@ -36,6 +38,8 @@ class IdentityService:
         self.tokens = Tokens(self)
         self.token_views = TokenContexts(self)
         self.authn = Authenticator(self)
+        self.ep_filter = EndpointFilter(self)
+        self.policy_blobs = PolicyBlobs(self)
 
     def tokens_generation(self) -> int:
         """The generation every identity cache is valid for (see common.GenerationCache)."""

@@ -328,6 +328,7 @@ class Resources:
         for project_id in project_ids:
             self.identity.credentials.delete_for_project(s, project_id)
             self.identity.limits.delete_for_project(s, project_id)
+            self.identity.ep_filter.delete_for_project(s, project_id)
 
     def _any(self, s: Session, project_id: str) -> Project:
         found = s.get(Project, project_id)
