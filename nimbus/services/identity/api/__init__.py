@@ -17,6 +17,7 @@ from nimbus.services.identity.api import (
     limits,
     policies_blob,
     resources,
+    revoke_events,
     roles,
     users,
     versions,
@@ -53,6 +54,7 @@ ROUTES: list[Route] = [
     *limits.ROUTES,
     *ep_filter.ROUTES,
     *policies_blob.ROUTES,
+    *revoke_events.ROUTES,
 ]
 
 

@@ -18,6 +18,7 @@ from nimbus.services.identity.service.groups import Groups
 from nimbus.services.identity.service.limits import Limits
 from nimbus.services.identity.service.policies_blob import PolicyBlobs
 from nimbus.services.identity.service.resources import DEFAULT_DOMAIN_ID, Resources
+from nimbus.services.identity.service.revoke_events import RevokeEvents
 from nimbus.services.identity.service.tokens import TokenContexts, Tokens
 from nimbus.services.identity.service.users import Users
 
@@ -40,6 +41,7 @@ class IdentityService:
         self.authn = Authenticator(self)
         self.ep_filter = EndpointFilter(self)
         self.policy_blobs = PolicyBlobs(self)
+        self.revoke_events = RevokeEvents(self)
 
     def tokens_generation(self) -> int:
         """The generation every identity cache is valid for (see common.GenerationCache)."""

@@ -133,4 +133,5 @@ class Groups:
                 self.identity.users.user(s, user_id)
                 raise NotAMember(user_id, group_id)
             s.delete(found)
+            self.identity.revoke_events.for_user(s, user_id)
             bump_generation(s)
