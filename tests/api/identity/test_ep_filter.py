@@ -270,3 +270,13 @@ def test_deleting_what_an_association_names_cleans_it_up(admin, make_service, ma
     admin.identity.delete_endpoint_group(group)
     assert list(admin.identity.project_endpoint_groups(project)) == []
 
+
+
+def test_auth_catalog_needs_a_project_scoped_token(cloud, admin):
+    """GET /v3/auth/catalog is Keystone's for project-scoped tokens only (a 403 otherwise)."""
+    system = password_session(cloud, "admin", cloud.admin_password, system_scope="all")
+    reply = system.get(f"{cloud.auth_url}/v3/auth/catalog", raise_exc=False)
+    assert reply.status_code == 403
+    assert reply.json()["error"]["message"] == ("A project-scoped token is required to "
+                                                "produce a service catalog.")
+    assert system.auth.get_access(system).service_catalog.catalog  # the token's has one

@@ -56,3 +56,18 @@ def test_only_admins_read_events(cloud, make_member):
     member = make_member()
     with pytest.raises(ks_exc.Forbidden):
         events(member.session)
+
+
+def test_deleting_a_group_with_roles_revokes_its_members(admin, admin_session, make_user,
+                                                         make_group, make_project):
+    user, group, project = make_user(), make_group(), make_project()
+    admin.identity.add_user_to_group(user, group)
+    admin.identity.assign_project_role_to_group(
+        project, group, admin.identity.find_role("member", ignore_missing=False))
+    admin.identity.delete_group(group)
+    assert [e for e in events(admin_session) if e.get("user_id") == user.id]
+    bystander = make_user()
+    quiet = make_group()
+    admin.identity.add_user_to_group(bystander, quiet)
+    admin.identity.delete_group(quiet)  # no roles: nothing to revoke
+    assert not [e for e in events(admin_session) if e.get("user_id") == bystander.id]

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from nimbus.kernel.errors import BadRequest, NotFound
 from nimbus.services.identity.errors import Duplicate, ResourceNotFound
-from nimbus.services.identity.models import Group, GroupMembership
+from nimbus.services.identity.models import Assignment, Group, GroupMembership
 from nimbus.services.identity.service.common import bump_generation
 from nimbus.services.identity.service.users import name_conditions
 
@@ -90,6 +90,9 @@ class Groups:
     def delete_group(self, group_id: str) -> None:
         with self.db.session() as s:
             group = self.group(s, group_id)
+            if s.scalars(select(Assignment.role_id).where(Assignment.actor_id == group.id)).first():
+                for user_id in s.scalars(self.member_ids(s, group.id)):
+                    self.identity.revoke_events.for_user(s, user_id)
             self.identity.assignments.delete_actor_assignments(s, group.id)
             s.execute(delete(GroupMembership).where(GroupMembership.group_id == group.id))
             s.delete(group)
