@@ -327,3 +327,17 @@ class RevocationEvent(Base):
     revoked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     audit_id: Mapped[str | None] = mapped_column(String(32))
     audit_chain_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class PolicyAssociation(Base):
+    """OS-ENDPOINT-POLICY: a policy blob for an endpoint, a service, or a service in a
+    region. The id only gives the row a key (the others may be null)."""
+
+    __tablename__ = "identity_policy_association"
+    __table_args__ = (UniqueConstraint("endpoint_id", "service_id", "region_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    policy_id: Mapped[str] = mapped_column(String(64), index=True)
+    endpoint_id: Mapped[str | None] = mapped_column(String(64))
+    service_id: Mapped[str | None] = mapped_column(String(64))
+    region_id: Mapped[str | None] = mapped_column(String(255))

@@ -1,6 +1,6 @@
-"""RBAC for OS-EP-FILTER, /v3/policies and OS-REVOKE, as Keystone's secure-RBAC defaults
-answer: writes take a cloud admin, reads an admin or a system reader; a domain admin, a
-project reader or member are refused (and change nothing)."""
+"""RBAC for OS-EP-FILTER, /v3/policies, OS-ENDPOINT-POLICY and OS-REVOKE, as Keystone's
+secure-RBAC defaults answer: writes take a cloud admin, reads an admin or a system reader;
+a domain admin, a project reader or member are refused (and change nothing)."""
 
 from __future__ import annotations
 
@@ -68,11 +68,17 @@ CREATE_POLICY = Op("create policy", lambda c, w, x: c.identity.post(
     "/policies", json={"policy": {"blob": "{}", "type": unique("rbac")}}), observe=_policies)
 DELETE_POLICY = Op("delete policy", lambda c, w, x: c.identity.delete(
     f"/policies/{x['policy']}"), setup=_new_policy, observe=_policies)
+ASSOCIATE_POLICY = Op("associate policy with endpoint", lambda c, w, x: c.identity.put(
+    w.path("/policies/{policy}/OS-ENDPOINT-POLICY/endpoints/{ep}")),
+    observe=lambda w, x: w.admin_get("/endpoints/{ep}/OS-ENDPOINT-POLICY/policy")[0])
+LIST_POLICY_ENDPOINTS = Op("list endpoints of policy", lambda c, w, x: c.identity.get(
+    w.path("/policies/{policy}/OS-ENDPOINT-POLICY/endpoints")))
 LIST_EVENTS = Op("list revoke events", lambda c, w, x: c.identity.get("/OS-REVOKE/events"))
 
 READS = (LIST_GROUPS, GET_GROUP, LIST_GROUP_PROJECTS, LIST_PROJECT_ENDPOINTS, LIST_POLICIES,
-         GET_POLICY)
-WRITES = (CREATE_GROUP, ADD_GROUP, ADD_ENDPOINT, CREATE_POLICY, DELETE_POLICY)
+         GET_POLICY, LIST_POLICY_ENDPOINTS)
+WRITES = (CREATE_GROUP, ADD_GROUP, ADD_ENDPOINT, CREATE_POLICY, DELETE_POLICY,
+          ASSOCIATE_POLICY)
 TABLE: list[tuple[Any, ...]] = [
     *[(actor, op, OK) for op in READS for actor in ("admin", "s_reader")],
     *[(actor, op, 403) for op in READS for actor in ("reader", "member", "d_admin")],

@@ -12,6 +12,7 @@ from nimbus.services.identity.api import (
     auth,
     catalog,
     credentials,
+    endpoint_policy,
     ep_filter,
     groups,
     limits,
@@ -55,6 +56,7 @@ ROUTES: list[Route] = [
     *ep_filter.ROUTES,
     *policies_blob.ROUTES,
     *revoke_events.ROUTES,
+    *endpoint_policy.ROUTES,
 ]
 
 

@@ -1,5 +1,6 @@
 """Identity: endpoint groups and project-endpoint associations (OS-EP-FILTER), policy
-blobs (/v3/policies) and revocation events (OS-REVOKE).
+blobs (/v3/policies) with their endpoint associations (OS-ENDPOINT-POLICY), and
+revocation events (OS-REVOKE).
 
 Revision ID: identity_ep_filter
 Revises: 0001
@@ -51,6 +52,19 @@ def upgrade() -> None:
     sa.Column('extra', nimbus.kernel.db.JSONText(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('identity_policy_association',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('policy_id', sa.String(length=64), nullable=False),
+    sa.Column('endpoint_id', sa.String(length=64), nullable=True),
+    sa.Column('service_id', sa.String(length=64), nullable=True),
+    sa.Column('region_id', sa.String(length=255), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('endpoint_id', 'service_id', 'region_id')
+    )
+    with op.batch_alter_table('identity_policy_association', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_identity_policy_association_policy_id'),
+                              ['policy_id'], unique=False)
+
     op.create_table('identity_revocation_event',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('domain_id', sa.String(length=64), nullable=True),
@@ -79,6 +93,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_identity_revocation_event_revoked_at'))
         batch_op.drop_index(batch_op.f('ix_identity_revocation_event_issued_before'))
     op.drop_table('identity_revocation_event')
+    with op.batch_alter_table('identity_policy_association', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_identity_policy_association_policy_id'))
+    op.drop_table('identity_policy_association')
     op.drop_table('identity_policy')
     with op.batch_alter_table('identity_project_endpoint_group', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_identity_project_endpoint_group_project_id'))

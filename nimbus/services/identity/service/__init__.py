@@ -13,6 +13,7 @@ from nimbus.services.identity.service.assignments import Assignments
 from nimbus.services.identity.service.authn import Authenticator
 from nimbus.services.identity.service.catalog import Catalog
 from nimbus.services.identity.service.credentials import Credentials
+from nimbus.services.identity.service.endpoint_policy import EndpointPolicies
 from nimbus.services.identity.service.ep_filter import EndpointFilter
 from nimbus.services.identity.service.groups import Groups
 from nimbus.services.identity.service.limits import Limits
@@ -42,6 +43,7 @@ class IdentityService:
         self.ep_filter = EndpointFilter(self)
         self.policy_blobs = PolicyBlobs(self)
         self.revoke_events = RevokeEvents(self)
+        self.endpoint_policies = EndpointPolicies(self)
 
     def tokens_generation(self) -> int:
         """The generation every identity cache is valid for (see common.GenerationCache)."""

@@ -209,6 +209,7 @@ class Catalog:
             if s.scalars(select(Endpoint.id).where(Endpoint.region_id.in_(ids))).first():
                 raise RegionInUse(region_id)
             s.execute(delete(Region).where(Region.id.in_(ids)))
+            self.identity.endpoint_policies.delete_for(s, region_ids=ids)
             bump_generation(s)
 
     # -- services ---------------------------------------------------------------------------
@@ -268,8 +269,11 @@ class Catalog:
         """Deletes the service with its endpoints; limits naming it stay, as in Keystone."""
         with self.db.session() as s:
             svc = self.service(s, service_id)
-            self.identity.ep_filter.delete_for_endpoints(s, list(s.scalars(
-                select(Endpoint.id).where(Endpoint.service_id == svc.id))))
+            endpoint_ids = list(s.scalars(select(Endpoint.id)
+                                          .where(Endpoint.service_id == svc.id)))
+            self.identity.ep_filter.delete_for_endpoints(s, endpoint_ids)
+            self.identity.endpoint_policies.delete_for(s, endpoint_ids=endpoint_ids,
+                                                       service_id=svc.id)
             s.execute(delete(Endpoint).where(Endpoint.service_id == svc.id))
             s.delete(svc)
             bump_generation(s)
@@ -342,6 +346,7 @@ class Catalog:
         with self.db.session() as s:
             s.delete(self.endpoint(s, endpoint_id))
             self.identity.ep_filter.delete_for_endpoints(s, [endpoint_id])
+            self.identity.endpoint_policies.delete_for(s, endpoint_ids=[endpoint_id])
             bump_generation(s)
 
     # -- bootstrap --------------------------------------------------------------------------

@@ -52,3 +52,4 @@ class PolicyBlobs:
     def delete(self, policy_id: str) -> None:
         with self.db.session() as s:
             s.delete(get_or_404(s, PolicyBlob, policy_id, "policy"))
+            self.identity.endpoint_policies.delete_for(s, policy_id=policy_id)
