@@ -74,3 +74,16 @@ def test_deleting_a_domain_project(admin, domain_project):
     admin.identity.delete_project(project)
     with pytest.raises(sdk_exc.NotFoundException):
         admin.identity.get_domain(project.id)
+
+
+def test_a_domain_project_shows_its_subtree(admin, domain_project):
+    project = domain_project()
+    child = admin.identity.create_project(name=unique("child"), domain_id=project.id)
+    try:
+        shown = admin.identity.get(f"/projects/{project.id}?subtree_as_list&parents_as_list")
+        assert shown.status_code == 200
+        body = shown.json()["project"]
+        assert body["parents"] == []
+        assert [p["project"]["id"] for p in body["subtree"]] == [child.id]
+    finally:
+        admin.identity.delete_project(child)

@@ -111,7 +111,7 @@ class Resources:
 
     def parents_view(self, project_id: str) -> list[dict[str, Any]]:
         with self.db.session() as s:
-            project = self.project(s, project_id)
+            project = self._any(s, project_id)
             return [{"project": {"id": p.id, "name": p.name, "domain_id": p.domain_id,
                                  "parent_id": p.parent_id, "enabled": p.enabled}}
                     for p in self.ancestors(s, project)]
