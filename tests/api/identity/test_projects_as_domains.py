@@ -62,6 +62,11 @@ def test_domain_project_rules(admin, domain_project, make_project):
     moved = admin.identity.patch(f"/projects/{project.id}",
                                  json={"project": {"is_domain": False}})
     assert moved.status_code == 400
+    assert moved.json()["error"]["message"] == "Update of `is_domain` is not allowed."
+    reparented = admin.identity.patch(f"/projects/{project.id}",
+                                      json={"project": {"parent_id": parent.id}})
+    assert reparented.status_code == 403
+    assert admin.identity.get_project(project.id).parent_id is None
 
 
 def test_deleting_a_domain_project(admin, domain_project):

@@ -47,9 +47,9 @@ class CircularRegionHierarchy(BadRequest):
 
 
 class RegionInUse(Forbidden):
-    def __init__(self, region_id: str, what: str = "endpoints") -> None:
+    def __init__(self, region_id: str) -> None:
         super().__init__(f"Unable to delete region {region_id} because it or its child "
-                         f"regions have associated {what}.")
+                         "regions have associated endpoints.")
 
 
 class InvalidEndpointURL(BadRequest):
@@ -201,8 +201,8 @@ class Catalog:
         return ids
 
     def delete_region(self, region_id: str) -> None:
-        """Deletes the region and its children, unless an endpoint uses one (Keystone's only
-        check: limits naming the region stay, as in Keystone)."""
+        """Deletes the region and its children unless an endpoint uses one: Keystone's only
+        check (limits naming the region stay)."""
         with self.db.session() as s:
             region = self.region(s, region_id)
             ids = self._subtree(s, region.id)

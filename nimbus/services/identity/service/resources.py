@@ -258,7 +258,9 @@ class Resources:
             shown = _as_shown(project)
             for immutable in ("domain_id", "parent_id", "is_domain"):
                 if immutable in fields and fields[immutable] != shown[immutable]:
-                    raise BadRequest(f"Update of `{immutable}` is not allowed.")
+                    # Keystone refuses a new parent with a 403, the others with a 400.
+                    error = Forbidden if immutable == "parent_id" else BadRequest
+                    raise error(f"Update of `{immutable}` is not allowed.")
             if "name" in fields and fields["name"] != project.name:
                 if project.is_domain:
                     self._check_domain_name_free(s, fields["name"])
