@@ -426,3 +426,79 @@ class IdMapping(Base):
     domain_id: Mapped[str] = mapped_column(String(64), index=True)
     local_id: Mapped[str] = mapped_column(String(255))
     entity_type: Mapped[str] = mapped_column(String(16))
+
+
+# -- OS-EP-FILTER, policy blobs and revocation events (identity_ep_filter migration) -------
+class EndpointGroup(Base):
+    """A filter on endpoint attributes (service_id, region_id, interface)."""
+
+    __tablename__ = "identity_endpoint_group"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    filters: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+
+
+class ProjectEndpoint(Base):
+    """An endpoint associated with a project directly."""
+
+    __tablename__ = "identity_project_endpoint"
+
+    endpoint_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class ProjectEndpointGroup(Base):
+    """An endpoint group associated with a project."""
+
+    __tablename__ = "identity_project_endpoint_group"
+
+    endpoint_group_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_endpoint_group.id", ondelete="CASCADE"), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class PolicyBlob(Base):
+    """/v3/policies: an opaque blob of a type, stored for other services (deprecated API)."""
+
+    __tablename__ = "identity_policy"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    type: Mapped[str] = mapped_column(String(255))
+    blob: Mapped[str] = mapped_column(Text)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+
+
+class RevocationEvent(Base):
+    """What OS-REVOKE lists: one row per revocation, with Keystone's columns."""
+
+    __tablename__ = "identity_revocation_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    domain_id: Mapped[str | None] = mapped_column(String(64))
+    project_id: Mapped[str | None] = mapped_column(String(64))
+    user_id: Mapped[str | None] = mapped_column(String(64))
+    role_id: Mapped[str | None] = mapped_column(String(64))
+    trust_id: Mapped[str | None] = mapped_column(String(64))
+    consumer_id: Mapped[str | None] = mapped_column(String(64))
+    access_token_id: Mapped[str | None] = mapped_column(String(64))
+    issued_before: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    audit_id: Mapped[str | None] = mapped_column(String(32))
+    audit_chain_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class PolicyAssociation(Base):
+    """OS-ENDPOINT-POLICY: a policy blob for an endpoint, a service, or a service in a
+    region. The id only gives the row a key (the others may be null)."""
+
+    __tablename__ = "identity_policy_association"
+    __table_args__ = (UniqueConstraint("endpoint_id", "service_id", "region_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    policy_id: Mapped[str] = mapped_column(String(64), index=True)
+    endpoint_id: Mapped[str | None] = mapped_column(String(64))
+    service_id: Mapped[str | None] = mapped_column(String(64))
+    region_id: Mapped[str | None] = mapped_column(String(255))

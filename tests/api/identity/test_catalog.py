@@ -104,7 +104,15 @@ def test_region_errors(admin, make_region, make_service):
         admin.identity.delete_region(region)
     assert "associated endpoints" in str(refused.value)
     admin.identity.delete_endpoint(endpoint)
+    child = make_region(parent_region_id=region.id)
+    admin.identity.create_endpoint(service_id=service.id, interface="public",
+                                   url="http://example.com/", region_id=child.id)
+    with pytest.raises(sdk_exc.ForbiddenException):
+        admin.identity.delete_region(region)  # an endpoint below it keeps it too
+    admin.identity.delete_service(service)
     admin.identity.delete_region(region)
+    with pytest.raises(sdk_exc.NotFoundException):
+        admin.identity.get_region(child.id)
 
 
 # -- services -----------------------------------------------------------------------------

@@ -17,10 +17,14 @@ from tests.api.conftest import unique
 
 @pytest.fixture
 def service(admin) -> Iterator[Any]:
-    """A service of its own for each test, so limits never collide; deleting it deletes
-    the limits registered for it."""
+    """A service of its own for each test, so limits never collide. Deleting a service
+    leaves its limits (as in Keystone), so they go first."""
     svc = admin.identity.create_service(type=unique("quota"), name=unique("quota"))
     yield svc
+    for limit in admin.identity.limits(service_id=svc.id):
+        admin.identity.delete_limit(limit, ignore_missing=True)
+    for registered in admin.identity.registered_limits(service_id=svc.id):
+        admin.identity.delete_registered_limit(registered, ignore_missing=True)
     admin.identity.delete_service(svc, ignore_missing=True)
 
 
@@ -182,3 +186,29 @@ def test_effective_limit_for_quotas(admin, identity, service, register, make_pro
     assert limits.effective_limit(project.id, service.type, "instances", "RegionOne") == 12
     assert limits.effective_limit(project.id, service.type, "floppies") is None
     assert limits.effective_limit(project.id, unique("nosuchservice"), "cores") is None
+
+
+def test_deleting_a_service_leaves_its_limits(admin, make_project):
+    """Keystone deletes the service's endpoints only; limits naming it stay listed."""
+    svc = admin.identity.create_service(type=unique("gone"), name=unique("gone"))
+    registered = admin.identity.create_registered_limit(service_id=svc.id,
+                                                        resource_name="cpus", default_limit=2)
+    project = make_project()
+    limit = admin.identity.create_limit(service_id=svc.id, resource_name="cpus",
+                                        resource_limit=3, project_id=project.id)
+    admin.identity.delete_service(svc)
+    assert admin.identity.get_registered_limit(registered.id).service_id == svc.id
+    assert admin.identity.get_limit(limit.id).resource_limit == 3
+    admin.identity.delete_limit(limit)
+    admin.identity.delete_registered_limit(registered)
+
+
+def test_a_region_with_registered_limits_deletes(admin, service):
+    """Only endpoints (in the region or below it) keep a region, as in Keystone."""
+    region = admin.identity.create_region(id=unique("limits-region"))
+    registered = admin.identity.create_registered_limit(
+        service_id=service.id, resource_name="disks", default_limit=4, region_id=region.id)
+    admin.identity.delete_region(region)
+    with pytest.raises(sdk_exc.NotFoundException):
+        admin.identity.get_region(region.id)
+    assert admin.identity.get_registered_limit(registered.id).region_id == region.id

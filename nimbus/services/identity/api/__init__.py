@@ -13,11 +13,15 @@ from nimbus.services.identity.api import (
     catalog,
     credentials,
     domain_config,
+    endpoint_policy,
+    ep_filter,
     federation,
     groups,
     limits,
     oauth1,
+    policies_blob,
     resources,
+    revoke_events,
     roles,
     trusts,
     users,
@@ -57,6 +61,10 @@ ROUTES: list[Route] = [
     *trusts.ROUTES,
     *oauth1.ROUTES,
     *domain_config.ROUTES,
+    *ep_filter.ROUTES,
+    *policies_blob.ROUTES,
+    *revoke_events.ROUTES,
+    *endpoint_policy.ROUTES,
 ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nimbus.kernel.web import ApiRequest, Reply
-from nimbus.services.identity.errors import TokenNotFound
+from nimbus.services.identity.errors import ForbiddenAction, TokenNotFound
 from nimbus.services.identity.schemas import collection, validate
 from nimbus.services.identity.schemas.auth import AUTH, check_named_refs, token_view
 from nimbus.services.identity.schemas.oauth1 import signed_request
@@ -68,6 +68,9 @@ def revoke_token(req: ApiRequest) -> None:
 
 
 def auth_catalog(req: ApiRequest) -> dict[str, Any]:
+    if not req.ctx.project_id:
+        raise ForbiddenAction("A project-scoped token is required to produce a service "
+                              "catalog.")
     return {"catalog": _identity(req).catalog.token_catalog(req.ctx.project_id,
                                                            req.ctx.user_id),
             "links": {"self": req.url, "previous": None, "next": None}}

@@ -106,11 +106,12 @@ def create_project(req: ApiRequest) -> Reply:
     body = req.json_object("project")
     validate(PROJECT_CREATE, body)
     fields = split_extra(body)
-    if not fields.get("domain_id") and not fields.get("parent_id"):
+    if not fields.get("domain_id") and not fields.get("parent_id") and \
+            not fields.get("is_domain"):
         fields["domain_id"] = scoped_domain_id(req)
     project, tags = identity(req).resources.create_project(fields)
-    view = domain_view if project.is_domain else project_view
-    return Reply({"project": view(req, project, tags)}, status=201)
+    # A project acting as a domain is shown as a project (is_domain, no domain or parent).
+    return Reply({"project": project_view(req, project, tags)}, status=201)
 
 
 def list_projects(req: ApiRequest) -> dict[str, Any]:

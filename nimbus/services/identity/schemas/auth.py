@@ -6,6 +6,7 @@ from typing import Any
 
 from nimbus.services.identity.errors import SchemaError
 from nimbus.services.identity.schemas import ID, NAME
+from nimbus.services.identity.service.catalog import ReferenceNotFound
 
 _DOMAIN_REF = {"type": "object", "properties": {"id": ID, "name": NAME}}
 _USER_REF = {
@@ -64,6 +65,16 @@ def check_named_refs(auth: dict[str, Any]) -> None:
     for field, ref in refs:
         if ref is not None and "id" not in ref and "name" not in ref:
             raise SchemaError(f"Invalid input for field {field}: id or name must be present.")
+    # Keystone looks a name up in a domain, so a name without one is a 400.
+    if user and user.get("name") and "domain" not in user:
+        raise ReferenceNotFound("domain", "user")
+    if project and project.get("name") and "domain" not in project:
+        raise ReferenceNotFound("domain", "project")
+    app_cred = auth["identity"].get("application_credential") or {}
+    app_user = app_cred.get("user") or {}
+    if not app_cred.get("id") and app_user and not app_user.get("id") and \
+            "domain" not in app_user:
+        raise ReferenceNotFound("domain", "user")
 
 
 def token_view(body: dict[str, Any], catalog: list[dict[str, Any]] | None) -> dict[str, Any]:

@@ -15,12 +15,16 @@ from nimbus.services.identity.service.catalog import Catalog
 from nimbus.services.identity.service.credentials import Credentials
 from nimbus.services.identity.service.directory import Directory
 from nimbus.services.identity.service.domain_config import DomainConfigs
+from nimbus.services.identity.service.endpoint_policy import EndpointPolicies
+from nimbus.services.identity.service.ep_filter import EndpointFilter
 from nimbus.services.identity.service.federation import Federation
 from nimbus.services.identity.service.federation.login import FederatedLogin
 from nimbus.services.identity.service.groups import Groups
 from nimbus.services.identity.service.limits import Limits
 from nimbus.services.identity.service.oauth1 import OAuth1
+from nimbus.services.identity.service.policies_blob import PolicyBlobs
 from nimbus.services.identity.service.resources import DEFAULT_DOMAIN_ID, Resources
+from nimbus.services.identity.service.revoke_events import RevokeEvents
 from nimbus.services.identity.service.tokens import TokenContexts, Tokens
 from nimbus.services.identity.service.trust_tokens import TrustTokens
 from nimbus.services.identity.service.trusts import Trusts
@@ -50,6 +54,10 @@ class IdentityService:
         self.oauth1 = OAuth1(self)
         self.domain_configs = DomainConfigs(self)
         self.directory = Directory(self)
+        self.ep_filter = EndpointFilter(self)
+        self.policy_blobs = PolicyBlobs(self)
+        self.revoke_events = RevokeEvents(self)
+        self.endpoint_policies = EndpointPolicies(self)
 
     def tokens_generation(self) -> int:
         """The generation every identity cache is valid for (see common.GenerationCache)."""

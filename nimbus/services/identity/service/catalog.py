@@ -16,9 +16,7 @@ from nimbus.services.identity.errors import Duplicate
 from nimbus.services.identity.models import (
     CatalogService,
     Endpoint,
-    ProjectLimit,
     Region,
-    RegisteredLimit,
 )
 from nimbus.services.identity.service.common import bump_generation, get_or_404
 
@@ -49,9 +47,9 @@ class CircularRegionHierarchy(BadRequest):
 
 
 class RegionInUse(Forbidden):
-    def __init__(self, region_id: str, what: str = "endpoints") -> None:
+    def __init__(self, region_id: str) -> None:
         super().__init__(f"Unable to delete region {region_id} because it or its child "
-                         f"regions have associated {what}.")
+                         "regions have associated endpoints.")
 
 
 class InvalidEndpointURL(BadRequest):
@@ -110,7 +108,7 @@ class Catalog:
                 if url is not None:
                     endpoints.append({**ep, "url": url})
             out.append({**svc, "endpoints": endpoints})
-        return out
+        return self.identity.ep_filter.filter_catalog(project_id, out)
 
     def _raw_catalog(self) -> list[dict[str, Any]]:
         """The catalog as stored, cached per identity generation."""
@@ -203,16 +201,15 @@ class Catalog:
         return ids
 
     def delete_region(self, region_id: str) -> None:
-        """Deletes the region and its children, unless an endpoint or a limit uses one."""
+        """Deletes the region and its children unless an endpoint uses one: Keystone's only
+        check (limits naming the region stay)."""
         with self.db.session() as s:
             region = self.region(s, region_id)
             ids = self._subtree(s, region.id)
             if s.scalars(select(Endpoint.id).where(Endpoint.region_id.in_(ids))).first():
                 raise RegionInUse(region_id)
-            if s.scalars(select(RegisteredLimit.id)
-                         .where(RegisteredLimit.region_id.in_(ids))).first():
-                raise RegionInUse(region_id, "registered limits")
             s.execute(delete(Region).where(Region.id.in_(ids)))
+            self.identity.endpoint_policies.delete_for(s, region_ids=ids)
             bump_generation(s)
 
     # -- services ---------------------------------------------------------------------------
@@ -269,12 +266,15 @@ class Catalog:
             return svc
 
     def delete_service(self, service_id: str) -> None:
-        """Deletes the service with its endpoints and the limits registered for it."""
+        """Deletes the service with its endpoints; limits naming it stay, as in Keystone."""
         with self.db.session() as s:
             svc = self.service(s, service_id)
+            endpoint_ids = list(s.scalars(select(Endpoint.id)
+                                          .where(Endpoint.service_id == svc.id)))
+            self.identity.ep_filter.delete_for_endpoints(s, endpoint_ids)
+            self.identity.endpoint_policies.delete_for(s, endpoint_ids=endpoint_ids,
+                                                       service_id=svc.id)
             s.execute(delete(Endpoint).where(Endpoint.service_id == svc.id))
-            s.execute(delete(ProjectLimit).where(ProjectLimit.service_id == svc.id))
-            s.execute(delete(RegisteredLimit).where(RegisteredLimit.service_id == svc.id))
             s.delete(svc)
             bump_generation(s)
 
@@ -345,6 +345,8 @@ class Catalog:
     def delete_endpoint(self, endpoint_id: str) -> None:
         with self.db.session() as s:
             s.delete(self.endpoint(s, endpoint_id))
+            self.identity.ep_filter.delete_for_endpoints(s, [endpoint_id])
+            self.identity.endpoint_policies.delete_for(s, endpoint_ids=[endpoint_id])
             bump_generation(s)
 
     # -- bootstrap --------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from nimbus.kernel.errors import BadRequest, NotFound
 from nimbus.services.identity.errors import Duplicate, ResourceNotFound
-from nimbus.services.identity.models import Group, GroupMembership
+from nimbus.services.identity.models import Assignment, Group, GroupMembership
 from nimbus.services.identity.service.common import bump_generation
 from nimbus.services.identity.service.users import name_conditions
 
@@ -97,6 +97,9 @@ class Groups:
         self.identity.directory.refuse_group_writes(group_id)
         with self.db.session() as s:
             group = self.group(s, group_id)
+            if s.scalars(select(Assignment.role_id).where(Assignment.actor_id == group.id)).first():
+                for user_id in s.scalars(self.member_ids(s, group.id)):
+                    self.identity.revoke_events.for_user(s, user_id)
             self.identity.assignments.delete_actor_assignments(s, group.id)
             s.execute(delete(GroupMembership).where(GroupMembership.group_id == group.id))
             s.delete(group)
@@ -150,4 +153,5 @@ class Groups:
                 self.identity.users.user(s, user_id)
                 raise NotAMember(user_id, group_id)
             s.delete(found)
+            self.identity.revoke_events.for_user(s, user_id)
             bump_generation(s)

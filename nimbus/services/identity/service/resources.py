@@ -111,7 +111,7 @@ class Resources:
 
     def parents_view(self, project_id: str) -> list[dict[str, Any]]:
         with self.db.session() as s:
-            project = self.project(s, project_id)
+            project = self._any(s, project_id)
             return [{"project": {"id": p.id, "name": p.name, "domain_id": p.domain_id,
                                  "parent_id": p.parent_id, "enabled": p.enabled}}
                     for p in self.ancestors(s, project)]
@@ -125,9 +125,7 @@ class Resources:
     # -- domains ----------------------------------------------------------------------------
     def create_domain(self, fields: dict[str, Any]) -> tuple[Project, list[str]]:
         with self.db.session() as s:
-            if s.scalars(select(Project.id).where(Project.domain_id == ROOT_DOMAIN,
-                                                  Project.name == fields["name"])).first():
-                raise Duplicate("project", f"Duplicate entry found with name {fields['name']}")
+            self._check_domain_name_free(s, fields["name"])
             domain_id = fields.get("explicit_domain_id") or None
             if domain_id and s.get(Project, domain_id) is not None:
                 raise Duplicate("project", f"Duplicate entry found with ID {domain_id}")
@@ -162,10 +160,7 @@ class Resources:
             domain = self.domain(s, domain_id)
             self._check_mutable(domain, fields)
             if "name" in fields and fields["name"] != domain.name:
-                if s.scalars(select(Project.id).where(Project.domain_id == ROOT_DOMAIN,
-                                                      Project.name == fields["name"])).first():
-                    raise Duplicate("project",
-                                    f"Duplicate entry found with name {fields['name']}")
+                self._check_domain_name_free(s, fields["name"])
             self._apply(domain, fields)
             tags = self._set_tags(s, domain.id, fields["tags"]) if "tags" in fields else \
                 self.tags(s, domain.id)
@@ -187,6 +182,8 @@ class Resources:
             s.execute(delete(Assignment).where(Assignment.target_id.in_(targets)))
             s.execute(delete(Assignment).where(Assignment.actor_id.in_(users + groups)))
             s.execute(delete(Role).where(Role.domain_id == domain_id))
+            for user_id in users:
+                self.identity.revoke_events.for_user(s, user_id)
             s.execute(delete(User).where(User.domain_id == domain_id))
             s.execute(delete(Group).where(Group.domain_id == domain_id))
             s.execute(delete(ProjectTag).where(ProjectTag.project_id.in_(targets)))
@@ -200,7 +197,10 @@ class Resources:
     # -- projects ---------------------------------------------------------------------------
     def create_project(self, fields: dict[str, Any]) -> tuple[Project, list[str]]:
         if fields.get("is_domain"):
+            if fields.get("parent_id") or fields.get("domain_id"):
+                raise BadRequest("only root projects are allowed to act as domains.")
             return self.create_domain(fields)
+        project_id = new_id()
         with self.db.session() as s:
             parent_id = fields.get("parent_id")
             domain_id = fields.get("domain_id")
@@ -219,9 +219,8 @@ class Resources:
                 raise BadRequest(f"Could not find domain: {domain_id}.") from None
             if s.scalars(select(Project.id).where(Project.domain_id == domain.id,
                                                   Project.name == fields["name"])).first():
-                raise Duplicate("project", f"Duplicate entry found with name {fields['name']} "
-                                           f"at domain ID {domain.id}")
-            project = Project(name=fields["name"], domain_id=domain.id,
+                raise ProjectNameTaken(fields["name"], project_id)
+            project = Project(id=project_id, name=fields["name"], domain_id=domain.id,
                               parent_id=parent_id or domain.id, is_domain=False,
                               enabled=fields.get("enabled", True),
                               description=fields.get("description") or "",
@@ -249,24 +248,29 @@ class Resources:
         return [item for item in out if _tags_match(item[1], filters)]
 
     def get_project(self, project_id: str) -> tuple[Project, list[str]]:
+        """A project, or a project acting as a domain (Keystone's get_project)."""
         with self.db.session() as s:
-            project = self.project(s, project_id)
+            project = self._any(s, project_id)
             return project, self.tags(s, project.id)
 
     def update_project(self, project_id: str,
                        fields: dict[str, Any]) -> tuple[Project, list[str]]:
         with self.db.session() as s:
-            project = self.project(s, project_id)
+            project = self._any(s, project_id)
             self._check_mutable(project, fields)
+            shown = _as_shown(project)
             for immutable in ("domain_id", "parent_id", "is_domain"):
-                if immutable in fields and fields[immutable] != getattr(project, immutable):
-                    raise BadRequest(f"Update of `{immutable}` is not allowed.")
+                if immutable in fields and fields[immutable] != shown[immutable]:
+                    # Keystone refuses a new parent with a 403, the others with a 400.
+                    error = Forbidden if immutable == "parent_id" else BadRequest
+                    raise error(f"Update of `{immutable}` is not allowed.")
             if "name" in fields and fields["name"] != project.name:
-                if s.scalars(select(Project.id).where(Project.domain_id == project.domain_id,
-                                                      Project.name == fields["name"])).first():
-                    raise Duplicate("project", f"Duplicate entry found with name "
-                                               f"{fields['name']} at domain ID "
-                                               f"{project.domain_id}")
+                if project.is_domain:
+                    self._check_domain_name_free(s, fields["name"])
+                elif s.scalars(select(Project.id).where(
+                        Project.domain_id == project.domain_id,
+                        Project.name == fields["name"])).first():
+                    raise ProjectNameTaken(fields["name"], project.id)
             self._apply(project, fields)
             tags = self._set_tags(s, project.id, fields["tags"]) if "tags" in fields else \
                 self.tags(s, project.id)
@@ -274,6 +278,11 @@ class Resources:
             return project, tags
 
     def delete_project(self, project_id: str, cascade: bool = False) -> None:
+        with self.db.session() as s:
+            is_domain = self._any(s, project_id).is_domain
+        if is_domain:  # Keystone deletes a project acting as a domain as the domain
+            self.delete_domain(project_id)
+            return
         with self.db.session() as s:
             project = self.project(s, project_id)
             self._check_mutable(project)
@@ -332,6 +341,15 @@ class Resources:
             self.identity.credentials.delete_for_project(s, project_id)
             self.identity.limits.delete_for_project(s, project_id)
             self.identity.trusts.delete_for_project(s, project_id)
+            self.identity.ep_filter.delete_for_project(s, project_id)
+            self.identity.revoke_events.record(s, project_id=project_id)
+
+    @staticmethod
+    def _check_domain_name_free(s: Session, name: str) -> None:
+        if s.scalars(select(Project.id).where(Project.domain_id == ROOT_DOMAIN,
+                                              Project.name == name)).first():
+            raise Duplicate("project", "it is not permitted to have two projects acting as "
+                                       f"domains with the same name: {name}")
 
     def _any(self, s: Session, project_id: str) -> Project:
         found = s.get(Project, project_id)
@@ -370,6 +388,20 @@ class Resources:
         for tag in unique:
             s.add(ProjectTag(project_id=project_id, name=tag))
         return unique
+
+
+class ProjectNameTaken(Duplicate):
+    def __init__(self, name: str, project_id: str | None) -> None:
+        super().__init__("project", "it is not permitted to have two projects with either the "
+                                    f"same name or same id in the same domain: name is {name}, "
+                                    f"project id {project_id}")
+
+
+def _as_shown(project: Project) -> dict[str, Any]:
+    """The hierarchy attributes as the API shows them (a domain has neither)."""
+    if project.is_domain:
+        return {"domain_id": None, "parent_id": None, "is_domain": True}
+    return {"domain_id": project.domain_id, "parent_id": project.parent_id, "is_domain": False}
 
 
 _LIST_FILTERS = ("name", "domain_id", "parent_id", "enabled", "ids")

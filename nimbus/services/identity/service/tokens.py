@@ -229,6 +229,7 @@ class Tokens:
             for audit_id in data.audit_ids[:1]:
                 if s.get(RevokedToken, audit_id) is None:
                     s.add(RevokedToken(audit_id=audit_id, expires_at=data.expires_at))
+                self.identity.revoke_events.record(s, audit_id=audit_id)
             bump_generation(s)
 
 

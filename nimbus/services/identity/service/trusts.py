@@ -288,6 +288,7 @@ class Trusts:
         for child in list(children):
             self._delete_tree(s, child)
         s.execute(delete(TrustRole).where(TrustRole.trust_id == row.id))
+        self.identity.revoke_events.record(s, trust_id=row.id)
         s.delete(row)
         s.flush()
 

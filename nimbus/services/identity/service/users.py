@@ -230,6 +230,7 @@ class Users:
                 self.identity.appcreds.delete_for_user(s, user.id)
             if disabling or hashed is not None:
                 self._cut_off_tokens(user)
+                self.identity.revoke_events.for_user(s, user.id)
             bump_generation(s)
             expires_at = self.password_expires_at(s, user)
         if user.enabled:
@@ -245,6 +246,7 @@ class Users:
             self.identity.appcreds.delete_for_user(s, user.id)
             self.identity.credentials.delete_for_user(s, user.id)
             self.identity.trusts.delete_for_user(s, user.id)
+            self.identity.revoke_events.for_user(s, user.id)
             s.delete(user)
             bump_generation(s)
 
@@ -444,6 +446,7 @@ class Users:
             user = self.user(s, user_id)
             self._add_password(s, user, hashed, self_service=True)
             boundary = self._cut_off_tokens(user)
+            self.identity.revoke_events.for_user(s, user.id)
             bump_generation(s)
         wait_until(boundary)
 
