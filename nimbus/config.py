@@ -56,6 +56,9 @@ class ImageSettings:
     stores: str = ""
     # Where data goes when a request names no store (Glance's default_backend).
     default_store: str = "local"
+    # Store weights, "id=weight,..." (Glance's per-store ``weight``): an image lists its
+    # stores heaviest first, and /v2/info/stores shows the weights.
+    store_weights: str = ""
     # The import methods offered (Glance's enabled_import_methods).
     import_methods: str = "glance-direct,copy-image"
     # web-download fetches only URLs these allow (Glance's [import_filtering_opts]); an

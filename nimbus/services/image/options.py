@@ -54,6 +54,7 @@ class ImageOptions:
     # More file stores, "id=directory,..." (see config.ImageSettings), and the default one.
     stores: str = _SETTINGS.stores
     default_store: str = _SETTINGS.default_store
+    store_weights: str = _SETTINGS.store_weights
     import_methods: tuple[str, ...] = _formats(_SETTINGS.import_methods)
     web_download_allowed_schemes: tuple[str, ...] = _formats(
         _SETTINGS.web_download_allowed_schemes)

@@ -32,7 +32,8 @@ class StoreCopies:
                                 "it. Consider deleting the image instead.")
             if store_id not in held:
                 raise NotFound(f"Image {image_id} is not stored in store {store_id}.")
-            row.store = join_stores(s for s in held if s != store_id)
+            row.store = join_stores((s for s in held if s != store_id),
+                                    self.service.stores.weights)
             row.updated_at = utcnow()
             location = row.location
         if location:

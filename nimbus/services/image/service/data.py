@@ -123,7 +123,8 @@ class ImageData:
                 s, image_id, (source,), status="active", size=facts.size,
                 virtual_size=virtual_size, checksum=facts.checksum,
                 os_hash_algo=facts.os_hash_algo, os_hash_value=facts.os_hash_value,
-                store=join_stores(store_ids), location=location, staged=None)
+                store=join_stores(store_ids, self.stores.weights), location=location,
+                staged=None)
             release_transfer(s, image_id)
         if not done:
             for store_id in store_ids:

@@ -341,7 +341,8 @@ class Imports:
             row = s.get(Image, claim.image_id, with_for_update=True)
             if row is None:
                 raise InvalidImageData("Image has been deleted, aborting import.")
-            row.store = join_stores([*split_stores(row.store), *claim.done])
+            row.store = join_stores([*split_stores(row.store), *claim.done],
+                                    self.service.stores.weights)
             row.updated_at = utcnow()
 
     def _fail(self, claim: Claim, exc: Exception) -> None:

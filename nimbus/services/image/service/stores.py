@@ -9,7 +9,7 @@ the image's ``location``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,9 +37,24 @@ def split_stores(value: str | None) -> list[str]:
     return [part for part in (value or "").split(",") if part]
 
 
-def join_stores(ids: Iterable[str]) -> str | None:
-    joined = ",".join(sorted(set(ids)))
+def join_stores(ids: Iterable[str], weights: Mapping[str, int] | None = None) -> str | None:
+    """The ``stores`` field: heaviest store first (Glance's store weights), then by id."""
+    weight = weights or {}
+    joined = ",".join(sorted(set(ids), key=lambda i: (-weight.get(i, 0), i)))
     return joined or None
+
+
+def parse_weights(text: str) -> dict[str, int]:
+    """``"fast=100, cheap=10"`` -> {"fast": 100, "cheap": 10}."""
+    weights: dict[str, int] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        store_id, sep, value = (v.strip() for v in part.partition("="))
+        if not sep or not value.lstrip("-").isdigit():
+            raise ValueError(f"image store weight {part!r}: want id=integer")
+        weights[store_id] = int(value)
+    return weights
 
 
 def parse_store_setting(text: str, data_dir: Path) -> list[tuple[str, Path]]:
@@ -79,6 +94,10 @@ class Stores:
             raise ValueError("the ids of the image stores are too long together "
                              f"(at most {STORE_LIST_WIDTH} characters with commas)")
         self.default_id = options.default_store
+        self.weights = parse_weights(options.store_weights)
+        unknown = set(self.weights) - set(self.entries)
+        if unknown:
+            raise ValueError(f"store_weights names unknown stores: {', '.join(sorted(unknown))}")
 
     @property
     def default(self) -> ImageStore:
@@ -115,16 +134,19 @@ class Stores:
     def info(self) -> list[dict[str, Any]]:
         shown = []
         for entry in self.entries.values():
-            item = {"id": entry.id, "description": entry.description}
+            item: dict[str, Any] = {"id": entry.id, "description": entry.description}
             if entry.id == self.default_id:
                 item["default"] = "true"
+            if self.weights:
+                item["weight"] = self.weights.get(entry.id, 0)
             shown.append(item)
         return shown
 
     def detail(self) -> list[dict[str, Any]]:
         shown = []
         for item, entry in zip(self.info(), self.entries.values(), strict=True):
-            shown.append({**item, "type": entry.driver, "weight": 0, "properties": {
+            shown.append({**item, "type": entry.driver,
+                          "weight": self.weights.get(entry.id, 0), "properties": {
                 "datadir": str(entry.directory), "chunk_size": CHUNK,
                 "thin_provisioning": False}})
         return shown

@@ -72,3 +72,19 @@ def test_an_images_stores_are_a_sorted_list(tmp_path):
 def test_parse_store_setting_keeps_absolute_paths(tmp_path):
     assert parse_store_setting("a=/srv/a,b=rel", tmp_path) == [
         ("a", Path("/srv/a")), ("b", tmp_path / "rel")]
+
+
+def test_weights_order_an_images_stores_and_show_in_discovery(tmp_path):
+    stores = make(tmp_path, stores="fast=f,cheap=c", store_weights="cheap=100,fast=50")
+    assert join_stores(["local", "fast", "cheap"], stores.weights) == "cheap,fast,local"
+    assert {s["id"]: s["weight"] for s in stores.info()} == {"local": 0, "fast": 50,
+                                                            "cheap": 100}
+    assert {s["id"]: s["weight"] for s in stores.detail()}["cheap"] == 100
+    # Without weights discovery stays as Glance answers it: no weight field.
+    assert "weight" not in make(tmp_path).info()[0]
+
+
+@pytest.mark.parametrize("setting", ["cheap", "cheap=heavy", "gone=5"])
+def test_bad_weights_stop_the_start(tmp_path, setting):
+    with pytest.raises(ValueError):
+        make(tmp_path, stores="cheap=c", store_weights=setting)
