@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import time
 import uuid
@@ -60,10 +61,12 @@ class RequestIdMiddleware:
 
 
 class AccessLogMiddleware:
-    """One structured line per request; never headers, bodies or query strings."""
+    """One structured line per request; never headers, bodies or query strings. ``worker``
+    is the pid of the worker process that served it."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.pid = os.getpid()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -89,6 +92,7 @@ class AccessLogMiddleware:
                     "global_request_id": state.get("global_request_id"),
                     "remote": client[0], "method": scope["method"], "path": scope["path"],
                     "status": status, "ms": round((time.perf_counter() - start) * 1000, 2),
+                    "worker": self.pid,
                 }))
 
 
