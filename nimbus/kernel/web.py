@@ -28,7 +28,7 @@ from starlette.types import Message, Receive
 
 from nimbus.kernel.access_rules import enforce_access_rules
 from nimbus.kernel.auth import TokenValidator
-from nimbus.kernel.concurrency import handler_slot
+from nimbus.kernel.concurrency import NeedsThread, handler_slot, on_event_loop
 from nimbus.kernel.context import ANONYMOUS, RequestContext, request_memo
 from nimbus.kernel.errors import (
     BadRequest,
@@ -182,6 +182,9 @@ class Route:
     target: TargetLoader | None = None
     # The handler reads the body from ``req.stream`` as it arrives; no body limit applies.
     stream: bool = False
+    # Try the request on the event loop first (kernel.concurrency): for handlers that
+    # usually answer from caches and change nothing before any blocking call.
+    inline: bool = False
 
 
 def render_json(body: Any) -> bytes:
@@ -238,6 +241,12 @@ class ServiceApi:
             if route is not None and route.stream:
                 return await run_in_threadpool(self.dispatch, methods, request, None)
             body = await request.body()
+            if route is not None and route.inline:
+                try:
+                    with on_event_loop():
+                        return self.dispatch(methods, request, body)
+                except NeedsThread:
+                    pass
             call = functools.partial(contextvars.copy_context().run, self.dispatch_in_slot,
                                      methods, request, body)
             return await asyncio.get_running_loop().run_in_executor(_handlers, call)
@@ -284,6 +293,8 @@ class ServiceApi:
             return response
         except CloudError as err:
             return self.error_response(err)
+        except NeedsThread:
+            raise
         except Exception:
             log.exception("unexpected error in %s %s", request.method, request.url.path)
             return self.error_response(internal_error())

@@ -260,3 +260,21 @@ def test_nimbus_up_on_postgresql_issues_tokens(tmp_path):
         finally:
             proc.terminate()
             proc.wait(timeout=15)
+
+
+def test_read_value_sees_every_commit_at_once(tmp_path):
+    """The per-request reads (the identity generation) never see a stale snapshot."""
+    from sqlalchemy import text
+
+    db = Database(f"sqlite:///{tmp_path / 'values.db'}")
+    with db.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE counter (id INTEGER PRIMARY KEY, value INTEGER)"))
+        conn.execute(text("INSERT INTO counter VALUES (1, 1)"))
+    sql = "SELECT value FROM counter WHERE id = 1"
+    assert db.read_value(sql) == 1
+    for value in (2, 3):
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE counter SET value = :v WHERE id = 1"), {"v": value})
+        assert db.read_value(sql) == value
+    assert db.read_value("SELECT value FROM counter WHERE id = 2") is None
+    db.dispose()
