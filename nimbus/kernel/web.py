@@ -119,7 +119,6 @@ class ApiRequest:
                  api: ServiceApi):
         self.method = request.method
         self.path_params: dict[str, str] = dict(request.path_params)
-        self.query: QueryParams = request.query_params
         self.headers: Headers = request.headers
         self.body = body or b""
         self.stream: Iterator[bytes] = \
@@ -130,6 +129,10 @@ class ApiRequest:
         # object a policy rule judges, say).
         self.memo: dict[str, Any] = {}
         self._request = request
+
+    @functools.cached_property
+    def query(self) -> QueryParams:
+        return self._request.query_params
 
     @functools.cached_property
     def base_url(self) -> str:
@@ -187,8 +190,40 @@ class Route:
     inline: bool = False
 
 
+# Policy decisions kept per caller context; past this many, the rest are worked out again.
+MAX_DECISIONS = 64
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _decision_key(api: str, rule: str, target: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """(api, rule, the target's leaves), or None when a leaf is not a plain value."""
+    leaves: list[Any] = [api, rule]
+
+    def walk(prefix: str, value: Mapping[str, Any]) -> bool:
+        for key, item in value.items():
+            if isinstance(item, Mapping):
+                if not item:
+                    leaves.append((prefix + key, dict))
+                elif not walk(f"{prefix}{key}.", item):
+                    return False
+            elif isinstance(item, _PLAIN):
+                # The type too: 1 and True are equal keys, but rules read "1" and "True".
+                leaves.append((prefix + key, item.__class__, item))
+            else:
+                return False
+        return True
+
+    return tuple(leaves) if walk("", target) else None
+
+
 def render_json(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _bodiless(request: Request) -> bool:
+    """A GET or HEAD that declares no body has none (RFC 9112 6.3): no need to read it."""
+    return request.method in ("GET", "HEAD") and "content-length" not in request.headers \
+        and "transfer-encoding" not in request.headers
 
 
 class ServiceApi:
@@ -240,7 +275,7 @@ class ServiceApi:
             route = methods.get(request.method)
             if route is not None and route.stream:
                 return await run_in_threadpool(self.dispatch, methods, request, None)
-            body = await request.body()
+            body = b"" if _bodiless(request) else await request.body()
             if route is not None and route.inline:
                 try:
                     with on_event_loop():
@@ -284,9 +319,8 @@ class ServiceApi:
             req = ApiRequest(request, body, ctx, self)
             if route.rule is not None:
                 target = dict(route.target(req)) if route.target else {}
-                self.enforcer.enforce(route.rule, ctx.policy_credentials(),
-                                      {**req.path_params, **target} if self.flat_targets
-                                      else {**req.path_params, "target": target})
+                self.authorize(route.rule, ctx, {**req.path_params, **target}
+                               if self.flat_targets else {**req.path_params, "target": target})
             response = self.to_response(route.handler(req))
             if head_only:
                 response.body = b""
@@ -298,6 +332,18 @@ class ServiceApi:
         except Exception:
             log.exception("unexpected error in %s %s", request.method, request.url.path)
             return self.error_response(internal_error())
+
+    def authorize(self, rule: str, ctx: RequestContext, target: dict[str, Any]) -> None:
+        """Enforce ``rule``. A decision depends only on the rule, the caller's context and
+        the target, so it is kept with the context (which lives as long as its token
+        stays cached) for targets made of plain values."""
+        key = _decision_key(self.name, rule, target)
+        decisions = ctx.policy_decisions
+        if key is not None and decisions.get(key) is True:
+            return
+        self.enforcer.enforce(rule, ctx.policy_credentials(), target)
+        if key is not None and len(decisions) < MAX_DECISIONS:
+            decisions[key] = True
 
     def authenticate(self, request: Request) -> RequestContext:
         token = request.headers.get("x-auth-token")

@@ -33,10 +33,14 @@ def issue_token(req: ApiRequest) -> Reply:
 
 
 def _subject(req: ApiRequest) -> Any:
-    subject = req.headers.get("x-subject-token")
-    if not subject:
-        raise TokenNotFound()
-    return _identity(req).tokens.validate(subject)
+    """The validated subject token, once a request (the target loader and the handler)."""
+    found = req.memo.get("identity.subject")
+    if found is None:
+        subject = req.headers.get("x-subject-token")
+        if not subject:
+            raise TokenNotFound()
+        found = req.memo["identity.subject"] = _identity(req).tokens.validate(subject)
+    return found
 
 
 def subject_target(req: ApiRequest) -> dict[str, Any]:
