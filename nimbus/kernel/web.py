@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, compile_path
 from starlette.routing import Route as StarletteRoute
-from starlette.types import Message, Receive
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nimbus.kernel.access_rules import enforce_access_rules
 from nimbus.kernel.auth import TokenValidator
@@ -255,6 +255,27 @@ class ServiceApi:
         return self.max_body
 
     # -- building ASGI routes ---------------------------------------------------------------
+    def asgi_endpoints(self) -> list[tuple[str, ASGIApp]]:
+        """(full path, ASGI app) for each path of the table, in table order; a route for
+        ``/`` answers both the bare prefix and the prefix with a slash."""
+        by_path: dict[str, dict[str, Route]] = {}
+        for route in self.routes:
+            by_path.setdefault(route.path, {})[route.method] = route
+        out = [(self.prefix + path, self._asgi_app(methods)) for path, methods in
+               by_path.items()]
+        if "/" in by_path:
+            out.append((self.prefix, self._asgi_app(by_path["/"])))
+        return out
+
+    def _asgi_app(self, methods: dict[str, Route]) -> ASGIApp:
+        endpoint = self._endpoint(methods)
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            response = await endpoint(Request(scope, receive, send))
+            await response(scope, receive, send)
+
+        return app
+
     def asgi_routes(self) -> list[BaseRoute]:
         by_path: dict[str, dict[str, Route]] = {}
         for route in self.routes:
