@@ -62,7 +62,10 @@ class JSONText(TypeDecorator[Any]):
         return None if value is None else json.dumps(value, separators=(",", ":"))
 
     def process_result_value(self, value: Any, dialect: Any) -> Any:
-        return None if value is None else json.loads(value)
+        if value is None or value == "null":
+            return None
+        # Most rows hold an empty object (extra, options): a listing decodes two a row.
+        return {} if value == "{}" else json.loads(value)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -150,3 +150,12 @@ def test_a_context_made_from_another_keeps_no_decision():
     assert not other.policy_decisions
     with pytest.raises(Forbidden):
         api.authorize("own", other, {"target": {"owner": "u1"}})
+
+
+def test_access_log_lines_stay_json_whatever_the_path(client, caplog):
+    with caplog.at_level(logging.INFO, logger="nimbus.access"):
+        client.get('/test/a%22b%5Cc%0Ad\u00e9', headers=auth())
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "nimbus.access"]
+    assert lines[-1]["path"] == '/test/a"b\\c\nd\u00e9' and lines[-1]["status"] == 404
+    assert lines[-1]["global_request_id"] is None and lines[-1]["request_id"].startswith("req-")
+    assert lines[-1]["method"] == "GET" and isinstance(lines[-1]["ms"], float)
