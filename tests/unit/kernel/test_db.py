@@ -257,6 +257,17 @@ def test_nimbus_up_on_postgresql_issues_tokens(tmp_path):
             assert sess.get_token()
             assert auth.get_access(sess).project_name == "admin"
             assert not (data_dir / "nimbus.db").exists()
+            # Validation starts on the event loop and moves to a thread for the database.
+            subject = v3.Password(auth_url=f"{public}/identity", username="admin",
+                                  password=password, user_domain_id="default",
+                                  project_name="admin", project_domain_id="default")
+            token = ks_session.Session(auth=subject).get_token()
+            tokens_url = f"{public}/identity/v3/auth/tokens"
+            answer = sess.get(tokens_url, headers={"X-Subject-Token": token})
+            assert answer.json()["token"]["project"]["name"] == "admin"
+            sess.delete(tokens_url, headers={"X-Subject-Token": token})
+            gone = sess.get(tokens_url, headers={"X-Subject-Token": token}, raise_exc=False)
+            assert gone.status_code == 404
         finally:
             proc.terminate()
             proc.wait(timeout=15)
