@@ -125,12 +125,18 @@ class Database:
         if self._sqlite_file is None:
             must_not_block("database read")
             return self._pooled_read(sql)
-        with self._reader_lock:
-            if self._reader is None:
-                self._reader = sqlite3.connect(self._sqlite_file, timeout=10,
-                                               isolation_level=None, check_same_thread=False)
-            # fetchall steps the statement to its end, which ends the read transaction.
-            rows = self._reader.execute(sql).fetchall()
+        try:
+            with self._reader_lock:
+                if self._reader is None:
+                    # A short busy timeout: the event loop must not wait on a lock.
+                    self._reader = sqlite3.connect(
+                        self._sqlite_file, timeout=0.05, isolation_level=None,
+                        check_same_thread=False)
+                # fetchall steps the statement to its end, which ends the read transaction.
+                rows = self._reader.execute(sql).fetchall()
+        except sqlite3.OperationalError:  # busy (WAL recovery, say): wait in a thread
+            must_not_block("database read")
+            return self._pooled_read(sql)
         return rows[0][0] if rows else None
 
     def _pooled_read(self, sql: str) -> Any:

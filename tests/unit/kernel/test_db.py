@@ -289,3 +289,28 @@ def test_read_value_sees_every_commit_at_once(tmp_path):
         assert db.read_value(sql) == value
     assert db.read_value("SELECT value FROM counter WHERE id = 2") is None
     db.dispose()
+
+
+def test_read_value_on_a_locked_database_waits_only_in_a_thread(tmp_path):
+    """Off the event loop it waits for the lock; on the loop it asks for a thread."""
+    import sqlite3
+    import threading
+
+    from nimbus.kernel.concurrency import NeedsThread, on_event_loop
+
+    path = tmp_path / "locked.db"
+    db = Database(f"sqlite:///{path}")
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("PRAGMA journal_mode=DELETE")
+    holder.execute("CREATE TABLE counter (id INTEGER PRIMARY KEY, value INTEGER)")
+    holder.execute("INSERT INTO counter VALUES (1, 7)")
+    holder.execute("BEGIN EXCLUSIVE")
+    sql = "SELECT value FROM counter WHERE id = 1"
+    try:
+        with on_event_loop(), pytest.raises(NeedsThread):
+            db.read_value(sql)
+        threading.Timer(0.3, holder.execute, ("COMMIT",)).start()
+        assert db.read_value(sql) == 7
+    finally:
+        holder.close()
+        db.dispose()
