@@ -328,7 +328,16 @@ def run_wrk(args: argparse.Namespace, url: str, connections: int, duration: floa
     result["cpu"] = cpu_note(before, after, result["requests"])
     result["server_cpu_per_req"] = (sum(after.by_pid.values()) - sum(
         before.by_pid.get(pid, 0) for pid in after.by_pid)) / max(result["requests"], 1)
+    result["client_cpu_per_req"] = (after.ours - before.ours) / max(result["requests"], 1)
     return result
+
+
+def cpu_bound_rate(runs: list[dict[str, Any]]) -> float:
+    """Requests a second the host's CPUs would serve, server and wrk together, if nothing
+    else ran: on a shared host the rate measured is what other programs leave over."""
+    per_request = statistics.median(r["server_cpu_per_req"] + r["client_cpu_per_req"]
+                                    for r in runs)
+    return (os.cpu_count() or 1) / max(per_request, 1e-9)
 
 
 def ms(us: float) -> str:
@@ -508,7 +517,8 @@ def load_rows(bench: Bench, name: str, targets: list[LoadTarget], target: float,
                       rate=f"{rate:.0f}/s", target="" if ceiling else f"≥ {target:,.0f}/s",
                       ok=None if ceiling else rate >= target and not errors,
                       keystone="" if ceiling else keystone,
-                      note=f"{runs_note(done, 'rate', '/s')}"
+                      note=f"CPU-bound ≈ {cpu_bound_rate(done):,.0f}/s; "
+                           f"{runs_note(done, 'rate', '/s')}"
                            f"{'ERRORS! ' if errors else ''}{middle.get('cpu', '')}"))
 
 
