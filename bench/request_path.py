@@ -148,6 +148,11 @@ def run(rounds: int, workdir: Path) -> None:
 
     add("whole request through the ASGI app (no HTTP server)",
         per_await_us(loop, asgi_call(app, "/identity/v3/auth/tokens", headers), rounds))
+    access = logging.getLogger("nimbus.access")
+    access.setLevel(logging.WARNING)
+    add("  the same without the access line (log level warning)",
+        per_await_us(loop, asgi_call(app, "/identity/v3/auth/tokens", headers), rounds))
+    access.setLevel(logging.NOTSET)
     add("  the same through bare Starlette (floor)",
         per_await_us(loop, asgi_call(bare_app(), "/identity/v3/auth/tokens", headers), rounds))
 
