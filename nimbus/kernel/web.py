@@ -22,8 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, QueryParams
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import BaseRoute, compile_path
-from starlette.routing import Route as StarletteRoute
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nimbus.kernel.access_rules import enforce_access_rules
@@ -43,8 +42,6 @@ from nimbus.kernel.policy import Enforcer
 log = logging.getLogger("nimbus.api")
 
 JSON_TYPE = "application/json"
-# Starlette routes only the methods listed; the dispatcher answers 405 itself.
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 # Handlers of non-streaming routes run here: a plain executor hands work over in half the
 # time anyio's to_thread takes. Streaming routes stay on anyio threads (their body stream
 # pulls from the event loop with anyio.from_thread). Of these threads, only a few run a
@@ -275,21 +272,6 @@ class ServiceApi:
             await response(scope, receive, send)
 
         return app
-
-    def asgi_routes(self) -> list[BaseRoute]:
-        by_path: dict[str, dict[str, Route]] = {}
-        for route in self.routes:
-            by_path.setdefault(route.path, {})[route.method] = route
-        out: list[BaseRoute] = []
-        for path, methods in by_path.items():
-            out.append(StarletteRoute(path, self._endpoint(methods), methods=ALL_METHODS))
-        return out
-
-    def root_route(self) -> BaseRoute | None:
-        """The route for the bare prefix (``/identity``), which a Mount does not match."""
-        methods = {r.method: r for r in self.routes if r.path == "/"}
-        return StarletteRoute(self.prefix, self._endpoint(methods), methods=ALL_METHODS) \
-            if methods else None
 
     def _endpoint(self, methods: dict[str, Route]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:

@@ -159,3 +159,9 @@ def test_access_log_lines_stay_json_whatever_the_path(client, caplog):
     assert lines[-1]["path"] == '/test/a"b\\c\nd\u00e9' and lines[-1]["status"] == 404
     assert lines[-1]["global_request_id"] is None and lines[-1]["request_id"].startswith("req-")
     assert lines[-1]["method"] == "GET" and isinstance(lines[-1]["ms"], float)
+
+
+def test_any_unknown_method_is_405_in_the_api_format(client):
+    response = client.request("TRACE", "/test/things", headers=auth())
+    assert response.status_code == 405 and response.json()["error"]["code"] == 405
+    assert response.headers["allow"] == "GET, POST"
