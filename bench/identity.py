@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,11 +89,11 @@ def http_status(port: int, path: str, method: str = "GET", body: str | None = No
         conn.close()
 
 
-def server_env() -> dict[str, str]:
-    """The server's environment: no NIMBUS_*/OS_* from ours; the source tree this script
-    sits in, unless PYTHONPATH names another."""
+def server_env(source: str | None = None) -> dict[str, str]:
+    """The server's environment: no NIMBUS_*/OS_* from ours; the source tree ``source``,
+    else the one this script sits in, unless PYTHONPATH names another."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NIMBUS_", "OS_"))}
-    env["PYTHONPATH"] = os.environ.get("PYTHONPATH") or str(HERE.parent)
+    env["PYTHONPATH"] = source or os.environ.get("PYTHONPATH") or str(HERE.parent)
     return env
 
 
@@ -107,22 +107,26 @@ def nimbus_source(args: argparse.Namespace) -> str:
 class Nimbus:
     """One `nimbus up` process tree on a data dir; ``ready_s`` is exec -> first 200."""
 
-    def __init__(self, args: argparse.Namespace, data_dir: Path, workers: int | None) -> None:
+    def __init__(self, args: argparse.Namespace, data_dir: Path, workers: int | None,
+                 source: str | None = None) -> None:
         self.args = args
         self.data_dir = data_dir
         self.port = free_port()
         self.workers = workers
+        self.source = source
         self.proc: subprocess.Popen[bytes] | None = None
         self.ready_s = 0.0
 
-    def start(self) -> Nimbus:
-        env = server_env()
-        env["NIMBUS_BCRYPT_COST"] = str(self.args.bcrypt_cost)
+    def command(self) -> list[str]:
         cmd = [*self.args.nimbus.split(), "up", "--data-dir", str(self.data_dir),
                "--port", str(self.port)]
-        if self.workers is not None:
-            cmd += ["--workers", str(self.workers)]
-        cmd = niced(self.args, cmd)
+        return cmd + (["--workers", str(self.workers)] if self.workers is not None else [])
+
+    def start(self) -> Nimbus:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        env = server_env(self.source)
+        env["NIMBUS_BCRYPT_COST"] = str(self.args.bcrypt_cost)
+        cmd = niced(self.args, self.command())
         log = open(self.data_dir.parent / f"nimbus-{self.port}.log", "wb")  # noqa: SIM115
         started = time.perf_counter()
         # Run from the temp dir: `python -m` would import a nimbus/ found in the cwd first.
@@ -174,9 +178,18 @@ class Nimbus:
         return f"http://127.0.0.1:{self.port}/identity"
 
 
+class BareStarlette(Nimbus):
+    """bench/bare_app.py on the same workers and supervisor: the ceiling."""
+
+    def command(self) -> list[str]:
+        return [self.args.nimbus.split()[0], str(HERE / "bare_app.py"), str(self.port),
+                str(self.workers or 1)]
+
+
 @contextmanager
-def running(args: argparse.Namespace, data_dir: Path, workers: int | None) -> Iterator[Nimbus]:
-    server = Nimbus(args, data_dir, workers)
+def running(args: argparse.Namespace, data_dir: Path, workers: int | None,
+            source: str | None = None, kind: type[Nimbus] = Nimbus) -> Iterator[Nimbus]:
+    server = kind(args, data_dir, workers, source)
     try:
         yield server.start()
     finally:
@@ -315,7 +328,16 @@ def run_wrk(args: argparse.Namespace, url: str, connections: int, duration: floa
     result["cpu"] = cpu_note(before, after, result["requests"])
     result["server_cpu_per_req"] = (sum(after.by_pid.values()) - sum(
         before.by_pid.get(pid, 0) for pid in after.by_pid)) / max(result["requests"], 1)
+    result["client_cpu_per_req"] = (after.ours - before.ours) / max(result["requests"], 1)
     return result
+
+
+def cpu_bound_rate(runs: list[dict[str, Any]]) -> float:
+    """Requests a second the host's CPUs would serve, server and wrk together, if nothing
+    else ran: on a shared host the rate measured is what other programs leave over."""
+    per_request = statistics.median(r["server_cpu_per_req"] + r["client_cpu_per_req"]
+                                    for r in runs)
+    return (os.cpu_count() or 1) / max(per_request, 1e-9)
 
 
 def ms(us: float) -> str:
@@ -457,26 +479,54 @@ def figure_issue(bench: Bench, server: Nimbus, fx: Fixture, url: str, workers: s
                        f"(CPUs / bcrypt CPU); {errors_note(many)}"))
 
 
-def load_row(bench: Bench, name: str, url: str, headers: dict[str, str], target: float,
-             keystone: str, workers: str, note: str = "") -> None:
+@dataclass
+class LoadTarget:
+    """One server a load figure runs against, side by side with the others."""
+
+    label: str
+    server: Nimbus
+    url: str
+    headers: dict[str, str]
+
+
+def load_rows(bench: Bench, name: str, targets: list[LoadTarget], target: float,
+              keystone: str, workers: str) -> None:
+    """``args.repeat`` runs a target, taking turns, so that every server sees the same
+    host; each row shows the medians of its runs."""
     args = bench.args
-    if args.warmup:
-        run_wrk(args, url, args.connections, args.warmup, headers)
-    runs = [run_wrk(args, url, args.connections, args.duration, headers)
-            for _ in range(args.repeat)]
-    result = max(runs, key=lambda r: float(r["rate"]))
-    bench.add(Row(name, clients=str(args.connections), workers=workers,
-                  p50=ms(result["p50_us"]), p99=ms(result["p99_us"]),
-                  rate=f"{result['rate']:.0f}/s", target=f"≥ {target:,.0f}/s",
-                  ok=result["rate"] >= target and not result["errors"], keystone=keystone,
-                  note=f"{note} {best_of(runs, 'rate', '/s')}{errors_note(result)}".strip()))
+    runs: dict[str, list[dict[str, Any]]] = {t.label: [] for t in targets}
+    for t in targets:
+        if args.warmup:
+            args.server_pid = t.server.proc.pid  # type: ignore[union-attr]
+            run_wrk(args, t.url, args.connections, args.warmup, t.headers)
+    for _ in range(args.repeat):
+        for t in targets:
+            args.server_pid = t.server.proc.pid  # type: ignore[union-attr]
+            runs[t.label].append(run_wrk(args, t.url, args.connections, args.duration,
+                                         t.headers))
+    for t in targets:
+        done = runs[t.label]
+        rate = statistics.median(r["rate"] for r in done)
+        middle = sorted(done, key=lambda r: float(r["rate"]))[len(done) // 2]
+        errors = sum(r["errors"] for r in done)
+        ceiling = t.label.startswith("bare")
+        bench.add(Row(f"{name} {t.label}".strip() if not ceiling else t.label,
+                      clients=str(args.connections), workers=workers,
+                      p50=ms(statistics.median(r["p50_us"] for r in done)),
+                      p99=ms(statistics.median(r["p99_us"] for r in done)),
+                      rate=f"{rate:.0f}/s", target="" if ceiling else f"≥ {target:,.0f}/s",
+                      ok=None if ceiling else rate >= target and not errors,
+                      keystone="" if ceiling else keystone,
+                      note=f"CPU-bound ≈ {cpu_bound_rate(done):,.0f}/s; "
+                           f"{runs_note(done, 'rate', '/s')}"
+                           f"{'ERRORS! ' if errors else ''}{middle.get('cpu', '')}"))
 
 
-def best_of(runs: list[dict[str, Any]], key: str, unit: str, scale: float = 1) -> str:
+def runs_note(runs: list[dict[str, Any]], key: str, unit: str, scale: float = 1) -> str:
     if len(runs) == 1:
         return ""
     values = "/".join(f"{r[key] * scale:.0f}" for r in runs)
-    return f"best of {len(runs)} ({values} {unit}); "
+    return f"median of {len(runs)} ({values} {unit}); "
 
 
 def figure_storm(bench: Bench, server: Nimbus, fx: Fixture, validate_url: str,
@@ -484,14 +534,14 @@ def figure_storm(bench: Bench, server: Nimbus, fx: Fixture, validate_url: str,
     """Validation latency while ``connections`` clients issue tokens without pause."""
     args = bench.args
     runs = [storm_once(args, fx, validate_url, issue_url, headers) for _ in range(args.repeat)]
-    result = min(runs, key=lambda r: float(r["p99_us"]))
+    result = sorted(runs, key=lambda r: float(r["p99_us"]))[len(runs) // 2]
     bench.add(Row("token validate during issue storm", clients=f"{args.connections}+"
                   f"{args.connections}", workers=workers, p50=ms(result["p50_us"]),
                   p99=ms(result["p99_us"]), rate=f"{result['rate']:.0f}/s",
                   target="p99 < 20 ms",
                   ok=result["p99_us"] < 20000 and not result["errors"],
                   note=f"issue storm {result['issued']:.1f}/s; "
-                       f"{best_of(runs, 'p99_us', 'ms p99', 1e-3)}{errors_note(result)}"))
+                       f"{runs_note(runs, 'p99_us', 'ms p99', 1e-3)}{errors_note(result)}"))
 
 
 def storm_once(args: argparse.Namespace, fx: Fixture, validate_url: str, issue_url: str,
@@ -513,10 +563,19 @@ def storm_once(args: argparse.Namespace, fx: Fixture, validate_url: str, issue_u
     return result
 
 
+def source_label(source: str | None) -> str:
+    return "" if source is None else f"[{Path(source).name or source}]"
+
+
 def figures_under_load(bench: Bench, workdir: Path) -> None:
     args = bench.args
     workers = str(args.workers)
-    with running(args, workdir / "load", args.workers) as server:
+    sources: list[str | None] = [None, *args.compare]
+    with ExitStack() as stack:
+        servers = [stack.enter_context(running(args, workdir / f"load{n}", args.workers,
+                                               source))
+                   for n, source in enumerate(sources)]
+        server = servers[0]
         args.server_pid = server.proc.pid  # type: ignore[union-attr]
         if "memory" in args.only:
             time.sleep(args.settle)
@@ -524,22 +583,33 @@ def figures_under_load(bench: Bench, workdir: Path) -> None:
             bench.add(Row("idle memory, RSS (PSS)", workers=workers,
                           rate=f"{rss:.0f} MiB ({pss:.0f})", keystone=KEYSTONE["memory"],
                           note=f"{procs} processes"))
-        fx = set_up(server, args.projects)
+        fixtures = [set_up(s, args.projects) for s in servers]
+        fx = fixtures[0]
+        for s, f in zip(servers, fixtures, strict=True):
+            check_server(s, f)
         base = f"http://127.0.0.1:{server.port}/identity/v3"
         validate_headers = {"X-Auth-Token": fx.admin_token, "X-Subject-Token": fx.subject_token}
-        check_answer(server, "/identity/v3/auth/tokens", 200, headers=validate_headers)
-        check_answer(server, "/identity/v3/projects", 200,
-                     headers={"X-Auth-Token": fx.admin_token})
-        check_answer(server, "/identity/v3/auth/tokens", 201, "POST", fx.issue_body)
         if "issue" in args.only:
             figure_issue(bench, server, fx, f"{base}/auth/tokens", workers)
+
+        def targets(path: str, subject: bool) -> list[LoadTarget]:
+            return [LoadTarget(source_label(src), s, f"{url_of(s)}{path}",
+                               {"X-Auth-Token": f.admin_token,
+                                **({"X-Subject-Token": f.subject_token} if subject else {})})
+                    for src, s, f in zip(sources, servers, fixtures, strict=True)]
+
         if "validate" in args.only:
-            load_row(bench, "token validate", f"{base}/auth/tokens", validate_headers, 2000,
-                     KEYSTONE["validate"], workers)
+            validate = targets("/auth/tokens", True)
+            if args.ceiling:
+                bare = stack.enter_context(running(args, workdir / "bare", args.workers,
+                                                   kind=BareStarlette))
+                validate.append(LoadTarget("bare Starlette, same workers (ceiling)", bare,
+                                           f"{url_of(bare)}/auth/tokens", {}))
+            load_rows(bench, "token validate", validate, 8000, KEYSTONE["validate"], workers)
         if "projects" in args.only:
-            load_row(bench, f"project list ({fx.projects} projects)",
-                     f"{base}/projects", {"X-Auth-Token": fx.admin_token}, 1000,
-                     KEYSTONE["projects"], workers)
+            load_rows(bench, f"project list ({fx.projects} projects)",
+                      targets("/projects", False), 3000, KEYSTONE["projects"], workers)
+        args.server_pid = server.proc.pid  # type: ignore[union-attr]
         if "storm" in args.only:
             figure_storm(bench, server, fx, f"{base}/auth/tokens", f"{base}/auth/tokens",
                          validate_headers, workers)
@@ -547,6 +617,18 @@ def figures_under_load(bench: Bench, workdir: Path) -> None:
             rss, pss, procs = tree_memory(server.proc.pid)  # type: ignore[union-attr]
             bench.add(Row("memory after the loads, RSS (PSS)", workers=workers,
                           rate=f"{rss:.0f} MiB ({pss:.0f})", note=f"{procs} processes"))
+
+
+def url_of(server: Nimbus) -> str:
+    return f"http://127.0.0.1:{server.port}/identity/v3"
+
+
+def check_server(server: Nimbus, fx: Fixture) -> None:
+    """Each load answers as it should before it is timed."""
+    check_answer(server, "/identity/v3/auth/tokens", 200,
+                 headers={"X-Auth-Token": fx.admin_token, "X-Subject-Token": fx.subject_token})
+    check_answer(server, "/identity/v3/projects", 200, headers={"X-Auth-Token": fx.admin_token})
+    check_answer(server, "/identity/v3/auth/tokens", 201, "POST", fx.issue_body)
 
 
 # -- output -------------------------------------------------------------------------------
@@ -595,7 +677,7 @@ def describe(args: argparse.Namespace) -> None:
     print(f"host: {os.cpu_count()} CPUs ({platform.machine()}), Python "
           f"{platform.python_version()}, {wrk_version.splitlines()[0] if wrk_version else 'wrk'}"
           f"\nload: wrk -t{args.threads} -c{args.connections}, {args.duration:g} s per figure "
-          f"{f'(best of {args.repeat}) ' if args.repeat > 1 else ''}"
+          f"{f'(median of {args.repeat}) ' if args.repeat > 1 else ''}"
           f"(+{args.warmup:g} s warm-up), same host as the server"
           f"{f', both at nice {args.nice}' if args.nice else ''}; bcrypt cost "
           f"{args.bcrypt_cost}; server: {args.nimbus} (source {nimbus_source(args)})\n",
@@ -606,8 +688,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--duration", type=float, default=10, help="seconds per load figure")
     p.add_argument("--warmup", type=float, default=2, help="seconds of untimed load first")
-    p.add_argument("--repeat", type=int, default=1,
-                   help="runs of each validate/list/storm figure; the best is shown")
+    p.add_argument("--repeat", type=int, default=3,
+                   help="runs of each validate/list/storm figure; the median is shown")
+    p.add_argument("--compare", action="append", default=[], metavar="SOURCE",
+                   help="another source tree to load side by side (taking turns) in the "
+                        "validate and list figures; repeatable")
+    p.add_argument("--no-ceiling", dest="ceiling", action="store_false",
+                   help="skip the bare Starlette row beside token validate")
     p.add_argument("--connections", type=int, default=8)
     p.add_argument("--threads", type=int, default=1, help="wrk threads")
     p.add_argument("--workers", type=int, default=2, help="API workers for the load figures")

@@ -106,9 +106,16 @@ def _serve(settings: Settings) -> None:
     from nimbus.server import configure_logging
 
     configure_logging(settings.log_level)
-    uvicorn.run("nimbus.server:app_factory", factory=True, host=settings.host,
-                port=settings.port, workers=settings.workers if settings.workers > 1 else None,
-                log_level="warning", access_log=False, timeout_graceful_shutdown=5)
+    options: dict[str, Any] = {"factory": True, "host": settings.host, "port": settings.port,
+                               "log_level": "warning", "access_log": False,
+                               "timeout_graceful_shutdown": 5}
+    if settings.workers > 1:
+        from nimbus.supervisor import serve_workers
+
+        serve_workers(uvicorn.Config("nimbus.server:app_factory", workers=settings.workers,
+                                     **options))
+        return
+    uvicorn.run("nimbus.server:app_factory", **options)
 
 
 @main.group()

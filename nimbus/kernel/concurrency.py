@@ -10,6 +10,13 @@ hash on the bcrypt threads, say) calls ``stepping_aside()`` around the wait, so 
 slot serves other requests meanwhile. Database waits stay inside the slot: a transaction
 that holds a lock must be able to finish. A handler must never wait, inside its slot, on
 another request of the same process.
+
+A route may try its handler on the event loop first (``Route.inline``), skipping the hop
+to a thread: worth it for answers served from caches. The attempt runs inside
+``on_event_loop()``; anything that would block there (a database session, say) calls
+``must_not_block()``, which raises ``NeedsThread``, and the request starts over in a
+handler thread. Only routes that change nothing before their first blocking call may be
+inline, since the attempt's work is thrown away.
 """
 
 from __future__ import annotations
@@ -18,6 +25,29 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+
+_on_loop: ContextVar[bool] = ContextVar("nimbus_on_event_loop", default=False)
+
+
+class NeedsThread(Exception):  # noqa: N818 - a signal to the dispatcher, not an error
+    """Raised on the event loop by a call that would block: run the request in a thread."""
+
+
+@contextmanager
+def on_event_loop() -> Iterator[None]:
+    """Mark the block as running on the event loop, where nothing may block."""
+    token = _on_loop.set(True)
+    try:
+        yield
+    finally:
+        _on_loop.reset(token)
+
+
+def must_not_block(what: str) -> None:
+    """Call before blocking work: on the event loop it raises NeedsThread."""
+    if _on_loop.get():
+        raise NeedsThread(what)
 
 
 def default_limit() -> int:

@@ -53,6 +53,10 @@ class RequestContext:
     access_rules: tuple[dict[str, Any], ...] | None = None
     is_admin_project: bool = True
     token: str | None = field(default=None, repr=False)
+    # Policy decisions this caller was granted (kernel.web.ServiceApi.authorize): a context
+    # made from another (dataclasses.replace) starts with none.
+    policy_decisions: dict[tuple[Any, ...], bool] = field(
+        default_factory=dict, init=False, compare=False, repr=False)
 
     @property
     def authenticated(self) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import time
 import uuid
@@ -60,10 +61,12 @@ class RequestIdMiddleware:
 
 
 class AccessLogMiddleware:
-    """One structured line per request; never headers, bodies or query strings."""
+    """One structured line per request; never headers, bodies or query strings. ``worker``
+    is the pid of the worker process that served it."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.pid = os.getpid()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -82,14 +85,24 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send_capture)
         finally:
             if access_log.isEnabledFor(logging.INFO):
-                state = scope.get("state", {})
-                client = scope.get("client") or ("-", 0)
-                access_log.info(json.dumps({
-                    "request_id": state.get("request_id"),
-                    "global_request_id": state.get("global_request_id"),
-                    "remote": client[0], "method": scope["method"], "path": scope["path"],
-                    "status": status, "ms": round((time.perf_counter() - start) * 1000, 2),
-                }))
+                access_log.info(self.line(scope, status, time.perf_counter() - start))
+
+    def line(self, scope: Scope, status: int, seconds: float) -> str:
+        """The line's JSON object, put together by hand (a third of json.dumps' cost for a
+        dict): only the path, method and client address come from outside and need
+        escaping; the request ids are ours or checked against GLOBAL_ID_RE."""
+        state = scope.get("state", {})
+        ids = [state.get("request_id"), state.get("global_request_id")]
+        request_id, global_id = (f'"{i}"' if i else "null" for i in ids)
+        client = scope.get("client") or ("-", 0)
+        return (f'{{"request_id": {request_id}, "global_request_id": {global_id}, '
+                f'"remote": {_quote(client[0])}, "method": {_quote(scope["method"])}, '
+                f'"path": {_quote(scope["path"])}, "status": {status}, '
+                f'"ms": {seconds * 1000:.2f}, "worker": {self.pid}}}')
+
+
+def _quote(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
 
 
 class BodyLimitMiddleware:

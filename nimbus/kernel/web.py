@@ -22,13 +22,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, QueryParams
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import BaseRoute, compile_path
-from starlette.routing import Route as StarletteRoute
-from starlette.types import Message, Receive
+from starlette.routing import compile_path
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nimbus.kernel.access_rules import enforce_access_rules
 from nimbus.kernel.auth import TokenValidator
-from nimbus.kernel.concurrency import handler_slot
+from nimbus.kernel.concurrency import NeedsThread, handler_slot, on_event_loop
 from nimbus.kernel.context import ANONYMOUS, RequestContext, request_memo
 from nimbus.kernel.errors import (
     BadRequest,
@@ -43,8 +42,6 @@ from nimbus.kernel.policy import Enforcer
 log = logging.getLogger("nimbus.api")
 
 JSON_TYPE = "application/json"
-# Starlette routes only the methods listed; the dispatcher answers 405 itself.
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 # Handlers of non-streaming routes run here: a plain executor hands work over in half the
 # time anyio's to_thread takes. Streaming routes stay on anyio threads (their body stream
 # pulls from the event loop with anyio.from_thread). Of these threads, only a few run a
@@ -119,7 +116,6 @@ class ApiRequest:
                  api: ServiceApi):
         self.method = request.method
         self.path_params: dict[str, str] = dict(request.path_params)
-        self.query: QueryParams = request.query_params
         self.headers: Headers = request.headers
         self.body = body or b""
         self.stream: Iterator[bytes] = \
@@ -130,6 +126,10 @@ class ApiRequest:
         # object a policy rule judges, say).
         self.memo: dict[str, Any] = {}
         self._request = request
+
+    @functools.cached_property
+    def query(self) -> QueryParams:
+        return self._request.query_params
 
     @functools.cached_property
     def base_url(self) -> str:
@@ -182,10 +182,45 @@ class Route:
     target: TargetLoader | None = None
     # The handler reads the body from ``req.stream`` as it arrives; no body limit applies.
     stream: bool = False
+    # Try the request on the event loop first (kernel.concurrency): for handlers that
+    # usually answer from caches and change nothing before any blocking call.
+    inline: bool = False
+
+
+# Policy decisions kept per caller context; past this many, the rest are worked out again.
+MAX_DECISIONS = 64
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _decision_key(api: str, rule: str, target: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """(api, rule, the target's leaves), or None when a leaf is not a plain value."""
+    leaves: list[Any] = [api, rule]
+
+    def walk(prefix: str, value: Mapping[str, Any]) -> bool:
+        for key, item in value.items():
+            if isinstance(item, Mapping):
+                if not item:
+                    leaves.append((prefix + key, dict))
+                elif not walk(f"{prefix}{key}.", item):
+                    return False
+            elif isinstance(item, _PLAIN):
+                # The type too: 1 and True are equal keys, but rules read "1" and "True".
+                leaves.append((prefix + key, item.__class__, item))
+            else:
+                return False
+        return True
+
+    return tuple(leaves) if walk("", target) else None
 
 
 def render_json(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _bodiless(request: Request) -> bool:
+    """A GET or HEAD that declares no body has none (RFC 9112 6.3): no need to read it."""
+    return request.method in ("GET", "HEAD") and "content-length" not in request.headers \
+        and "transfer-encoding" not in request.headers
 
 
 class ServiceApi:
@@ -220,27 +255,39 @@ class ServiceApi:
         return self.max_body
 
     # -- building ASGI routes ---------------------------------------------------------------
-    def asgi_routes(self) -> list[BaseRoute]:
+    def asgi_endpoints(self) -> list[tuple[str, ASGIApp]]:
+        """(full path, ASGI app) for each path of the table, in table order; a route for
+        ``/`` answers both the bare prefix and the prefix with a slash."""
         by_path: dict[str, dict[str, Route]] = {}
         for route in self.routes:
             by_path.setdefault(route.path, {})[route.method] = route
-        out: list[BaseRoute] = []
-        for path, methods in by_path.items():
-            out.append(StarletteRoute(path, self._endpoint(methods), methods=ALL_METHODS))
+        out = [(self.prefix + path, self._asgi_app(methods)) for path, methods in
+               by_path.items()]
+        if "/" in by_path:
+            out.append((self.prefix, self._asgi_app(by_path["/"])))
         return out
 
-    def root_route(self) -> BaseRoute | None:
-        """The route for the bare prefix (``/identity``), which a Mount does not match."""
-        methods = {r.method: r for r in self.routes if r.path == "/"}
-        return StarletteRoute(self.prefix, self._endpoint(methods), methods=ALL_METHODS) \
-            if methods else None
+    def _asgi_app(self, methods: dict[str, Route]) -> ASGIApp:
+        endpoint = self._endpoint(methods)
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            response = await endpoint(Request(scope, receive, send))
+            await response(scope, receive, send)
+
+        return app
 
     def _endpoint(self, methods: dict[str, Route]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
             route = methods.get(request.method)
             if route is not None and route.stream:
                 return await run_in_threadpool(self.dispatch, methods, request, None)
-            body = await request.body()
+            body = b"" if _bodiless(request) else await request.body()
+            if route is not None and route.inline:
+                try:
+                    with on_event_loop():
+                        return self.dispatch(methods, request, body)
+                except NeedsThread:
+                    pass
             call = functools.partial(contextvars.copy_context().run, self.dispatch_in_slot,
                                      methods, request, body)
             return await asyncio.get_running_loop().run_in_executor(_handlers, call)
@@ -278,18 +325,31 @@ class ServiceApi:
             req = ApiRequest(request, body, ctx, self)
             if route.rule is not None:
                 target = dict(route.target(req)) if route.target else {}
-                self.enforcer.enforce(route.rule, ctx.policy_credentials(),
-                                      {**req.path_params, **target} if self.flat_targets
-                                      else {**req.path_params, "target": target})
+                self.authorize(route.rule, ctx, {**req.path_params, **target}
+                               if self.flat_targets else {**req.path_params, "target": target})
             response = self.to_response(route.handler(req))
             if head_only:
                 response.body = b""
             return response
         except CloudError as err:
             return self.error_response(err, request.headers)
+        except NeedsThread:
+            raise
         except Exception:
             log.exception("unexpected error in %s %s", request.method, request.url.path)
             return self.error_response(internal_error())
+
+    def authorize(self, rule: str, ctx: RequestContext, target: dict[str, Any]) -> None:
+        """Enforce ``rule``. A decision depends only on the rule, the caller's context and
+        the target, so it is kept with the context (which lives as long as its token
+        stays cached) for targets made of plain values."""
+        key = _decision_key(self.name, rule, target)
+        decisions = ctx.policy_decisions
+        if key is not None and decisions.get(key) is True:
+            return
+        self.enforcer.enforce(rule, ctx.policy_credentials(), target)
+        if key is not None and len(decisions) < MAX_DECISIONS:
+            decisions[key] = True
 
     def authenticate(self, request: Request) -> RequestContext:
         token = request.headers.get("x-auth-token")

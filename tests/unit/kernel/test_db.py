@@ -257,6 +257,60 @@ def test_nimbus_up_on_postgresql_issues_tokens(tmp_path):
             assert sess.get_token()
             assert auth.get_access(sess).project_name == "admin"
             assert not (data_dir / "nimbus.db").exists()
+            # Validation starts on the event loop and moves to a thread for the database.
+            subject = v3.Password(auth_url=f"{public}/identity", username="admin",
+                                  password=password, user_domain_id="default",
+                                  project_name="admin", project_domain_id="default")
+            token = ks_session.Session(auth=subject).get_token()
+            tokens_url = f"{public}/identity/v3/auth/tokens"
+            answer = sess.get(tokens_url, headers={"X-Subject-Token": token})
+            assert answer.json()["token"]["project"]["name"] == "admin"
+            sess.delete(tokens_url, headers={"X-Subject-Token": token})
+            gone = sess.get(tokens_url, headers={"X-Subject-Token": token}, raise_exc=False)
+            assert gone.status_code == 404
         finally:
             proc.terminate()
             proc.wait(timeout=15)
+
+
+def test_read_value_sees_every_commit_at_once(tmp_path):
+    """The per-request reads (the identity generation) never see a stale snapshot."""
+    from sqlalchemy import text
+
+    db = Database(f"sqlite:///{tmp_path / 'values.db'}")
+    with db.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE counter (id INTEGER PRIMARY KEY, value INTEGER)"))
+        conn.execute(text("INSERT INTO counter VALUES (1, 1)"))
+    sql = "SELECT value FROM counter WHERE id = 1"
+    assert db.read_value(sql) == 1
+    for value in (2, 3):
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE counter SET value = :v WHERE id = 1"), {"v": value})
+        assert db.read_value(sql) == value
+    assert db.read_value("SELECT value FROM counter WHERE id = 2") is None
+    db.dispose()
+
+
+def test_read_value_on_a_locked_database_waits_only_in_a_thread(tmp_path):
+    """Off the event loop it waits for the lock; on the loop it asks for a thread."""
+    import sqlite3
+    import threading
+
+    from nimbus.kernel.concurrency import NeedsThread, on_event_loop
+
+    path = tmp_path / "locked.db"
+    db = Database(f"sqlite:///{path}")
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("PRAGMA journal_mode=DELETE")
+    holder.execute("CREATE TABLE counter (id INTEGER PRIMARY KEY, value INTEGER)")
+    holder.execute("INSERT INTO counter VALUES (1, 7)")
+    holder.execute("BEGIN EXCLUSIVE")
+    sql = "SELECT value FROM counter WHERE id = 1"
+    try:
+        with on_event_loop(), pytest.raises(NeedsThread):
+            db.read_value(sql)
+        threading.Timer(0.3, holder.execute, ("COMMIT",)).start()
+        assert db.read_value(sql) == 7
+    finally:
+        holder.close()
+        db.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 
@@ -10,7 +11,7 @@ from starlette.testclient import TestClient
 
 from nimbus.kernel.app import build_app
 from nimbus.kernel.context import RequestContext
-from nimbus.kernel.errors import Conflict, Unauthorized, keystone_fault
+from nimbus.kernel.errors import Conflict, Forbidden, Unauthorized, keystone_fault
 from nimbus.kernel.policy import Enforcer
 from nimbus.kernel.web import Reply, Route, ServiceApi
 
@@ -120,3 +121,47 @@ def test_invalid_inbound_request_id_is_ignored(client, caplog):
         client.get("/test/open", headers={"X-OpenStack-Request-ID": "not-an-id"})
     line = json.loads([r for r in caplog.records if r.name == "nimbus.access"][-1].getMessage())
     assert line["global_request_id"] is None
+
+
+def owner_api() -> ServiceApi:
+    return ServiceApi("test", "/test", [], enforcer=Enforcer(
+        {"own": ("user_id:%(target.owner)s", None)}), fault_format=keystone_fault,
+        validator=Validator(), public_url="http://cloud", max_body=1024)
+
+
+def test_a_kept_policy_decision_holds_only_for_its_own_target():
+    api = owner_api()
+    ctx = RequestContext(user_id="u1")
+    api.authorize("own", ctx, {"target": {"owner": "u1"}})
+    api.authorize("own", ctx, {"target": {"owner": "u1"}})  # kept, still allowed
+    for other in ({"owner": "u2"}, {"owner": 1}, {}, {"owner": ["u1"]}):
+        with pytest.raises(Forbidden):
+            api.authorize("own", ctx, {"target": other})
+    with pytest.raises(Forbidden):  # a denial is never kept as a grant
+        api.authorize("own", ctx, {"target": {"owner": "u2"}})
+
+
+def test_a_context_made_from_another_keeps_no_decision():
+    api = owner_api()
+    ctx = RequestContext(user_id="u1")
+    api.authorize("own", ctx, {"target": {"owner": "u1"}})
+    assert ctx.policy_decisions
+    other = dataclasses.replace(ctx, user_id="u2")
+    assert not other.policy_decisions
+    with pytest.raises(Forbidden):
+        api.authorize("own", other, {"target": {"owner": "u1"}})
+
+
+def test_access_log_lines_stay_json_whatever_the_path(client, caplog):
+    with caplog.at_level(logging.INFO, logger="nimbus.access"):
+        client.get('/test/a%22b%5Cc%0Ad\u00e9', headers=auth())
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "nimbus.access"]
+    assert lines[-1]["path"] == '/test/a"b\\c\nd\u00e9' and lines[-1]["status"] == 404
+    assert lines[-1]["global_request_id"] is None and lines[-1]["request_id"].startswith("req-")
+    assert lines[-1]["method"] == "GET" and isinstance(lines[-1]["ms"], float)
+
+
+def test_any_unknown_method_is_405_in_the_api_format(client):
+    response = client.request("TRACE", "/test/things", headers=auth())
+    assert response.status_code == 405 and response.json()["error"]["code"] == 405
+    assert response.headers["allow"] == "GET, POST"

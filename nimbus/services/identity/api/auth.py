@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nimbus.kernel.web import ApiRequest, Reply
+from nimbus.kernel.web import ApiRequest, Reply, render_json
 from nimbus.services.identity.errors import ForbiddenAction, TokenNotFound
 from nimbus.services.identity.schemas import collection, validate
 from nimbus.services.identity.schemas.auth import AUTH, check_named_refs, token_view
@@ -34,10 +34,14 @@ def issue_token(req: ApiRequest) -> Reply:
 
 
 def _subject(req: ApiRequest) -> Any:
-    subject = req.headers.get("x-subject-token")
-    if not subject:
-        raise TokenNotFound()
-    return _identity(req).tokens.validate(subject)
+    """The validated subject token, once a request (the target loader and the handler)."""
+    found = req.memo.get("identity.subject")
+    if found is None:
+        subject = req.headers.get("x-subject-token")
+        if not subject:
+            raise TokenNotFound()
+        found = req.memo["identity.subject"] = _identity(req).tokens.validate(subject)
+    return found
 
 
 def subject_target(req: ApiRequest) -> dict[str, Any]:
@@ -49,10 +53,14 @@ def subject_target(req: ApiRequest) -> dict[str, Any]:
 
 def validate_token(req: ApiRequest) -> Reply:
     validated = _subject(req)
-    catalog = None if _nocatalog(req) else _identity(req).catalog.token_catalog(
-        validated.ctx.project_id, validated.ctx.user_id)
-    return Reply(token_view(validated.body, catalog),
-                 headers={"X-Subject-Token": req.headers["x-subject-token"]})
+    nocatalog = _nocatalog(req)
+    answer = validated.answers.get(nocatalog)
+    if answer is None:
+        catalog = None if nocatalog else _identity(req).catalog.token_catalog(
+            validated.ctx.project_id, validated.ctx.user_id)
+        answer = validated.answers[nocatalog] = render_json(token_view(validated.body,
+                                                                       catalog))
+    return Reply(answer, headers={"X-Subject-Token": req.headers["x-subject-token"]})
 
 
 def check_token(req: ApiRequest) -> Reply:

@@ -23,6 +23,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from nimbus.kernel.concurrency import must_not_block
 from nimbus.kernel.db import utcnow
 from nimbus.kernel.errors import Forbidden
 from nimbus.services.identity.errors import (
@@ -353,6 +354,8 @@ class Directory:
         with self._lock:
             if now - self._confirmed.get(user_id, -1e9) < self.cache_time:
                 return
+        # A directory round trip blocks: on the event loop the request moves to a thread.
+        must_not_block("directory lookup")
         try:
             user = self.refresh_user(user_id, with_groups=True)
         except ResourceNotFound:

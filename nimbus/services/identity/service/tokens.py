@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import InvalidToken
@@ -66,6 +66,9 @@ class ValidatedToken:
     ctx: RequestContext
     # The "token" object of Keystone's answer, without its catalog.
     body: dict[str, Any]
+    # Rendered validation answers (with or without catalog): they live as long as this
+    # object stays in the token cache, that is for one identity generation.
+    answers: dict[bool, bytes] = field(default_factory=dict, compare=False, repr=False)
 
 
 class TokenCache:
@@ -180,19 +183,8 @@ class Tokens:
         return int(found)
 
     def _read_generation(self) -> int:
-        # On the DB-API connection: this runs on every request, and Core's execute costs
-        # four times the query itself.
-        conn = self.identity.db.engine.raw_connection()
-        try:
-            cursor = conn.cursor()
-            try:
-                cursor.execute(GENERATION_SQL)
-                row = cursor.fetchone()
-            finally:
-                cursor.close()
-        finally:
-            conn.close()
-        return int(row[0]) if row and row[0] else 0
+        value = self.identity.db.read_value(GENERATION_SQL)
+        return int(value) if value else 0
 
     def validate(self, token: str) -> ValidatedToken:
         """A token's meaning now; TokenNotFound when it is invalid, expired or revoked."""
