@@ -103,3 +103,24 @@ def test_immutable_project_refuses_changes_until_unset(admin, make_project):
     admin.identity.update_project(project.id, options={"immutable": False})
     admin.identity.update_project(project.id, description="now fine")
     assert admin.identity.get_project(project.id).description == "now fine"
+
+
+def test_a_listing_follows_every_project_write_at_once(admin):
+    """Listings are kept per identity generation: each write must show in the next list."""
+    def names(**query):
+        return {p.name for p in admin.identity.projects(**query)}
+
+    name = unique("listed")
+    project = admin.identity.create_project(name=name, domain_id="default")
+    assert name in names()
+    tag = unique("tag")
+    project.add_tag(admin.identity, tag)
+    assert names(tags=tag) == {name}
+    admin.identity.update_project(project, description="moved on", enabled=False)
+    assert name in names(enabled=False) and name not in names(enabled=True)
+    project.remove_tag(admin.identity, tag)
+    assert names(tags=tag) == set()
+    project.set_tags(admin.identity, [tag])
+    assert names(tags=tag) == {name}
+    admin.identity.delete_project(project)
+    assert name not in names()

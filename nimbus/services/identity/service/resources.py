@@ -20,7 +20,7 @@ from nimbus.services.identity.models import (
     Role,
     User,
 )
-from nimbus.services.identity.service.common import bump_generation
+from nimbus.services.identity.service.common import GenerationCache, bump_generation
 
 if TYPE_CHECKING:
     from nimbus.services.identity.service import IdentityService
@@ -32,6 +32,8 @@ class Resources:
     def __init__(self, identity: IdentityService) -> None:
         self.identity = identity
         self.db = identity.db
+        self._listings: GenerationCache[list[tuple[Any, list[str]]]] = GenerationCache(
+            lambda: identity.tokens_generation(), size=1000)
 
     # -- lookups used by tokens and other families ----------------------------------------
     def domain(self, s: Session, domain_id: str | None) -> Project:
@@ -232,8 +234,14 @@ class Resources:
             return project, tags
 
     def list_projects(self, filters: dict[str, Any]) -> list[tuple[Any, list[str]]]:
-        """Projects (or domains) matching the filters, with their tags. Rows, not entities:
-        the views read the same attributes at a third of the cost."""
+        """Projects (or domains) matching the filters, with their tags, kept for one
+        identity generation (every write to projects or their tags bumps it)."""
+        key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
+                           for k, v in filters.items() if v is not None))
+        return self._listings.get(key, lambda: self._list_projects(filters))
+
+    def _list_projects(self, filters: dict[str, Any]) -> list[tuple[Any, list[str]]]:
+        """Rows, not entities: the views read the same attributes at a third of the cost."""
         keys = tuple(k for k in _LIST_FILTERS if filters.get(k) is not None)
         params = {k: filters[k] for k in keys}
         params["is_domain"] = bool(filters.get("is_domain"))
@@ -319,6 +327,7 @@ class Resources:
                 if len(current) >= 80:
                     raise BadRequest("The number of tags is limited to 80.")
                 s.add(ProjectTag(project_id=project_id, name=tag))
+                bump_generation(s)
 
     def has_tag(self, project_id: str, tag: str) -> None:
         with self.db.session() as s:
@@ -332,6 +341,7 @@ class Resources:
             found = s.get(ProjectTag, (project_id, tag))
             if found is None:
                 raise ResourceNotFound("tag", tag)
+            bump_generation(s)
             s.delete(found)
 
     # -- helpers ----------------------------------------------------------------------------
@@ -383,6 +393,7 @@ class Resources:
             row.extra = {**(row.extra or {}), **fields["extra"]}
 
     def _set_tags(self, s: Session, project_id: str, tags: list[str]) -> list[str]:
+        bump_generation(s)  # new projects and new tags change what listings show
         s.execute(delete(ProjectTag).where(ProjectTag.project_id == project_id))
         unique = sorted(set(tags))
         for tag in unique:

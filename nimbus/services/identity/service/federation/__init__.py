@@ -97,6 +97,7 @@ class Federation:
         from nimbus.services.identity.models import ROOT_DOMAIN, Project
 
         domain_id = uuid.uuid4().hex
+        bump_generation(s)
         s.add(Project(id=domain_id, name=domain_id, domain_id=ROOT_DOMAIN, parent_id=None,
                       is_domain=True, enabled=True, extra={}, options={},
                       description="Auto generated federated domain for Identity Provider: "
