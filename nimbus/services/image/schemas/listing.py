@@ -16,7 +16,7 @@ PAGING = ("limit", "marker", "sort", "sort_key", "sort_dir", "member_status", "t
 
 def parse_list_query(params: QueryParams, options: ImageOptions) -> ListQuery:
     query = ListQuery()
-    query.limit = min(_limit(params.get("limit"), options), options.api_limit_max)
+    query.limit = min(parse_limit(params.get("limit"), options), options.api_limit_max)
     query.marker = params.get("marker")
     query.member_status = params.get("member_status", "accepted")
     if query.member_status not in MEMBER_STATUSES:
@@ -35,7 +35,7 @@ def parse_list_query(params: QueryParams, options: ImageOptions) -> ListQuery:
     return query
 
 
-def _limit(raw: str | None, options: ImageOptions) -> int:
+def parse_limit(raw: str | None, options: ImageOptions) -> int:
     if raw is None:
         return options.limit_param_default
     try:

@@ -10,6 +10,7 @@ from starlette.datastructures import QueryParams
 from nimbus.services.image.errors import BadRequest
 from nimbus.services.image.options import ImageOptions
 from nimbus.services.image.schemas.image import UUID_PATTERN, collection_schema
+from nimbus.services.image.schemas.listing import parse_limit
 from nimbus.services.image.schemas.views import isotime
 from nimbus.services.image.service.records import TaskRecord
 from nimbus.services.image.service.tasks import SORT_KEYS, TaskQuery
@@ -21,7 +22,7 @@ TYPES = ("import", "api_image_import", "location_import")
 
 
 def parse_task_query(params: QueryParams, options: ImageOptions) -> TaskQuery:
-    query = TaskQuery(limit=min(_limit(params.get("limit"), options), options.api_limit_max))
+    query = TaskQuery(limit=min(parse_limit(params.get("limit"), options), options.api_limit_max))
     query.sort_dir = params.get("sort_dir", "desc")
     if query.sort_dir not in ("asc", "desc"):
         raise BadRequest(f"Invalid sort direction: {query.sort_dir}")
@@ -43,18 +44,6 @@ def parse_task_query(params: QueryParams, options: ImageOptions) -> TaskQuery:
             raise BadRequest(f"Invalid type value: {task_type}")
         query.filters["type"] = task_type
     return query
-
-
-def _limit(raw: str | None, options: ImageOptions) -> int:
-    if raw is None:
-        return options.limit_param_default
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise BadRequest("limit param must be an integer") from None
-    if limit < 0:
-        raise BadRequest("limit param must be positive")
-    return limit
 
 
 def _uuid_like(value: str) -> bool:

@@ -12,12 +12,10 @@ the outcome (GET /v2/images/{id}/tasks).
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 import os
 import threading
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -28,7 +26,7 @@ from sqlalchemy import select
 
 from nimbus.kernel.db import utcnow
 from nimbus.services.image.errors import BadRequest, Conflict
-from nimbus.services.image.models import Image, ImageTask
+from nimbus.services.image.models import Image
 from nimbus.services.image.schemas.locations import NewLocation
 from nimbus.services.image.service.access import is_image_id, visible_row
 from nimbus.services.image.service.pipeline import DataFacts, DataPipeline
@@ -42,7 +40,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TASK_TYPE = "location_import"
-TASK_LIFETIME = dt.timedelta(hours=48)
 
 
 class LocationRefused(BadRequest):
@@ -93,7 +90,6 @@ class Locations:
     def add(self, caller: Caller, image_id: str, new: NewLocation) -> None:
         """Claim the image (queued -> importing) with a task; the check runs behind."""
         key = self.store_key(new.url, image_id)
-        task_id = str(uuid.uuid4())
         with self.db.session() as s:
             row = visible_row(s, caller, image_id, lock=True)
             if row.status != "queued":
@@ -102,14 +98,10 @@ class Locations:
             owner = s.scalar(select(Image.id).where(Image.location == key).limit(1))
             if owner is not None:
                 raise Conflict(f"The location {new.url} holds the data of image {owner}.")
-            now = utcnow()
-            s.add(ImageTask(id=task_id, image_id=image_id, type=TASK_TYPE,
-                            status="processing", owner=caller.project_id,
-                            user_id=caller.user_id, request_id=caller.request_id,
-                            input={"image_id": image_id, "loc_url": new.url,
-                                   "validation_data": new.validation},
-                            created_at=now, updated_at=now, message=""))
-            row.status, row.updated_at = "importing", now
+            task_id = self.service.tasks.open(
+                s, caller, image_id, {"image_id": image_id, "loc_url": new.url,
+                                      "validation_data": new.validation}, TASK_TYPE)
+            row.status, row.updated_at = "importing", utcnow()
             claim_transfer(s, image_id, "importing", self.service.node)
         threading.Thread(target=self.finish, args=(image_id, task_id, key, new),
                          name=f"location-check-{image_id[:8]}", daemon=True).start()
@@ -133,14 +125,14 @@ class Locations:
             if not isinstance(exc, BadRequest):
                 log.exception("location of image %s refused", image_id)
             data.restore(image_id, "importing")
-            self._finish_task(task_id, "failure", getattr(exc, "message", str(exc)))
+            self.service.tasks.finish(task_id, "failure", getattr(exc, "message", str(exc)))
             return
         try:
             self._activate(image_id, facts, virtual_size, key)
         except Exception as exc:
-            self._finish_task(task_id, "failure", getattr(exc, "message", str(exc)))
+            self.service.tasks.finish(task_id, "failure", getattr(exc, "message", str(exc)))
             return
-        self._finish_task(task_id, "success", "", {"image_id": image_id})
+        self.service.tasks.finish(task_id, "success", "", {"image_id": image_id})
 
     def _activate(self, image_id: str, facts: DataFacts, virtual_size: int | None, key: str
                   ) -> None:
@@ -155,16 +147,6 @@ class Locations:
             release_transfer(s, image_id)
         if not done:
             raise Conflict(f"Image {image_id} was deleted while its location was checked.")
-
-    def _finish_task(self, task_id: str, status: str, message: str,
-                     result: dict[str, Any] | None = None) -> None:
-        with self.db.session() as s:
-            task = s.get(ImageTask, task_id)
-            if task is None:
-                return
-            now = utcnow()
-            task.status, task.message, task.result = status, message, result
-            task.updated_at, task.expires_at = now, now + TASK_LIFETIME
 
     def _store_root(self) -> Path | None:
         root = getattr(self.service.store, "root", None)
