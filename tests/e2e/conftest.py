@@ -3,6 +3,7 @@ and clients made for it."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,9 +32,14 @@ def start() -> Iterator[Start]:
 
     yield run
     for cloud in started:
+        # SIGTERM first: a supervisor killed outright would leave its workers behind.
         if cloud.process.poll() is None:
-            cloud.process.kill()
-            cloud.process.wait(timeout=10)
+            cloud.process.terminate()
+            try:
+                cloud.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                cloud.process.kill()
+                cloud.process.wait(timeout=10)
 
 
 def admin_session(cloud: LiveCloud) -> ks_session.Session:

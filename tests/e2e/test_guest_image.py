@@ -313,7 +313,15 @@ def test_power_button_shuts_the_guest_down(boot_guest: BootGuest, tmp_path: Path
     guest = boot_guest(config_drive=drive)
     guest.wait_for("nimbus-guest: up")
 
-    guest.monitor_command("system_powerdown")   # what `openstack server stop` does first
-
-    guest.wait_for("nimbus-guest: shutdown", timeout=60)
+    # What `openstack server stop` does first; like Nova, press again while it has not
+    # acted (on a loaded host the guest's ACPI listener may start after "up").
+    for _press in range(6):
+        guest.monitor_command("system_powerdown")
+        try:
+            guest.wait_for("nimbus-guest: shutdown", timeout=20)
+            break
+        except AssertionError:
+            if guest.process.poll() is not None:
+                raise
+    guest.wait_for("nimbus-guest: shutdown", timeout=1)
     assert guest.process.wait(timeout=60) == 0   # the guest powered itself off
