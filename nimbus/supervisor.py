@@ -10,7 +10,11 @@ worker that dies and is replaced loses no connection queued on its socket.
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import multiprocessing
+import os
+import signal
 import socket
 import sys
 
@@ -50,6 +54,26 @@ def reuseport_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def exit_with_parent() -> None:
+    """In a worker: get SIGTERM when the supervisor dies, even by SIGKILL (Linux), so no
+    worker is left serving on its own."""
+    if not sys.platform.startswith("linux"):
+        return
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:
+        os._exit(0)  # the supervisor was gone before the request took effect
+
+
+class WorkerProcess(Process):
+    def target(self, sockets: list[socket.socket] | None = None) -> None:  # pragma: no cover
+        exit_with_parent()
+        super().target(sockets)
+
+
 class BalancedMultiprocess(Multiprocess):
     """uvicorn's supervisor (restarts, SIGHUP, SIGTTIN/SIGTTOU) with one socket a worker."""
 
@@ -64,7 +88,7 @@ class BalancedMultiprocess(Multiprocess):
     def _new_process(self, index: int) -> Process:
         while index >= len(self.worker_sockets):
             self.worker_sockets.append(reuseport_socket(self.config.host, self.config.port))
-        return Process(self.config, [self.worker_sockets[index]])
+        return WorkerProcess(self.config, [self.worker_sockets[index]])
 
     def init_processes(self) -> None:
         for index in range(self.processes_num):

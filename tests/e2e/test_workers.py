@@ -140,3 +140,13 @@ def test_ctrl_c_stops_every_worker(start, tmp_path):
     assert cloud.process.wait(timeout=20) == 0
     assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
     assert "Traceback" not in log_of(cloud)
+
+
+def test_workers_go_with_a_supervisor_killed_outright(start, tmp_path):
+    cloud = start_two_workers(start, tmp_path / "data")
+    workers = workers_of(cloud)
+    assert len(workers) == 2
+    cloud.process.kill()
+    cloud.process.wait(timeout=10)
+    wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers))
+    assert listening_sockets(cloud.port) == 0
