@@ -15,7 +15,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -232,29 +232,26 @@ class Directory:
                                       model.id != ident).values(name=model.id))
 
     def _set_groups_of(self, s: Session, user_id: str, group_ids: Iterable[str]) -> None:
-        wanted = set(group_ids)
-        current = set(s.scalars(select(GroupMembership.group_id)
-                                .where(GroupMembership.user_id == user_id)))
-        if wanted == current:
-            return
-        if current - wanted:
-            s.execute(delete(GroupMembership).where(
-                GroupMembership.user_id == user_id,
-                GroupMembership.group_id.in_(current - wanted)))
-        s.add_all(GroupMembership(user_id=user_id, group_id=g) for g in wanted - current)
-        bump_generation(s)
+        self._set_memberships(s, GroupMembership.user_id, user_id, GroupMembership.group_id,
+                              set(group_ids), lambda g: GroupMembership(user_id=user_id,
+                                                                        group_id=g))
 
     def _set_members_of(self, s: Session, group_id: str, user_ids: Iterable[str]) -> None:
-        wanted = set(user_ids)
-        current = set(s.scalars(select(GroupMembership.user_id)
-                                .where(GroupMembership.group_id == group_id)))
+        self._set_memberships(s, GroupMembership.group_id, group_id, GroupMembership.user_id,
+                              set(user_ids), lambda u: GroupMembership(user_id=u,
+                                                                       group_id=group_id))
+
+    @staticmethod
+    def _set_memberships(s: Session, fixed: Any, fixed_id: str, other: Any, wanted: set[str],
+                         make: Callable[[str], GroupMembership]) -> None:
+        """Make the memberships of one user (or one group) exactly ``wanted``."""
+        current = set(s.scalars(select(other).where(fixed == fixed_id)))
         if wanted == current:
             return
         if current - wanted:
-            s.execute(delete(GroupMembership).where(
-                GroupMembership.group_id == group_id,
-                GroupMembership.user_id.in_(current - wanted)))
-        s.add_all(GroupMembership(user_id=u, group_id=group_id) for u in wanted - current)
+            s.execute(delete(GroupMembership).where(fixed == fixed_id,
+                                                    other.in_(current - wanted)))
+        s.add_all(make(i) for i in wanted - current)
         bump_generation(s)
 
     def _sync_users(self, domain_id: str, entries: list[DirectoryUser]) -> list[User]:

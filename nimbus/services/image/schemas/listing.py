@@ -36,8 +36,11 @@ def parse_list_query(params: QueryParams, options: ImageOptions) -> ListQuery:
 
 
 def parse_limit(raw: str | None, options: ImageOptions) -> int:
-    if raw is None:
-        return options.limit_param_default
+    return options.limit_param_default if raw is None else limit_value(raw)
+
+
+def limit_value(raw: str) -> int:
+    """A ``limit`` query parameter as Glance reads it: a whole number, not negative."""
     try:
         limit = int(raw)
     except ValueError:

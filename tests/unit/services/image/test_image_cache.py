@@ -10,8 +10,6 @@ import time
 
 import pytest
 
-from nimbus.config import Settings
-from nimbus.kernel.migrate import upgrade
 from nimbus.kernel.runtime import Runtime
 from nimbus.services.image.models import ImageCacheEntry
 from nimbus.services.image.options import ImageOptions
@@ -21,14 +19,6 @@ from nimbus.services.image.service.cache import CorruptCachedImage
 from nimbus.services.image.service.records import Caller
 
 OWNER = Caller("project-a", "user-a")
-
-
-@pytest.fixture
-def runtime(tmp_path):
-    runtime = Runtime(Settings(data_dir=tmp_path / "data"))
-    upgrade(runtime.db.engine)
-    yield runtime
-    runtime.close()
 
 
 def make_service(runtime: Runtime, max_size: int = 10_000) -> ImageService:

@@ -9,9 +9,6 @@ import subprocess
 import pytest
 from sqlalchemy import update
 
-from nimbus.config import Settings
-from nimbus.kernel.migrate import upgrade
-from nimbus.kernel.runtime import Runtime
 from nimbus.services.image.models import Image, ImageTransfer
 from nimbus.services.image.options import ImageOptions
 from nimbus.services.image.schemas.image import NewImage
@@ -20,14 +17,6 @@ from nimbus.services.image.service.reconcile import reconcile_transfers
 from nimbus.services.image.service.records import Caller
 
 OWNER = Caller("project-a", "user-a")
-
-
-@pytest.fixture
-def runtime(tmp_path):
-    runtime = Runtime(Settings(data_dir=tmp_path / "data"))
-    upgrade(runtime.db.engine)
-    yield runtime
-    runtime.close()
 
 
 @pytest.fixture

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from nimbus.config import Settings
-from nimbus.kernel.migrate import upgrade
-from nimbus.kernel.runtime import Runtime
 from nimbus.services.image.errors import NamespaceNotFound
 from nimbus.services.image.metadefs import standard_namespaces, title_of
 from nimbus.services.image.schemas.metadefs import parse_namespace
@@ -16,14 +13,6 @@ from nimbus.services.image.service.records import Caller
 
 ADMIN = Caller("admin-project", is_admin=True)
 PROJECT = Caller("project-a")
-
-
-@pytest.fixture
-def runtime(tmp_path):
-    runtime = Runtime(Settings(data_dir=tmp_path / "data"))
-    upgrade(runtime.db.engine)
-    yield runtime
-    runtime.close()
 
 
 def everything(metadefs: Metadefs, caller: Caller = ADMIN) -> list[str]:

@@ -13,6 +13,7 @@ from starlette.datastructures import QueryParams
 from nimbus.kernel.web import ApiRequest
 from nimbus.services.image.api.common import allowed, caller_of, enforce, service_of
 from nimbus.services.image.errors import BadRequest, NamespaceNotFound
+from nimbus.services.image.schemas.listing import limit_value
 from nimbus.services.image.service.metadefs import Metadefs
 from nimbus.services.image.service.metadefs.access import NamespaceRef
 
@@ -63,15 +64,7 @@ def is_true(raw: str | None) -> bool:
 
 def limit_of(params: QueryParams, default: int | None, maximum: int) -> int | None:
     raw = params.get("limit")
-    if raw is None:
-        return default
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise BadRequest("limit param must be an integer") from None
-    if limit < 0:
-        raise BadRequest("limit param must be positive")
-    return min(limit, maximum)
+    return default if raw is None else min(limit_value(raw), maximum)
 
 
 def sort_dir_of(params: QueryParams) -> str:
