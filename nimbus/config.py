@@ -123,6 +123,51 @@ class OAuth1Settings:
 
 
 @dataclass
+class NetworkSettings:
+    """[network]: Neutron's ML2/Linux-bridge options, the agent's and the all-in-one
+    external network's."""
+
+    # The host driver of the agent: "auto" (linuxbridge as root, else the data plane is
+    # off), "linuxbridge", "fake" (records what it would do: fast API tests), "off".
+    driver: str = "auto"
+    # The agent's host name (binding:host_id, GET /v2.0/agents); empty: the machine's.
+    host: str = ""
+    # The network namespace the agent treats as its host (bridges, taps, tables); empty:
+    # the one it runs in. Test clouds and the multi-host e2e give each "host" its own.
+    host_netns: str = ""
+    # The bus between API processes and agents: empty (in-process with one worker, or
+    # files in the data dir with more), or amqp://user:pass@host:5672//.
+    bus_url: str = ""
+    # Neutron's [ml2] and [linux_bridge] options.
+    tenant_network_types: str = "vxlan"
+    vni_ranges: str = "1:65535"
+    network_vlan_ranges: str = "physnet1"
+    flat_networks: str = "*"
+    physical_interface_mappings: str = ""
+    local_ip: str = ""
+    global_physnet_mtu: int = 1500
+    dns_domain: str = "openstacklocal."
+    base_mac: str = "fa:16:3e:00:00:00"
+    # Agents that have not reported for this long are shown as not alive (Neutron's 75 s).
+    agent_down_time: int = 75
+    report_interval: float = 30.0
+    resync_interval: float = 60.0
+    # The all-in-one external network ``public`` on a host bridge; the host holds its
+    # gateway. Masquerading it to the host's uplink is off unless set.
+    public_network: bool = True
+    public_bridge: str = "br-ex"
+    public_cidr: str = "172.24.4.0/24"
+    public_gateway: str = "172.24.4.1"
+    public_pool_start: str = "172.24.4.2"
+    public_pool_end: str = "172.24.4.254"
+    masquerade_interface: str = ""
+    # Neutron's metadata_proxy_shared_secret; empty: one generated in the data dir.
+    metadata_proxy_shared_secret: str = ""
+    dhcp_lease_duration: int = 86400
+    allow_overlapping_ips: bool = True
+
+
+@dataclass
 class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
     host: str = "127.0.0.1"
@@ -151,6 +196,7 @@ class Settings:
     federation: FederationSettings = field(default_factory=FederationSettings)
     trust: TrustSettings = field(default_factory=TrustSettings)
     oauth1: OAuth1Settings = field(default_factory=OAuth1Settings)
+    network: NetworkSettings = field(default_factory=NetworkSettings)
 
     @property
     def effective_database_url(self) -> str:
@@ -217,7 +263,7 @@ def _toml_value(value: Any) -> str:
         return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
+    if isinstance(value, int | float):
         return str(value)
     escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
@@ -230,6 +276,8 @@ def _coerce(current: Any, raw: Any) -> Any:
         return str(raw).strip().lower() in ("1", "true", "yes", "on")
     if isinstance(current, int):
         return int(raw)
+    if isinstance(current, float):
+        return float(raw)
     if isinstance(current, Path):
         return Path(raw).expanduser()
     if isinstance(current, dict):
