@@ -1,0 +1,1 @@
+"""Networking: Neutron's v2.0 API (ML2 with Linux bridges), served at /network."""

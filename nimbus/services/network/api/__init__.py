@@ -1,0 +1,51 @@
+"""Networking API v2.0: the route table and the mount at /network.
+
+Every resource goes through the one controller in ``api/resource.py``, driven by its
+attribute map in ``schemas/``; a family adds its ``ResourceDef`` to ``RESOURCES`` (CRUD and
+tag routes follow) and any extra routes (actions, sub-resources) to ``EXTRA_ROUTES``.
+"""
+
+from __future__ import annotations
+
+from nimbus.kernel.policy import Enforcer
+from nimbus.kernel.runtime import Runtime
+from nimbus.kernel.web import Route, ServiceApi
+from nimbus.services.network.api import discovery
+from nimbus.services.network.api.resource import ANY_CALLER, crud_routes
+from nimbus.services.network.api.tags import tag_routes
+from nimbus.services.network.errors import neutron_fault
+from nimbus.services.network.policies import RULES
+from nimbus.services.network.schemas.attrs import ResourceDef
+from nimbus.services.network.schemas.networks import NETWORK
+from nimbus.services.network.service import network_of
+
+RESOURCES: list[ResourceDef] = [NETWORK]
+
+EXTRA_ROUTES: list[Route] = []
+
+
+def routes() -> list[Route]:
+    table = [
+        Route("GET", "/", discovery.list_versions),
+        Route("GET", "/v2.0", discovery.show_v2),
+        Route("GET", "/v2.0/", discovery.show_v2),
+        Route("GET", "/v2.0/extensions", discovery.list_extensions, ANY_CALLER),
+        Route("GET", "/v2.0/extensions/{alias}", discovery.show_extension, ANY_CALLER),
+        *EXTRA_ROUTES,
+    ]
+    for rd in RESOURCES:
+        table.extend(crud_routes(rd))
+        if rd.taggable:
+            table.extend(tag_routes(rd))
+    return table
+
+
+def build_api(runtime: Runtime) -> ServiceApi:
+    settings = runtime.settings
+    api = ServiceApi("network", "/network", routes(),
+                     enforcer=Enforcer(RULES, settings.policy_file("network")),
+                     fault_format=neutron_fault, validator=runtime.token_validator,
+                     public_url=settings.effective_public_url,
+                     max_body=settings.max_request_body_size, flat_targets=True)
+    api.service = network_of(runtime)  # type: ignore[attr-defined]
+    return api

@@ -1,0 +1,1 @@
+"""Attribute maps: what each resource accepts, defaults, shows, filters and sorts on."""
