@@ -1,9 +1,4 @@
-"""Networking default policy: Neutron's secure-RBAC rules (project-scoped readers,
-members and admins). Targets are flat: ``project_id`` is the resource's owner, and the
-resource's own attributes (``shared``, ``router:external``) are read as ``%(shared)s``.
-Overridden by ``policy/network.yaml`` in the data dir.
-"""
-
+"""Base rules and the network resource's (see the package docstring)."""
 from __future__ import annotations
 
 from nimbus.kernel.policy import RuleDefaults
