@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import logging
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,26 @@ def _leaf(token: str) -> Check:
         return lambda t, c, e: e.check_rule(match, t, c)
     if kind == "role":
         return lambda t, c, e: _role_check(match, t, c)
+    if kind == "field":
+        return _field_check(match)
     return lambda t, c, e: _generic_check(kind, match, t, c)
+
+
+def _field_check(match: str) -> Check:
+    """Neutron's ``field:<resource>:<attr>=<value>``: the target's attribute equals the
+    value (``True``/``False`` read as booleans), or matches it as a regex after ``~``."""
+    _resource, _, test = match.partition(":")
+    attr, _, wanted = test.partition("=")
+
+    def check(t: Mapping[str, Any], _c: Mapping[str, Any], _e: Enforcer) -> bool:
+        value = t.get(attr)
+        if wanted.startswith("~"):
+            return value is not None and re.search(wanted[1:], str(value)) is not None
+        if wanted in ("True", "False"):
+            return value is (wanted == "True")
+        return value is not None and str(value) == wanted
+
+    return check
 
 
 def _role_check(match: str, target: Mapping[str, Any], creds: Mapping[str, Any]) -> bool:

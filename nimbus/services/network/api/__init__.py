@@ -17,9 +17,10 @@ from nimbus.services.network.errors import neutron_fault
 from nimbus.services.network.policies import RULES
 from nimbus.services.network.schemas.attrs import ResourceDef
 from nimbus.services.network.schemas.networks import NETWORK
+from nimbus.services.network.schemas.ports import PORT
 from nimbus.services.network.service import network_of
 
-RESOURCES: list[ResourceDef] = [NETWORK]
+RESOURCES: list[ResourceDef] = [NETWORK, PORT]
 
 EXTRA_ROUTES: list[Route] = []
 

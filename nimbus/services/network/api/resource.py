@@ -207,10 +207,10 @@ def view(req: ApiRequest, rd: ResourceDef, item: dict[str, Any],
     out: dict[str, Any] = {}
     for key, value in item.items():
         attr = rd.by_name.get(key)
-        if attr is not None and not attr.visible:
+        # Keys outside the map are for policy targets only (the network's owner, say).
+        if attr is None or not attr.visible:
             continue
-        if attr is not None and attr.policy and \
-                not allowed(req, f"get_{rd.singular}:{key}", item):
+        if attr.policy and not allowed(req, f"get_{rd.singular}:{key}", item):
             continue
         out[key] = value
     if fields:

@@ -1,8 +1,8 @@
-"""network core tables
+"""Network core tables: networks, segments, subnets, ports, IP allocations, RBAC, tags, security groups
 
 Revision ID: network_0001
 Revises: (none; branch network, after identity 0001)
-Create Date: 2026-12-02 01:37:44.498041
+Create Date: 2026-12-02 01:41:56.402619
 """
 
 from alembic import op
@@ -61,11 +61,32 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_network_rbac_project_id'), ['project_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_network_rbac_target_project'), ['target_project'], unique=False)
 
+    op.create_table('network_security_group',
+    sa.Column('stateful', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('project_id', sa.String(length=255), nullable=False),
+    sa.Column('name', sa.String(length=255), nullable=False),
+    sa.Column('description', sa.String(length=255), nullable=False),
+    sa.Column('revision_number', sa.Integer(), nullable=False),
+    sa.Column('created_at', nimbus.kernel.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', nimbus.kernel.db.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('network_security_group', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_network_security_group_name'), ['name'], unique=False)
+        batch_op.create_index(batch_op.f('ix_network_security_group_project_id'), ['project_id'], unique=False)
+
     op.create_table('network_tag',
     sa.Column('resource_type', sa.String(length=32), nullable=False),
     sa.Column('resource_id', sa.String(length=36), nullable=False),
     sa.Column('tag', sa.String(length=255), nullable=False),
     sa.PrimaryKeyConstraint('resource_type', 'resource_id', 'tag')
+    )
+    op.create_table('network_default_security_group',
+    sa.Column('project_id', sa.String(length=255), nullable=False),
+    sa.Column('security_group_id', sa.String(length=36), nullable=False),
+    sa.ForeignKeyConstraint(['security_group_id'], ['network_security_group.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('project_id')
     )
     op.create_table('network_port',
     sa.Column('network_id', sa.String(length=36), nullable=False),
@@ -102,6 +123,33 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_network_port_name'), ['name'], unique=False)
         batch_op.create_index(batch_op.f('ix_network_port_network_id'), ['network_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_network_port_project_id'), ['project_id'], unique=False)
+
+    op.create_table('network_security_group_rule',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('project_id', sa.String(length=255), nullable=False),
+    sa.Column('security_group_id', sa.String(length=36), nullable=False),
+    sa.Column('direction', sa.String(length=16), nullable=False),
+    sa.Column('ethertype', sa.String(length=8), nullable=False),
+    sa.Column('protocol', sa.String(length=40), nullable=True),
+    sa.Column('port_range_min', sa.Integer(), nullable=True),
+    sa.Column('port_range_max', sa.Integer(), nullable=True),
+    sa.Column('remote_ip_prefix', sa.String(length=64), nullable=True),
+    sa.Column('remote_group_id', sa.String(length=36), nullable=True),
+    sa.Column('remote_address_group_id', sa.String(length=36), nullable=True),
+    sa.Column('normalized_cidr', sa.String(length=64), nullable=True),
+    sa.Column('description', sa.String(length=255), nullable=False),
+    sa.Column('revision_number', sa.Integer(), nullable=False),
+    sa.Column('created_at', nimbus.kernel.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', nimbus.kernel.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['remote_group_id'], ['network_security_group.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['security_group_id'], ['network_security_group.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('network_security_group_rule', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_network_security_group_rule_project_id'), ['project_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_network_security_group_rule_remote_address_group_id'), ['remote_address_group_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_network_security_group_rule_remote_group_id'), ['remote_group_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_network_security_group_rule_security_group_id'), ['security_group_id'], unique=False)
 
     op.create_table('network_segment',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -189,11 +237,25 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_network_ip_allocation_network_id'), ['network_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_network_ip_allocation_port_id'), ['port_id'], unique=False)
 
+    op.create_table('network_port_security_group',
+    sa.Column('port_id', sa.String(length=36), nullable=False),
+    sa.Column('security_group_id', sa.String(length=36), nullable=False),
+    sa.ForeignKeyConstraint(['port_id'], ['network_port.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['security_group_id'], ['network_security_group.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('port_id', 'security_group_id')
+    )
+    with op.batch_alter_table('network_port_security_group', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_network_port_security_group_security_group_id'), ['security_group_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('network_port_security_group', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_network_port_security_group_security_group_id'))
+
+    op.drop_table('network_port_security_group')
     with op.batch_alter_table('network_ip_allocation', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_network_ip_allocation_port_id'))
         batch_op.drop_index(batch_op.f('ix_network_ip_allocation_network_id'))
@@ -217,6 +279,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_network_segment_network_id'))
 
     op.drop_table('network_segment')
+    with op.batch_alter_table('network_security_group_rule', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_network_security_group_rule_security_group_id'))
+        batch_op.drop_index(batch_op.f('ix_network_security_group_rule_remote_group_id'))
+        batch_op.drop_index(batch_op.f('ix_network_security_group_rule_remote_address_group_id'))
+        batch_op.drop_index(batch_op.f('ix_network_security_group_rule_project_id'))
+
+    op.drop_table('network_security_group_rule')
     with op.batch_alter_table('network_port', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_network_port_project_id'))
         batch_op.drop_index(batch_op.f('ix_network_port_network_id'))
@@ -226,7 +295,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_network_port_binding_host_id'))
 
     op.drop_table('network_port')
+    op.drop_table('network_default_security_group')
     op.drop_table('network_tag')
+    with op.batch_alter_table('network_security_group', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_network_security_group_project_id'))
+        batch_op.drop_index(batch_op.f('ix_network_security_group_name'))
+
+    op.drop_table('network_security_group')
     with op.batch_alter_table('network_rbac', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_network_rbac_target_project'))
         batch_op.drop_index(batch_op.f('ix_network_rbac_project_id'))

@@ -39,3 +39,30 @@ RULES.update(admin_attrs("network", ["shared", "router:external", "is_default"],
                          ("create", "update")))
 RULES.update({"get_network:shared": ("", None), "get_network:router:external": ("", None),
               "get_network:is_default": ("", None)})
+
+NETWORK_OWNER = "project_id:%(network:project_id)s"
+RULES.update({
+    "network_owner": (NETWORK_OWNER, None),
+    "create_port": (f"{ADMIN_OR_MEMBER} or (role:member and rule:network_owner)", PROJECT),
+    "get_port": (f"{ADMIN_OR_READER} or (role:reader and rule:network_owner)", PROJECT),
+    "update_port": (f"{ADMIN_OR_MEMBER} or (role:member and rule:network_owner)", PROJECT),
+    "delete_port": (f"{ADMIN_OR_MEMBER} or (role:member and rule:network_owner)", PROJECT),
+    # Only the network's owner (or an admin) picks a MAC, an owner or a port's security.
+    "create_port:mac_address": (f"{ADMIN} or rule:network_owner", PROJECT),
+    "update_port:mac_address": (ADMIN, PROJECT),
+    "create_port:device_owner": (f"not rule:network_device or {ADMIN} or "
+                                 "rule:network_owner", PROJECT),
+    "update_port:device_owner": (f"not rule:network_device or {ADMIN} or "
+                                 "rule:network_owner", PROJECT),
+    "network_device": ("field:port:device_owner=~^network:", None),
+    "create_port:port_security_enabled": (f"{ADMIN} or rule:network_owner", PROJECT),
+    "update_port:port_security_enabled": (f"{ADMIN} or rule:network_owner", PROJECT),
+    "get_port:device_owner": ("", None), "get_port:mac_address": ("", None),
+    "get_port:port_security_enabled": ("", None),
+})
+RULES.update(admin_attrs("port", ["binding:host_id", "binding:profile", "binding:vif_type",
+                                  "binding:vif_details"]))
+RULES.update({"create_port:binding:vnic_type": ("rule:admin_or_owner", PROJECT),
+              "update_port:binding:vnic_type": ("rule:admin_or_owner", PROJECT),
+              "get_port:binding:vnic_type": ("rule:admin_or_owner", PROJECT),
+              "admin_or_owner": (f"{ADMIN} or project_id:%(project_id)s", None)})

@@ -8,6 +8,8 @@ from typing import Any
 
 from nimbus.kernel.runtime import Runtime
 from nimbus.services.network.service.networks import Networks
+from nimbus.services.network.service.ports import Ports
+from nimbus.services.network.service.security_groups import SecurityGroups
 from nimbus.services.network.service.segments import SegmentAllocator
 from nimbus.services.network.service.tags import Tags
 
@@ -24,7 +26,10 @@ class NetworkService:
         self.bus: Any = None
         self.tags = Tags(self.db)
         self.networks = Networks(self.db, self.options, self.changed, self)
+        self.ports = Ports(self.db, self.options, self.changed, self)
+        self.security_groups = SecurityGroups(self.db, self.options, self.changed, self)
         self.tags.register("networks", self.networks.row)
+        self.tags.register("ports", self.ports.row)
 
     def changed(self, **what: list[str]) -> None:
         """Tell the agents that these resources moved (they fetch their state again)."""

@@ -32,6 +32,10 @@ class ResourceStore:
         # The whole facade, for stores that need another (ports need subnets' IPAM).
         self.services = services
         self.before_delete: list[DeleteHook] = []
+        # (session, row, values) after a create or update: other families' attributes.
+        self.after_write: list[Callable[[Any, Any, dict[str, Any]], None]] = []
+        # (session, rows) -> {id: {attr: value}}: other families' attributes in answers.
+        self.render_hooks: list[Callable[[Any, list[Any]], dict[str, dict[str, Any]]]] = []
 
     @property
     def allocator(self) -> Any:
