@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,23 +25,13 @@ from nimbus.services.network.errors import (
     ResourceNotFound,
 )
 from nimbus.services.network.schemas.attrs import REQUIRED, Attr, ResourceDef
+from nimbus.services.network.schemas.listing import ListQuery
 
 LIST_PARAMS = {"fields", "sort_key", "sort_dir", "limit", "marker", "page_reverse",
                "tags", "tags-any", "not-tags", "not-tags-any"}
 TAG_FILTERS = ("tags", "tags-any", "not-tags", "not-tags-any")
 # Any caller with a token may ask; what it sees is decided per resource.
 ANY_CALLER = "network_api"
-
-
-@dataclass
-class ListQuery:
-    filters: dict[str, list[Any]] = field(default_factory=dict)
-    sorts: list[tuple[str, bool]] = field(default_factory=list)     # (key, ascending)
-    limit: int | None = None
-    marker: str | None = None
-    page_reverse: bool = False
-    tags: dict[str, list[str]] = field(default_factory=dict)
-    fields: list[str] | None = None
 
 
 def service_of(req: ApiRequest) -> Any:

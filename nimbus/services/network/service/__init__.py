@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from nimbus.kernel.runtime import Runtime
+from nimbus.services.network.service.hoststate import HostStates
 from nimbus.services.network.service.networks import Networks
 from nimbus.services.network.service.ports import Ports
 from nimbus.services.network.service.security_groups import SecurityGroups
@@ -30,6 +31,11 @@ class NetworkService:
         self.security_groups = SecurityGroups(self.db, self.options, self.changed, self)
         self.tags.register("networks", self.networks.row)
         self.tags.register("ports", self.ports.row)
+        self.host_states = HostStates(self)
+
+    def host_state(self, host: str) -> Any:
+        """What the network agent on ``host`` must make there (messages.HostState)."""
+        return self.host_states.host_state(host)
 
     def changed(self, **what: list[str]) -> None:
         """Tell the agents that these resources moved (they fetch their state again)."""

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from nimbus.kernel.context import RequestContext
 from nimbus.kernel.db import new_id
-from nimbus.services.network.api.resource import ListQuery
 from nimbus.services.network.errors import InUse, InvalidInput, ResourceNotFound
 from nimbus.services.network.models.core import Network, Port, RbacPolicy, Segment, Subnet
+from nimbus.services.network.schemas.listing import ListQuery
 from nimbus.services.network.service import query as q
 from nimbus.services.network.service.base import ResourceStore, caller_is_admin
 from nimbus.services.network.service.standard import bump, drop_tags, standard_view, tags_of

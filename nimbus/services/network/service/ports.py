@@ -13,10 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from nimbus.kernel.context import RequestContext
-from nimbus.services.network.api.resource import ListQuery
 from nimbus.services.network.errors import ConflictNeutron, InvalidInput, ResourceNotFound
 from nimbus.services.network.models.core import IPAllocation, Network, Port
 from nimbus.services.network.models.security_groups import PortSecurityGroup
+from nimbus.services.network.schemas.listing import ListQuery
 from nimbus.services.network.service import query as q
 from nimbus.services.network.service.base import ResourceStore, caller_is_admin
 from nimbus.services.network.service.ipam import Ipam
