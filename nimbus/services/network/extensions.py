@@ -45,6 +45,17 @@ EXTENSIONS: list[dict[str, object]] = [
     ext("network_availability_zone", "Network Availability Zone", "Availability zone "
         "support for network."),
     ext("port-security", "Port Security", "Provides port security"),
+    ext("binding", "Port Binding", "Expose port bindings of a virtual port to external "
+        "application"),
+    ext("allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs"),
+    ext("extra_dhcp_opt", "Neutron Extra DHCP options", "Extra options configuration for "
+        "DHCP. For example PXE boot options to DHCP clients can be specified (e.g. tftp-server, "
+        "server-ip-address, bootfile-name)"),
+    ext("trunk", "Trunk Extension", "Provides support for trunk ports"),
+    ext("trunk-details", "Trunk port details", "Expose trunk port details"),
+    ext("dns-integration", "DNS Integration", "Provides integration with DNS."),
+    ext("ip-substring-filtering", "IP address substring filtering", "Provides IP address "
+        "substring filtering when listing ports"),
     ext("net-dns-domain", "DNS domain for networks", "Allows the DNS domain to be set on "
         "networks"),
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from nimbus.kernel.policy import Enforcer
 from nimbus.kernel.runtime import Runtime
 from nimbus.kernel.web import Route, ServiceApi
-from nimbus.services.network.api import discovery
+from nimbus.services.network.api import discovery, trunks
 from nimbus.services.network.api.resource import ANY_CALLER, crud_routes
 from nimbus.services.network.api.tags import tag_routes
 from nimbus.services.network.errors import neutron_fault
@@ -18,11 +18,12 @@ from nimbus.services.network.policies import RULES
 from nimbus.services.network.schemas.attrs import ResourceDef
 from nimbus.services.network.schemas.networks import NETWORK
 from nimbus.services.network.schemas.ports import PORT
+from nimbus.services.network.schemas.trunks import TRUNK
 from nimbus.services.network.service import network_of
 
-RESOURCES: list[ResourceDef] = [NETWORK, PORT]
+RESOURCES: list[ResourceDef] = [NETWORK, PORT, TRUNK]
 
-EXTRA_ROUTES: list[Route] = []
+EXTRA_ROUTES: list[Route] = [*trunks.ROUTES]
 
 
 def routes() -> list[Route]:

@@ -1,4 +1,9 @@
 """Networking tables, one module per family; importing this package puts them all on the
 shared metadata."""
 
-from nimbus.services.network.models import core, port_extras, security_groups  # noqa: F401
+from nimbus.services.network.models import (  # noqa: F401
+    core,
+    port_extras,
+    security_groups,
+    trunks,
+)

@@ -13,6 +13,7 @@ from nimbus.services.network.service.ports import Ports
 from nimbus.services.network.service.security_groups import SecurityGroups
 from nimbus.services.network.service.segments import SegmentAllocator
 from nimbus.services.network.service.tags import Tags
+from nimbus.services.network.service.trunks import Trunks
 
 log = logging.getLogger("nimbus.network")
 
@@ -30,7 +31,9 @@ class NetworkService:
         self.ports = Ports(self.db, self.options, self.changed, self)
         self.security_groups = SecurityGroups(self.db, self.options, self.changed, self)
         self.tags.register("networks", self.networks.row)
+        self.trunks = Trunks(self.db, self.options, self.changed, self)
         self.tags.register("ports", self.ports.row)
+        self.tags.register("trunks", self.trunks.row)
         self.host_states = HostStates(self)
 
     def host_state(self, host: str) -> Any:
