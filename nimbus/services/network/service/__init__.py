@@ -7,8 +7,13 @@ import logging
 from typing import Any
 
 from nimbus.kernel.runtime import Runtime
+from nimbus.services.network.service.address_scopes import AddressScopes
+from nimbus.services.network.service.ip_availability import IpAvailability
 from nimbus.services.network.service.networks import Networks
+from nimbus.services.network.service.rbac import RbacPolicies
 from nimbus.services.network.service.segments import SegmentAllocator
+from nimbus.services.network.service.subnetpools import SubnetPools
+from nimbus.services.network.service.subnets import Subnets
 from nimbus.services.network.service.tags import Tags
 
 log = logging.getLogger("nimbus.network")
@@ -25,6 +30,14 @@ class NetworkService:
         self.tags = Tags(self.db)
         self.networks = Networks(self.db, self.options, self.changed, self)
         self.tags.register("networks", self.networks.row)
+        self.subnets = Subnets(self.db, self.options, self.changed, self)
+        self.networks.before_delete.append(self.subnets.drop_network_subnets)
+        self.tags.register("subnets", self.subnets.row)
+        self.subnetpools = SubnetPools(self.db, self.options, self.changed, self)
+        self.tags.register("subnetpools", self.subnetpools.row)
+        self.address_scopes = AddressScopes(self.db, self.options, self.changed, self)
+        self.rbac_policies = RbacPolicies(self.db, self.options, self.changed, self)
+        self.ip_availability = IpAvailability(self.db, self.options, self.changed, self)
 
     def changed(self, **what: list[str]) -> None:
         """Tell the agents that these resources moved (they fetch their state again)."""
