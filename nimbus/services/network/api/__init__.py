@@ -11,6 +11,7 @@ from nimbus.kernel.policy import Enforcer
 from nimbus.kernel.runtime import Runtime
 from nimbus.kernel.web import Route, ServiceApi
 from nimbus.services.network.api import discovery, trunks
+from nimbus.services.network.api import subnetpools as subnetpool_actions
 from nimbus.services.network.api.resource import ANY_CALLER, crud_routes
 from nimbus.services.network.api.tags import tag_routes
 from nimbus.services.network.errors import neutron_fault
@@ -18,12 +19,16 @@ from nimbus.services.network.policies import RULES
 from nimbus.services.network.schemas.attrs import ResourceDef
 from nimbus.services.network.schemas.networks import NETWORK
 from nimbus.services.network.schemas.ports import PORT
+from nimbus.services.network.schemas.rbac import NETWORK_IP_AVAILABILITY, RBAC_POLICY
+from nimbus.services.network.schemas.subnetpools import ADDRESS_SCOPE, SUBNETPOOL
+from nimbus.services.network.schemas.subnets import SUBNET
 from nimbus.services.network.schemas.trunks import TRUNK
 from nimbus.services.network.service import network_of
 
-RESOURCES: list[ResourceDef] = [NETWORK, PORT, TRUNK]
+RESOURCES: list[ResourceDef] = [NETWORK, SUBNET, PORT, SUBNETPOOL, ADDRESS_SCOPE, RBAC_POLICY,
+                                TRUNK]
 
-EXTRA_ROUTES: list[Route] = [*trunks.ROUTES]
+EXTRA_ROUTES: list[Route] = [*subnetpool_actions.ROUTES, *trunks.ROUTES]
 
 
 def routes() -> list[Route]:
@@ -35,6 +40,7 @@ def routes() -> list[Route]:
         Route("GET", "/v2.0/extensions/{alias}", discovery.show_extension, ANY_CALLER),
         *EXTRA_ROUTES,
     ]
+    table.extend(crud_routes(NETWORK_IP_AVAILABILITY, verbs="LS"))
     for rd in RESOURCES:
         table.extend(crud_routes(rd))
         if rd.taggable:

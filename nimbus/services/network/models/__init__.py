@@ -5,5 +5,6 @@ from nimbus.services.network.models import (  # noqa: F401
     core,
     port_extras,
     security_groups,
+    subnetpools,
     trunks,
 )

@@ -6,8 +6,8 @@ Overridden by ``policy/network.yaml`` in the data dir."""
 from __future__ import annotations
 
 from nimbus.kernel.policy import RuleDefaults
-from nimbus.services.network.policies import base, trunks
+from nimbus.services.network.policies import base, subnets, trunks
 
 RULES: RuleDefaults = {}
-for module in (base, trunks):
+for module in (base, subnets, trunks):
     RULES.update(module.RULES)

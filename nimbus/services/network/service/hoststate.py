@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from nimbus.agents.network import messages as m
+from nimbus.kernel.context import RequestContext
 from nimbus.services.network.models.core import Network, Port, Subnet
 from nimbus.services.network.models.security_groups import (
     PortSecurityGroup,
@@ -24,6 +25,8 @@ from nimbus.services.network.models.security_groups import (
 )
 
 DHCP_OWNER = "network:dhcp"
+# Who the service is when it renders for an agent: it sees everything.
+SERVICE_CTX = RequestContext(user_id="nimbus-network", roles=("admin",))
 
 
 class HostStates:
@@ -76,22 +79,22 @@ class HostStates:
                 mtu=net.mtu, admin_state_up=net.admin_state_up,
                 external=net.router_external,
                 dhcp=any(p["device_owner"] == DHCP_OWNER for p in mine),
-                subnets=[self._subnet(s, sub) for sub in subnets.get(net.id, [])],
+                subnets=self._subnets(s, subnets.get(net.id, [])),
                 ports=[self._port(s, p, net) for p in mine],
                 **self._vxlan(s, net.id, host)))
         return out
 
-    def _subnet(self, s: Session, sub: Subnet) -> m.Subnet:
-        view = self.services.subnets.view_of(s, sub) if hasattr(
-            getattr(self.services, "subnets", None), "view_of") else {}
-        return m.Subnet(
-            id=sub.id, network_id=sub.network_id, cidr=sub.cidr, ip_version=sub.ip_version,
-            gateway_ip=sub.gateway_ip, enable_dhcp=sub.enable_dhcp,
-            dns_nameservers=list(view.get("dns_nameservers") or []),
+    def _subnets(self, s: Session, rows: list[Subnet]) -> list[m.Subnet]:
+        views = self.services.subnets.render_many(s, rows, SERVICE_CTX) if rows else []
+        return [m.Subnet(
+            id=v["id"], network_id=v["network_id"], cidr=v["cidr"], ip_version=v["ip_version"],
+            gateway_ip=v["gateway_ip"], enable_dhcp=v["enable_dhcp"],
+            dns_nameservers=list(v["dns_nameservers"]),
             host_routes=[m.HostRoute(r["destination"], r["nexthop"])
-                         for r in view.get("host_routes") or []],
-            allocation_pools=list(view.get("allocation_pools") or []),
-            ipv6_ra_mode=sub.ipv6_ra_mode, ipv6_address_mode=sub.ipv6_address_mode)
+                         for r in v["host_routes"]],
+            allocation_pools=list(v["allocation_pools"]),
+            ipv6_ra_mode=v["ipv6_ra_mode"], ipv6_address_mode=v["ipv6_address_mode"])
+            for v in views]
 
     def _port(self, s: Session, p: dict[str, Any], net: Network) -> m.Port:
         first_ip = next((ip["ip_address"] for ip in p["fixed_ips"]), "")
