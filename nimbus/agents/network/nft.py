@@ -28,15 +28,20 @@ NETNS_DIR = Path("/run/netns")
 TIMEOUT = 10.0
 
 
-class NftError(Exception):
+class ToolError(Exception):
     """A command failed or timed out; ``argv`` is the command line that ran."""
 
     def __init__(self, argv: Sequence[str], netns: str | None, detail: str,
                  returncode: int | None = None) -> None:
         self.argv = list(argv)
         self.netns = netns
+        self.detail = detail
         self.returncode = returncode
         super().__init__(f"{' '.join(self.argv)} (netns {netns or '<own>'}): {detail}")
+
+
+class NftError(ToolError):
+    """``nft`` failed."""
 
 
 def netns_argv(netns: str | None) -> list[str]:
@@ -46,7 +51,7 @@ def netns_argv(netns: str | None) -> list[str]:
 
 def run_tool(argv: Sequence[str], *, netns: str | None = None, input: str | None = None,
              timeout: float = TIMEOUT, check: bool = True,
-             error: type[NftError] = NftError) -> subprocess.CompletedProcess[str]:
+             error: type[ToolError] = ToolError) -> subprocess.CompletedProcess[str]:
     """Run ``argv`` inside ``netns``; raises ``error`` naming the command line on a non-zero
     exit (when ``check``) or a timeout. Shared by the tc wrapper."""
     full = netns_argv(netns) + list(argv)
@@ -65,7 +70,7 @@ def run_tool(argv: Sequence[str], *, netns: str | None = None, input: str | None
 def apply(script: str, *, netns: str | None = None, timeout: float = TIMEOUT) -> None:
     """Apply ``script`` (nft syntax, many commands) as one atomic transaction."""
     try:
-        run_tool(["nft", "-f", "-"], netns=netns, input=script, timeout=timeout)
+        run_tool(["nft", "-f", "-"], netns=netns, input=script, timeout=timeout, error=NftError)
     except NftError as e:
         # nft points at the failing line of stdin; keep the script's first lines for context.
         raise NftError(e.argv, netns, f"{e.args[0]}\n--- script ---\n{script[:4000]}",
@@ -151,7 +156,7 @@ def list_table(family: str, name: str, *, netns: str | None = None,
                timeout: float = TIMEOUT) -> Table | None:
     """The table as it is in the kernel, or None when there is no such table."""
     proc = run_tool(["nft", "-j", "list", "table", family, name], netns=netns,
-                    timeout=timeout, check=False)
+                    timeout=timeout, check=False, error=NftError)
     if proc.returncode != 0:
         if "No such file or directory" in proc.stderr:
             return None
