@@ -263,15 +263,17 @@ def plan(desired: TableSpec, actual: Table | None) -> tuple[list[str], list[str]
             _add_elements(cmds, t, spec, spec.elements)
         else:
             _plan_elements(cmds, changes, t, spec, old.elements)
+    # Gone chains are emptied first (their rules may name gone sets), then gone sets and
+    # maps go (a verdict map may jump to a gone chain), then the chains themselves.
     gone = [name for name in actual.chains if name not in desired.chains]
     cmds += [f"flush chain {t} {name}" for name in gone]
-    cmds += [f"delete chain {t} {name}" for name in gone]
-    changes += [f"{t}: removed chain {name}" for name in gone]
     for name, old_set in actual.sets.items():
         if name not in desired.sets:
             kind = "map" if old_set.is_map else "set"
             cmds.append(f"delete {kind} {t} {name}")
             changes.append(f"{t}: removed {kind} {name}")
+    cmds += [f"delete chain {t} {name}" for name in gone]
+    changes += [f"{t}: removed chain {name}" for name in gone]
     return cmds, changes
 
 

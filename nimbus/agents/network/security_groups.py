@@ -117,7 +117,7 @@ def collapse(prefixes: Iterable[str], version: int) -> list[str]:
     intervals), in nft's text form."""
     nets = [ipaddress.ip_network(p, strict=False) for p in prefixes]
     nets = [n for n in nets if n.version == version]
-    return [canonical_net(str(n)) for n in ipaddress.collapse_addresses(nets)]  # type: ignore[arg-type]
+    return [canonical_net(str(n)) for n in ipaddress.collapse_addresses(nets)]  # type: ignore[type-var]
 
 
 def link_local(mac: str) -> str:

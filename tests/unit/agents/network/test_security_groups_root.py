@@ -165,9 +165,17 @@ def test_port_security_disabled_is_not_filtered(lab, part):
     assert not tcp_ok(b, a.ip, 8080), "a is still filtered: no ingress rule"
 
 
-def test_teardown_leaves_no_tables(lab, part):
-    two_guests(lab, "sg")
-    assert part.reconcile(state_of(lab, SecurityGroup("sg", rules=list(EGRESS_ALL))))
+def test_a_gone_port_loses_its_chains_and_teardown_leaves_no_tables(lab, part):
+    a, b = two_guests(lab, "sg")
+    group = SecurityGroup("sg", rules=list(EGRESS_ALL))
+    assert part.reconcile(state_of(lab, group))
+    lab.guests.remove(b)
+    changes = part.reconcile(state_of(lab, group))
+    assert f"inet {TABLE}: removed chain in-{b.port.id[:11]}" in changes
+    table = nft.list_table("inet", TABLE, netns=lab.host)
+    assert table is not None and f"out-{a.port.id[:11]}" in table.chains
+    assert f"out-{b.port.id[:11]}" not in table.chains
+    lab.guests.append(b)    # the lab still removes its namespace
     assert part.teardown() == [f"table bridge {TABLE}: removed", f"table inet {TABLE}: removed"]
     out = nft.run_tool(["nft", "list", "tables"], netns=lab.host).stdout
     assert TABLE not in out
