@@ -52,7 +52,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from nimbus.agents.network import nft
+from nimbus.agents.network import conntrack, nft
 from nimbus.agents.network.base import HostContext
 from nimbus.agents.network.messages import HostState, Port, SecurityGroup, SecurityGroupRule
 
@@ -382,6 +382,75 @@ def desired_tables(state: HostState, bridge_now: nft.Table | None,
     return bridge_table(ports), inet_table(state, ports, zones)
 
 
+# --- connections a change no longer allows ----------------------------------------------
+
+# Group id -> (its rules by id, its members' addresses), as last applied.
+Snapshot = dict[str, tuple[dict[str, SecurityGroupRule], frozenset[str]]]
+
+
+@dataclass(frozen=True)
+class Flow:
+    """Conntrack entries to delete (``conntrack.delete`` arguments)."""
+
+    ipv6: bool
+    zone: int | None
+    src: str | None
+    dst: str | None
+    protocol: int | None = None
+    dport: int | None = None
+
+
+def snapshot(state: HostState) -> Snapshot:
+    return {g.id: ({r.id: r for r in g.rules}, frozenset(g.member_ips))
+            for g in state.security_groups}
+
+
+def _single_addresses(port: Port) -> list[str]:
+    out = [ip.ip_address for ip in port.fixed_ips]
+    for pair in port.allowed_address_pairs:
+        net = ipaddress.ip_network(pair.ip_address, strict=False)
+        if net.prefixlen == net.max_prefixlen:
+            out.append(str(net.network_address))
+    return out
+
+
+def _flows(rule: SecurityGroupRule, fp: FilteredPort, zone: int | None,
+           remote: str | None = None) -> list[Flow]:
+    ipv6 = rule.ethertype == "IPv6"
+    number = protocol_number(rule.protocol, ipv6)
+    lo, hi = rule.port_range_min, rule.port_range_max
+    dport = lo if number in PORT_PROTOCOLS and lo is not None and lo == hi else None
+    out = []
+    for address in _single_addresses(fp.port):
+        if (":" in address) != ipv6 or (remote is not None and (":" in remote) != ipv6):
+            continue
+        src, dst = (remote, address) if rule.direction == "ingress" else (address, remote)
+        out.append(Flow(ipv6, zone, src, dst, number, dport))
+    return out
+
+
+def stale_flows(before: Snapshot, state: HostState, ports: list[FilteredPort],
+                zones: dict[str, int]) -> list[Flow]:
+    """The tracked connections of stateful ports that a removed rule, or a member gone from
+    a remote group, allowed: Neutron deletes them so that the change holds for them too."""
+    now = snapshot(state)
+    out: list[Flow] = []
+    for fp in (p for p in ports if p.stateful):
+        zone = zones.get(bridge_name(fp.network_id))
+        for gid in fp.port.security_group_ids:
+            old_rules, _ = before.get(gid, ({}, frozenset()))
+            new_rules = now.get(gid, ({}, frozenset()))[0]
+            for rid, rule in old_rules.items():
+                if rid not in new_rules:
+                    out += _flows(rule, fp, zone)
+            for rule in new_rules.values():
+                remote = rule.remote_group_id
+                if remote and remote in before and remote in now:
+                    for member in sorted(before[remote][1] - now[remote][1]):
+                        out += _flows(rule, fp, zone, member)
+    return list(dict.fromkeys(out))
+
+
 # --- the part ----------------------------------------------------------------------------
 
 class SecurityGroupsPart:
@@ -392,6 +461,8 @@ class SecurityGroupsPart:
     def __init__(self, ctx: HostContext) -> None:
         self.ctx = ctx
         self._warned_no_br_netfilter = False
+        # What the rules were at the last reconcile (none after a start: nothing to cut).
+        self._before: Snapshot | None = None
 
     def reconcile(self, state: HostState) -> list[str]:
         netns = self.ctx.netns
@@ -406,6 +477,8 @@ class SecurityGroupsPart:
         if cmds_b or cmds_i:
             # inet first: the bridge table only marks; both land in one transaction.
             nft.apply("\n".join(cmds_i + cmds_b) + "\n", netns=netns)
+            changes += self._cut_stale_connections(state, bridge_want, inet_want)
+        self._before = snapshot(state)
         changes += self._bridges_call_netfilter(state)
         for line in changes:
             self.ctx.log.info("security groups: %s", line)
@@ -418,6 +491,23 @@ class SecurityGroupsPart:
                 changes.append(f"table {family} {TABLE}: removed")
         for line in changes:
             self.ctx.log.info("security groups: %s", line)
+        return changes
+
+    def _cut_stale_connections(self, state: HostState, bridge: nft.TableSpec,
+                               inet: nft.TableSpec) -> list[str]:
+        if self._before is None:
+            return []
+        marks = existing_numbers(_as_table(bridge), "srcmark", shift=12)
+        ports = filtered_ports(state, marks)
+        zones = existing_numbers(_as_table(inet), "zones")
+        changes = []
+        for flow in stale_flows(self._before, state, ports, zones):
+            gone = conntrack.delete(netns=self.ctx.netns, ipv6=flow.ipv6, zone=flow.zone,
+                                    src=flow.src, dst=flow.dst, protocol=flow.protocol,
+                                    dport=flow.dport)
+            if gone:
+                changes.append(f"conntrack: deleted {gone} entries no rule allows now "
+                               f"({flow.src or '*'} -> {flow.dst or '*'} zone {flow.zone})")
         return changes
 
     def _bridges_call_netfilter(self, state: HostState) -> list[str]:
@@ -435,6 +525,13 @@ class SecurityGroupsPart:
                 set_bridge_nf_calls(name, self.ctx.netns)
                 changes.append(f"bridge {name}: nf_call_iptables/ip6tables on")
         return changes
+
+
+def _as_table(spec: nft.TableSpec) -> nft.Table:
+    """A desired table seen as if listed from the kernel (for its numbers)."""
+    table = nft.Table(spec.family, spec.name, 0)
+    table.sets = {n: nft.NamedSet(n, 0, s.is_map, s.elements) for n, s in spec.sets.items()}
+    return table
 
 
 def bridge_nf_calls(netns: str | None) -> dict[str, bool]:

@@ -62,10 +62,11 @@ class Lab:
         ip("-n", lab.host, "link", "set", lab.bridge, "up")
         return lab
 
-    def add_guest(self, mac: str, address: str, **port_fields: object) -> Guest:
+    def add_guest(self, mac: str, address: str, *, ipv6: str | None = None,
+                  **port_fields: object) -> Guest:
+        fixed = [FixedIp("subnet", address)] + ([FixedIp("subnet6", ipv6)] if ipv6 else [])
         port = Port(id=str(uuid.uuid4()), network_id=self.network_id, project_id="p",
-                    mac_address=mac, fixed_ips=[FixedIp("subnet", address)],
-                    **port_fields)  # type: ignore[arg-type]
+                    mac_address=mac, fixed_ips=fixed, **port_fields)  # type: ignore[arg-type]
         guest = Guest(f"{self.host}-g{len(self.guests)}", port)
         ip("netns", "add", guest.netns)
         self.guests.append(guest)
@@ -75,20 +76,26 @@ class Lab:
         ip("-n", self.host, "link", "set", tap, "master", self.bridge, "up")
         ip("-n", guest.netns, "link", "set", "eth0", "address", mac)
         ip("-n", guest.netns, "addr", "add", f"{address}/24", "dev", "eth0")
+        if ipv6:
+            ip("-n", guest.netns, "addr", "add", f"{ipv6}/64", "dev", "eth0", "nodad")
         ip("-n", guest.netns, "link", "set", "eth0", "up")
         ip("-n", guest.netns, "link", "set", "lo", "up")
         return guest
 
-    def serve_tcp(self, guest: Guest, port: int = 80) -> None:
-        """A TCP server in ``guest`` that answers every connection with "ok" (and reads what
-        it is sent, for the bandwidth tests), until the lab closes."""
+    def serve_tcp(self, guest: Guest, port: int = 80, *, echo: bool = False) -> None:
+        """A TCP server in ``guest`` that answers every connection with "ok", then reads what
+        it is sent (for the bandwidth tests) or, with ``echo``, sends it back, until the lab
+        closes."""
         code = (
             "import socket,threading\n"
-            "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
-            f"s.bind(('0.0.0.0',{port})); s.listen(16)\n"
+            "s=socket.socket(socket.AF_INET6)\n"
+            "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+            "s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)\n"
+            f"s.bind(('::',{port})); s.listen(16)\n"
             "def h(c):\n"
             "    c.sendall(b'ok')\n"
-            "    while c.recv(65536): pass\n"
+            "    while (d := c.recv(65536)):\n"
+            f"        {'c.sendall(d)' if echo else 'pass'}\n"
             "    c.close()\n"
             "while True:\n"
             "    c,_=s.accept(); threading.Thread(target=h,args=(c,),daemon=True).start()\n")
@@ -117,7 +124,8 @@ def tcp_ok(guest: Guest, address: str, port: int = 80, *, source: str | None = N
     "ok" (so the reply came back too), within ``timeout``."""
     code = (
         "import socket,sys\n"
-        f"s=socket.socket(); s.settimeout({timeout})\n"
+        f"s=socket.socket(socket.AF_INET6 if ':' in {address!r} else socket.AF_INET)\n"
+        f"s.settimeout({timeout})\n"
         + (f"s.bind(({source!r},0))\n" if source else "")
         + f"s.connect(({address!r},{port}))\n"
         "sys.exit(0 if s.recv(2)==b'ok' else 1)\n")
@@ -136,3 +144,33 @@ def send_bytes(guest: Guest, address: str, size: int, port: int = 80,
         "print(time.monotonic()-t)\n")
     proc = guest.run([sys.executable, "-c", code], timeout=timeout + 5)
     return float(proc.stdout.strip())
+
+
+class Conversation:
+    """One long-lived TCP connection from a guest: ``exchange`` sends a line and says
+    whether the echo server answered it within the timeout."""
+
+    CODE = (
+        "import socket,sys\n"
+        "s=socket.create_connection((sys.argv[1],int(sys.argv[2])),timeout=5); s.recv(2)\n"
+        "print('connected',flush=True)\n"
+        "s.settimeout(1.0)\n"
+        "for line in sys.stdin:\n"
+        "    s.sendall(line.encode())\n"
+        "    try: print('echo' if s.recv(100) else 'closed',flush=True)\n"
+        "    except OSError: print('timeout',flush=True)\n")
+
+    def __init__(self, lab: Lab, guest: Guest, address: str, port: int) -> None:
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", guest.netns, sys.executable, "-c", self.CODE, address,
+             str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        lab.procs.append(self.proc)  # type: ignore[arg-type]
+        assert self.proc.stdout is not None
+        if self.proc.stdout.readline().strip() != "connected":
+            raise RuntimeError("the conversation did not connect")
+
+    def exchange(self) -> bool:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write("hello\n")
+        self.proc.stdin.flush()
+        return self.proc.stdout.readline().strip() == "echo"

@@ -172,3 +172,24 @@ def test_a_port_without_groups_is_still_anti_spoofed_and_denied():
     assert bridge.sets["ports"].elements == {"tap" + A[:11]}
     assert inet.chains["out-" + A[:11]].rules[-1] == "drop"
     assert not any(r.startswith("jump") for r in inet.chains["out-" + A[:11]].rules)
+
+
+def test_stale_flows_of_removed_rules_and_removed_remote_members():
+    http = SecurityGroupRule("http", "ingress", protocol="tcp", port_range_min=80,
+                             port_range_max=80)
+    ssh = SecurityGroupRule("ssh", "ingress", protocol="tcp", port_range_min=22,
+                            port_range_max=22, remote_group_id="cl")
+    web = SecurityGroup("web", rules=[http, ssh])
+    clients = SecurityGroup("cl", member_ips=["10.0.0.5", "10.0.0.6"])
+    p = port(A, "02:00:00:00:00:0a", "10.0.0.10", security_group_ids=["web"])
+    before = sg.snapshot(state(p, groups=[web, clients]))
+    web.rules = [ssh]
+    clients.member_ips = ["10.0.0.5"]
+    now = state(p, groups=[web, clients])
+    ports = sg.filtered_ports(now, {})
+    flows = sg.stale_flows(before, now, ports, {"brqnet-0000-00": 4})
+    assert flows == [sg.Flow(False, 4, None, "10.0.0.10", 6, 80),
+                     sg.Flow(False, 4, "10.0.0.6", "10.0.0.10", 6, 22)]
+    # Stateless ports have no tracked connections to cut.
+    web.stateful = False
+    assert sg.stale_flows(before, now, sg.filtered_ports(now, {}), {}) == []

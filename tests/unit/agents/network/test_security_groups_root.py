@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from netfixtures_sg import Lab, tcp_ok
+from netfixtures_sg import Conversation, Lab, tcp_ok
 
 from nimbus.agents.network import nft
 from nimbus.agents.network.base import HostContext
@@ -85,6 +85,40 @@ def test_tcp_80_blocked_until_a_rule_allows_it_within_a_second(lab, part):
 
     # The same state again changes nothing.
     assert part.reconcile(state_of(lab, group)) == []
+
+
+def test_ipv6_tcp_blocked_until_an_ipv6_rule_allows_it_and_nd_passes(lab, part):
+    a = lab.add_guest("02:00:00:00:00:0a", "10.9.0.10", ipv6="2001:db8::a",
+                      security_group_ids=["sg"])
+    b = lab.add_guest("02:00:00:00:00:0b", "10.9.0.11", ipv6="2001:db8::b",
+                      security_group_ids=["sg"])
+    lab.serve_tcp(b)
+    group = SecurityGroup("sg", rules=EGRESS_ALL + [HTTP_IN])
+    part.reconcile(state_of(lab, group))
+    assert tcp_ok(a, b.ip)
+    assert not tcp_ok(a, "2001:db8::b"), "the HTTP rule is IPv4 only"
+    group.rules.append(rule("ingress", ethertype="IPv6", protocol="tcp", port_range_min=80,
+                            port_range_max=80))
+    part.reconcile(state_of(lab, group))
+    assert tcp_ok(a, "2001:db8::b", timeout=3.0)
+    # A forged IPv6 source is dropped.
+    a.run(["ip", "addr", "add", "2001:db8::99/64", "dev", "eth0", "nodad"])
+    assert not tcp_ok(a, "2001:db8::b", source="2001:db8::99")
+
+
+def test_removing_a_rule_cuts_the_connections_it_allowed(lab, part):
+    a = lab.add_guest("02:00:00:00:00:0a", "10.9.0.10", security_group_ids=["sg"])
+    b = lab.add_guest("02:00:00:00:00:0b", "10.9.0.11", security_group_ids=["sg"])
+    lab.serve_tcp(b, 7, echo=True)
+    echo_in = rule("ingress", protocol="tcp", port_range_min=7, port_range_max=7)
+    group = SecurityGroup("sg", rules=EGRESS_ALL + [echo_in])
+    part.reconcile(state_of(lab, group))
+    talk = Conversation(lab, a, b.ip, 7)
+    assert talk.exchange()
+    group.rules.remove(echo_in)
+    changes = part.reconcile(state_of(lab, group))
+    assert any(line.startswith("conntrack: deleted 1 entries") for line in changes), changes
+    assert not talk.exchange()
 
 
 def test_reply_traffic_passes_without_an_ingress_rule(lab, part):
