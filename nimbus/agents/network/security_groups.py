@@ -52,8 +52,9 @@ so a rule change holds within the time of one reconcile (milliseconds). Port ind
 zone numbers are kept from what the tables already hold, so a new port never renumbers the
 others. At most 4095 filtered ports per host (12 bits of the mark each way).
 
-Not done (yet): a port that leaves a group keeps its tracked connections; traffic of trunk
-subports (VLAN-tagged frames on a filtered parent port is dropped by ``spoof``).
+Not done (yet): a port that leaves a group keeps its tracked connections; trunk subports
+are not filtered (their frames arrive on the VLAN device of the parent's tap, which is not
+in the sets; a tagged frame that reaches the parent's bridge is dropped by ``spoof``).
 """
 
 from __future__ import annotations
