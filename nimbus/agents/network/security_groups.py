@@ -489,7 +489,12 @@ class SecurityGroupsPart:
         changes = changes_i + changes_b
         if cmds_b or cmds_i:
             # inet first: the bridge table only marks; both land in one transaction.
-            nft.apply("\n".join(cmds_i + cmds_b) + "\n", netns=netns)
+            try:
+                nft.apply("\n".join(cmds_i + cmds_b) + "\n", netns=netns)
+            except nft.NftError as e:
+                self.ctx.log.error("security groups: the update failed, rebuilding: %s", e)
+                nft.apply(rebuild_script(bridge_want, inet_want), netns=netns)
+                changes.append(f"tables {TABLE}: rebuilt after a failed update")
             changes += self._cut_stale_connections(state, bridge_want, inet_want)
         self._before = snapshot(state)
         changes += self._bridges_call_netfilter(state)
@@ -538,6 +543,16 @@ class SecurityGroupsPart:
                 set_bridge_nf_calls(name, self.ctx.netns)
                 changes.append(f"bridge {name}: nf_call_iptables/ip6tables on")
         return changes
+
+
+def rebuild_script(*tables: nft.TableSpec) -> str:
+    """Both tables written anew in one transaction: no moment without filtering. ("add"
+    before "delete" makes the delete valid whether or not the table is there.)"""
+    cmds = []
+    for spec in tables:
+        cmds += [f"add table {spec.family} {spec.name}", f"delete table {spec.family} {spec.name}"]
+        cmds += nft.plan(spec, None)[0]
+    return "\n".join(cmds) + "\n"
 
 
 def _as_table(spec: nft.TableSpec) -> nft.Table:

@@ -214,3 +214,17 @@ def test_a_gone_port_loses_its_chains_and_teardown_leaves_no_tables(lab, part):
     out = nft.run_tool(["nft", "list", "tables"], netns=lab.host).stdout
     assert TABLE not in out
     assert part.teardown() == []
+
+
+def test_a_damaged_table_is_rebuilt_in_one_transaction(lab, part):
+    a, b = two_guests(lab, "sg")
+    group = SecurityGroup("sg", rules=EGRESS_ALL + [HTTP_IN])
+    part.reconcile(state_of(lab, group))
+    # Someone replaces a map the rules use with a set of another type: the diff (which
+    # trusts the names) cannot be applied.
+    nft.apply(f"flush chain inet {TABLE} sg-raw\ndelete map inet {TABLE} zones\n"
+              f"add set inet {TABLE} zones {{ type ipv4_addr; }}\n", netns=lab.host)
+    changes = part.reconcile(state_of(lab, group))
+    assert f"tables {TABLE}: rebuilt after a failed update" in changes
+    assert part.reconcile(state_of(lab, group)) == []
+    assert tcp_ok(a, b.ip)
