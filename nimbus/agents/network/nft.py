@@ -263,6 +263,12 @@ def plan(desired: TableSpec, actual: Table | None) -> tuple[list[str], list[str]
             _add_elements(cmds, t, spec, spec.elements)
         else:
             _plan_elements(cmds, changes, t, spec, old.elements)
+    _plan_removals(cmds, changes, t, desired, actual)
+    return cmds, changes
+
+
+def _plan_removals(cmds: list[str], changes: list[str], t: str, desired: TableSpec,
+                   actual: Table) -> None:
     # Gone chains are emptied first (their rules may name gone sets), then gone sets and
     # maps go (a verdict map may jump to a gone chain), then the chains themselves.
     gone = [name for name in actual.chains if name not in desired.chains]
@@ -274,7 +280,6 @@ def plan(desired: TableSpec, actual: Table | None) -> tuple[list[str], list[str]
             changes.append(f"{t}: removed {kind} {name}")
     cmds += [f"delete chain {t} {name}" for name in gone]
     changes += [f"{t}: removed chain {name}" for name in gone]
-    return cmds, changes
 
 
 def _plan_chain(cmds: list[str], changes: list[str], t: str, chain: ChainSpec,
