@@ -160,7 +160,10 @@ def allocate(wanted: list[str], existing: dict[str, int], limit: int) -> dict[st
     free = (n for n in range(1, limit + 1) if n not in used)
     for key in wanted:
         if key not in out:
-            out[key] = next(free)
+            number = next(free, None)
+            if number is None:
+                raise ValueError(f"more than {limit} to number on this host")
+            out[key] = number
     return out
 
 
