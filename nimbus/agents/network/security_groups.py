@@ -13,15 +13,18 @@ What this kernel offers decides the design (each point was checked by experiment
   sending port: ``FLAG | index << 12``), and at bridge forward (-200, before br_netfilter's
   forward at -1) from the egress tap (the receiving port: ``FLAG | index``). Each copy of a
   flooded packet gets its own mark. The inet chains dispatch on those marks with verdict
-  maps: prerouting -> the sender's egress chain ``out-<port[:11]>``, forward -> the
-  receiver's ingress chain ``in-<port[:11]>``.
+  maps: prerouting -> the sender's egress chain ``out-<profile>``, forward -> the
+  receiver's ingress chain ``in-<profile>``. Ports with the same groups and statefulness
+  share one pair of chains (their *profile*), so the table has a few chains however many
+  ports there are (listing thousands of rules takes nft seconds), and a port coming or
+  going only changes map and set elements.
 * Anti-spoofing (bridge table, chain ``spoof``, for every filtered port): the source MAC,
   and for ARP/IPv4/IPv6 the (tap, MAC, address) triple, must be in the sets ``macs``,
   ``ip4``, ``ip6`` (the port's fixed IPs, its EUI-64 link-local address, and its
   allowed_address_pairs, a pair's CIDR as an interval); DHCP discovery from 0.0.0.0 and IPv6
   DAD from :: pass; DHCP/DHCPv6 server replies and router advertisements from a guest are
   dropped; any other ethertype is dropped.
-* Stateful rules (inet table): a port chain drops ``ct state invalid``, accepts
+* Stateful rules (inet table): a profile chain drops ``ct state invalid``, accepts
   ``established,related``, always lets DHCP (client out, server in) and the ICMPv6 that
   neighbour discovery and MLD need through, as Neutron does, then jumps to the chain of each
   of its groups (``sgi-<group>`` ingress, ``sge-<group>`` egress: the rules, each an
@@ -59,6 +62,7 @@ in the sets; a tagged frame that reaches the parent's bridge is dropped by ``spo
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import os
@@ -82,10 +86,13 @@ PROTOCOLS = {
     "pgm": 113, "vrrp": 112, "sctp": 132, "udplite": 136,
 }
 PORT_PROTOCOLS = {6, 17, 33, 132, 136}          # those with ports (th dport)
-ICMP6_IN = ("mld-listener-query, mld-listener-report, mld-listener-done, nd-router-advert, "
-            "nd-neighbor-solicit, nd-neighbor-advert, mld2-listener-report")
-ICMP6_OUT = ("mld-listener-report, mld-listener-done, nd-router-solicit, nd-neighbor-solicit,"
-             " nd-neighbor-advert, mld2-listener-report")
+# The ICMPv6 that neighbour discovery and MLD need, always allowed (named sets: anonymous
+# sets in every port chain make listing the table slow).
+ICMP6_IN = {"mld-listener-query", "mld-listener-report", "mld-listener-done",
+            "nd-router-advert", "nd-neighbor-solicit", "nd-neighbor-advert",
+            "mld2-listener-report"}
+ICMP6_OUT = {"mld-listener-report", "mld-listener-done", "nd-router-solicit",
+             "nd-neighbor-solicit", "nd-neighbor-advert", "mld2-listener-report"}
 
 
 def tap_name(port_id: str) -> str:
@@ -113,8 +120,15 @@ class FilteredPort:
         return tap_name(self.port.id)
 
     @property
-    def key(self) -> str:
-        return self.port.id[:11]
+    def groups(self) -> list[str]:
+        return sorted(set(self.port.security_group_ids))
+
+    @property
+    def profile(self) -> str:
+        """Ports with the same groups and statefulness share their chains: the name of the
+        pair, from a digest of what they hold."""
+        text = f"{self.stateful}|{','.join(self.groups)}"
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 # --- addresses ---------------------------------------------------------------------------
@@ -126,11 +140,28 @@ def canonical_net(text: str) -> str:
 
 
 def collapse(prefixes: Iterable[str], version: int) -> list[str]:
-    """The prefixes of one IP version merged so that none overlaps (nft refuses overlapping
-    intervals), in nft's text form."""
-    nets = [ipaddress.ip_network(p, strict=False) for p in prefixes]
-    nets = [n for n in nets if n.version == version]
-    return [canonical_net(str(n)) for n in ipaddress.collapse_addresses(nets)]  # type: ignore[type-var]
+    """The addresses and prefixes of one IP version, in nft's text form, with none inside
+    another (nft refuses overlapping intervals). Bare addresses, the common case, take the
+    quick way: remote groups of thousands of members are parsed on every reconcile."""
+    hosts: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set()
+    nets = []
+    for text in prefixes:
+        if "/" not in text:
+            addr = ipaddress.ip_address(text)
+            if addr.version == version:
+                hosts.add(addr)
+            continue
+        net = ipaddress.ip_network(text, strict=False)
+        if net.version != version:
+            continue
+        if net.prefixlen == net.max_prefixlen:
+            hosts.add(net.network_address)
+        else:
+            nets.append(net)
+    if nets:
+        nets = list(ipaddress.collapse_addresses(nets))  # type: ignore[type-var]
+        hosts = {h for h in hosts if not any(h in n for n in nets)}
+    return [str(h) for h in hosts] + [str(n) for n in nets]
 
 
 def link_local(mac: str) -> str:
@@ -261,20 +292,22 @@ def group_chains(group: SecurityGroup) -> list[nft.ChainSpec]:
             nft.ChainSpec(f"sge-{group.id}", rules["egress"])]
 
 
-def port_chains(fp: FilteredPort) -> list[nft.ChainSpec]:
+def profile_chains(fp: FilteredPort) -> list[nft.ChainSpec]:
+    """The ingress and egress chains of the ports that share ``fp``'s profile."""
     conntrack = ["ct state invalid drop", "ct state established,related accept"]
     head = conntrack if fp.stateful else []
     ingress = head + [
         "meta nfproto ipv4 udp sport 67 udp dport 68 accept",
         "meta nfproto ipv6 udp sport 547 udp dport 546 accept",
-        f"icmpv6 type {{ {ICMP6_IN} }} accept",
-    ] + [f"jump sgi-{g}" for g in fp.port.security_group_ids] + ["drop"]
+        "icmpv6 type @icmp6_in accept",
+    ] + [f"jump sgi-{g}" for g in fp.groups] + ["drop"]
     egress = head + [
         "meta nfproto ipv4 udp sport 68 udp dport 67 accept",
         "meta nfproto ipv6 udp sport 546 udp dport 547 accept",
-        f"icmpv6 type {{ {ICMP6_OUT} }} accept",
-    ] + [f"jump sge-{g}" for g in fp.port.security_group_ids] + ["drop"]
-    return [nft.ChainSpec(f"in-{fp.key}", ingress), nft.ChainSpec(f"out-{fp.key}", egress)]
+        "icmpv6 type @icmp6_out accept",
+    ] + [f"jump sge-{g}" for g in fp.groups] + ["drop"]
+    return [nft.ChainSpec(f"in-{fp.profile}", ingress),
+            nft.ChainSpec(f"out-{fp.profile}", egress)]
 
 
 # --- the two tables ----------------------------------------------------------------------
@@ -313,10 +346,12 @@ def inet_table(state: HostState, ports: list[FilteredPort],
                               {str(FLAG | fp.index << 12) for fp in stateless}))
     table.add_set(nft.SetSpec("stateless_mac", "type ether_addr;",
                               {fp.port.mac_address.lower() for fp in stateless}))
+    table.add_set(nft.SetSpec("icmp6_in", "type icmpv6_type;", set(ICMP6_IN)))
+    table.add_set(nft.SetSpec("icmp6_out", "type icmpv6_type;", set(ICMP6_OUT)))
     table.add_set(nft.SetSpec("egress", "type mark : verdict;", {
-        f"{FLAG | fp.index << 12} : jump out-{fp.key}" for fp in ports}, True))
+        f"{FLAG | fp.index << 12} : jump out-{fp.profile}" for fp in ports}, True))
     table.add_set(nft.SetSpec("ingress", "type mark : verdict;", {
-        f"{FLAG | fp.index} : jump in-{fp.key}" for fp in ports}, True))
+        f"{FLAG | fp.index} : jump in-{fp.profile}" for fp in ports}, True))
     for spec in _address_sets(state, ports):
         table.add_set(spec)
     table.add_chain(nft.ChainSpec("sg-raw", [
@@ -338,8 +373,9 @@ def inet_table(state: HostState, ports: list[FilteredPort],
         table.add_chain(nft.ChainSpec(f"sgi-{gid}", []))
         table.add_chain(nft.ChainSpec(f"sge-{gid}", []))
     for fp in ports:
-        for chain in port_chains(fp):
-            table.add_chain(chain)
+        if f"in-{fp.profile}" not in table.chains:
+            for chain in profile_chains(fp):
+                table.add_chain(chain)
     return table
 
 

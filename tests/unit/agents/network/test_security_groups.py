@@ -91,8 +91,9 @@ def test_only_ports_with_port_security_that_are_not_network_ports_are_filtered()
                    device_owner="network:router_interface"))
     bridge, inet = sg.desired_tables(s, None, None)
     assert bridge.sets["ports"].elements == {"tap" + A[:11]}
-    assert set(inet.chains) >= {"in-" + A[:11], "out-" + A[:11], "sgi-g", "sge-g"}
-    assert not any(B[:11] in name for name in inet.chains)
+    (fp,) = sg.filtered_ports(s, {})
+    assert set(inet.chains) >= {"in-" + fp.profile, "out-" + fp.profile, "sgi-g", "sge-g"}
+    assert inet.sets["ingress"].elements == {f"{sg.FLAG | 1} : jump in-{fp.profile}"}
     # Zones are per network, for all its ports (replies from the router must match).
     assert inet.sets["zones"].elements == {"brqnet-0000-00 : 1"}
 
@@ -127,15 +128,17 @@ def test_port_chains_default_deny_with_dhcp_and_nd_allowed_and_stateless_has_no_
               port(B, "02:00:00:00:00:0b", "10.0.0.11", security_group_ids=["s"]),
               groups=[full, stateless])
     _, inet = sg.desired_tables(s, None, None)
-    ingress = inet.chains["in-" + A[:11]].rules
+    pa, pb = sg.filtered_ports(s, {})
+    ingress = inet.chains["in-" + pa.profile].rules
     assert ingress[:2] == ["ct state invalid drop", "ct state established,related accept"]
     assert "meta nfproto ipv4 udp sport 67 udp dport 68 accept" in ingress
-    assert any("nd-neighbor-solicit" in r for r in ingress)
+    assert "icmpv6 type @icmp6_in accept" in ingress
+    assert "nd-neighbor-solicit" in inet.sets["icmp6_in"].elements
     assert ingress[-2:] == ["jump sgi-g", "drop"]
-    assert inet.chains["out-" + A[:11]].rules[-2:] == ["jump sge-g", "drop"]
+    assert inet.chains["out-" + pa.profile].rules[-2:] == ["jump sge-g", "drop"]
     assert inet.chains["sge-g"].rules == ["meta nfproto ipv4 accept"]
     assert inet.chains["sgi-g"].rules == []
-    assert not any("ct state" in r for r in inet.chains["in-" + B[:11]].rules)
+    assert not any("ct state" in r for r in inet.chains["in-" + pb.profile].rules)
     assert inet.sets["stateless_mac"].elements == {"02:00:00:00:00:0b"}
     assert inet.sets["stateless_src"].elements == {str(sg.FLAG | 2 << 12)}
 
@@ -149,7 +152,7 @@ def test_remote_and_address_groups_become_sets_of_their_addresses():
               groups=[web, clients],
               address_groups=[AddressGroup("ag", ["2001:db8::/64", "2001:db8::7/128"])])
     _, inet = sg.desired_tables(s, None, None)
-    assert inet.sets["rg4-cl"].elements == {"10.0.0.10/31"}
+    assert inet.sets["rg4-cl"].elements == {"10.0.0.10", "10.0.0.11"}
     assert inet.sets["rg6-cl"].elements == {"2001:db8::1"}
     assert inet.sets["ag6-ag"].elements == {"2001:db8::/64"}
     assert inet.sets["rg4-unknown"].elements == set()
@@ -170,8 +173,19 @@ def test_a_port_without_groups_is_still_anti_spoofed_and_denied():
     s = state(port(A, "02:00:00:00:00:0a", "10.0.0.10"))
     bridge, inet = sg.desired_tables(s, None, None)
     assert bridge.sets["ports"].elements == {"tap" + A[:11]}
-    assert inet.chains["out-" + A[:11]].rules[-1] == "drop"
-    assert not any(r.startswith("jump") for r in inet.chains["out-" + A[:11]].rules)
+    (fp,) = sg.filtered_ports(s, {})
+    assert inet.chains["out-" + fp.profile].rules[-1] == "drop"
+    assert not any(r.startswith("jump") for r in inet.chains["out-" + fp.profile].rules)
+
+
+def test_ports_with_the_same_groups_share_their_chains():
+    s = state(port(A, "02:00:00:00:00:0a", "10.0.0.10", security_group_ids=["g", "h"]),
+              port(B, "02:00:00:00:00:0b", "10.0.0.11", security_group_ids=["h", "g"]),
+              port("cccccccc-0", "02:00:00:00:00:0c", "10.0.0.12", security_group_ids=["g"]))
+    _, inet = sg.desired_tables(s, None, None)
+    pa, pb, pc = sg.filtered_ports(s, {})
+    assert pa.profile == pb.profile != pc.profile
+    assert len([c for c in inet.chains if c.startswith("in-")]) == 2
 
 
 def test_stale_flows_of_removed_rules_and_removed_remote_members():
@@ -193,3 +207,9 @@ def test_stale_flows_of_removed_rules_and_removed_remote_members():
     # Stateless ports have no tracked connections to cut.
     web.stateful = False
     assert sg.stale_flows(before, now, sg.filtered_ports(now, {}), {}) == []
+
+
+def test_collapse_drops_what_a_prefix_covers_and_keeps_families_apart():
+    got = sg.collapse(["10.0.0.5", "10.0.0.0/24", "10.0.1.7/32", "10.0.0.0/25", "::1"], 4)
+    assert sorted(got) == ["10.0.0.0/24", "10.0.1.7"]
+    assert sg.collapse(["10.0.0.5", "2001:db8::1/128"], 6) == ["2001:db8::1"]
