@@ -20,7 +20,7 @@ What this kernel offers decides the design (each point was checked by experiment
   going only changes map and set elements.
 * Anti-spoofing (bridge table, chain ``spoof``, for every filtered port): the source MAC,
   and for ARP/IPv4/IPv6 the (tap, MAC, address) triple, must be in the sets ``macs``,
-  ``ip4``, ``ip6`` (the port's fixed IPs, its EUI-64 link-local address, and its
+  ``addr4``, ``addr6`` (the port's fixed IPs, its EUI-64 link-local address, and its
   allowed_address_pairs, a pair's CIDR as an interval); DHCP discovery from 0.0.0.0 and IPv6
   DAD from :: pass; DHCP/DHCPv6 server replies and router advertisements from a guest are
   dropped; any other ethertype is dropped.
@@ -39,7 +39,6 @@ What this kernel offers decides the design (each point was checked by experiment
 * Not filtered at all: ports with ``port_security_enabled=False`` and Neutron's trusted
   ports (device_owner ``network:*``: DHCP, router). Traffic the host itself sends to a guest
   (bridge output, not forward) is not filtered: the agent's bridges carry no host address.
-
 * A removed rule, or a member gone from a remote group, would not stop a connection that
   is already tracked (``established`` is accepted first). As Neutron does, the part then
   deletes the conntrack entries that rule allowed (``conntrack -D`` by zone, the port's
@@ -51,9 +50,16 @@ Both tables are named ``nimbus-sg`` and live in the agent's host netns. ``reconc
 them back (``nft -j``), and applies only the difference (chains whose digest, kept in the
 comment of their first rule, changed are flushed and refilled; set and map elements are
 added/removed in place) in one ``nft -f -`` transaction: the kernel swaps it in atomically,
-so a rule change holds within the time of one reconcile (milliseconds). Port indexes and
+so a rule change holds as soon as the reconcile returns (0.2 s with a few ports, under 1 s
+with 400 ports on a loaded machine). Should the kernel refuse the update (a table changed
+behind the agent's back in a way the diff does not foresee), both tables are rebuilt in
+one transaction instead: no moment without filtering. Port indexes and
 zone numbers are kept from what the tables already hold, so a new port never renumbers the
 others. At most 4095 filtered ports per host (12 bits of the mark each way).
+
+If the host netns is the machine's own and its iptables FORWARD policy drops (Docker sets
+that), bridged traffic is dropped there too, since br_netfilter hands it to iptables: run
+the agent in a host netns of its own (``[network] host_netns``) on such machines.
 
 Not done (yet): a port that leaves a group keeps its tracked connections; trunk subports
 are not filtered (their frames arrive on the VLAN device of the parent's tap, which is not
