@@ -87,6 +87,10 @@ ensure_host_tools() {
     command -v genisoimage >/dev/null || missing+=(genisoimage)
     [ -x /usr/sbin/slapd ] || missing+=(slapd)
     command -v ldapadd >/dev/null || missing+=(ldap-utils)
+    # Security groups and QoS of the network agent (nft, conntrack, tc/ip/ss).
+    command -v nft >/dev/null || missing+=(nftables)
+    command -v conntrack >/dev/null || missing+=(conntrack)
+    command -v tc >/dev/null || missing+=(iproute2)
     [[ " ${missing[*]} " != *" slapd "* ]] || quiet_slapd_install
     [ "${#missing[@]}" -eq 0 ] || apt_install "${missing[@]}"
     [[ " ${missing[*]} " != *" slapd "* ]] || stop_system_slapd
