@@ -13,21 +13,6 @@ from openstack import exceptions as sdk_exc
 from tests.api.conftest import unique
 
 
-@pytest.fixture
-def make_network(admin):
-    made = []
-
-    def make(conn=None, **kw):
-        conn = conn or admin
-        net = conn.network.create_network(name=kw.pop("name", unique("net")), **kw)
-        made.append((conn, net))
-        return net
-
-    yield make
-    for _conn, net in reversed(made):
-        admin.network.delete_network(net.id, ignore_missing=True)
-
-
 def test_create_show_update_delete(admin, make_network):
     net = make_network(description="first", mtu=1400)
     assert net.status == "ACTIVE" and net.is_admin_state_up is True
