@@ -25,7 +25,13 @@ from dataclasses import dataclass, field
 from nimbus.agents.network import l3_links as links
 from nimbus.agents.network import metadata_proxy
 from nimbus.agents.network.base import HostContext
-from nimbus.agents.network.messages import HostState, Network, Router, RouterPort
+from nimbus.agents.network.messages import (
+    HostState,
+    Network,
+    PortForwarding,
+    Router,
+    RouterPort,
+)
 
 NAT_TABLE = "nimbus-l3"
 _TABLE_COMMENT = re.compile(r'comment "nimbus-l3 ([0-9a-f]+)"')
@@ -80,14 +86,13 @@ def plan_router(router: Router) -> _Plan:
             _add_port(plan, "qg-", ip, port_id=router.gateway.port_id)
         v4 = [ip.ip_address for ip in gateway_ips if ":" not in ip.ip_address]
         plan.gateway_address = v4[0] if v4 else None
-        bridge, mac, addrs, net = plan.ports[plan.gateway_device]
-        addrs.update(f"{a}/32" for a in nat_addresses(router))
+        plan.ports[plan.gateway_device][2].update(f"{a}/32" for a in nat_addresses(router))
         if router.external_gateway_ip:
             default = "::/0" if ":" in router.external_gateway_ip else "0.0.0.0/0"
             plan.routes.add((default, router.external_gateway_ip))
     for route in router.routes:
-        net = ipaddress.ip_network(route.destination, strict=False)
-        plan.routes.add((str(net), route.nexthop))
+        destination = ipaddress.ip_network(route.destination, strict=False)
+        plan.routes.add((str(destination), route.nexthop))
     return plan
 
 
@@ -143,13 +148,12 @@ def render_nat(router: Router, plan: _Plan) -> str:
     return f'table ip {NAT_TABLE} {{\n  comment "nimbus-l3 {digest}"\n{body}\n}}\n'
 
 
-def _forwarding_rule(pf: object) -> str:
+def _forwarding_rule(pf: PortForwarding) -> str:
     """One port forwarding as DNAT: a port, a range onto one port, or a range onto a range
     of the same size (port by port, through a map)."""
-    proto = pf.protocol  # type: ignore[attr-defined]
-    fip, ip = pf.floating_ip_address, pf.internal_ip_address  # type: ignore[attr-defined]
-    ext = _port_range(pf.external_port_range, pf.external_port)  # type: ignore[attr-defined]
-    inner = _port_range(pf.internal_port_range, pf.internal_port)  # type: ignore[attr-defined]
+    proto, fip, ip = pf.protocol, pf.floating_ip_address, pf.internal_ip_address
+    ext = _port_range(pf.external_port_range, pf.external_port)
+    inner = _port_range(pf.internal_port_range, pf.internal_port)
     match = f"ip daddr {fip} {proto} dport {ext[0]}" if ext[0] == ext[1] else \
         f"ip daddr {fip} {proto} dport {ext[0]}-{ext[1]}"
     if inner[0] == inner[1]:

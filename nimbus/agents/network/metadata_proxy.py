@@ -43,12 +43,16 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from nimbus.agents.network import l3_links as links
-from nimbus.agents.network.base import HostContext
-from nimbus.agents.network.messages import Network, Port, Router
+if TYPE_CHECKING:
+    from nimbus.agents.network.base import HostContext
+    from nimbus.agents.network.messages import Network, Port, Router
+
+# The daemon imports nothing of the agent (pyroute2 would double its memory): the agent's
+# side below imports its netlink helpers when it runs.
+NETNS_DIR = "/run/netns"
 
 METADATA_IP = "169.254.169.254"
 METADATA_PORT = 80
@@ -311,6 +315,8 @@ def ensure_for_network(ctx: HostContext, namespace: str, network: Network) -> li
 def ensure(ctx: HostContext, namespace: str, table: dict[str, Any]) -> list[str]:
     """Write the lookup table, put 169.254.169.254 on the namespace's lo, and have a live
     proxy bound in this very namespace; returns what changed."""
+    from nimbus.agents.network import l3_links as links
+
     changes = []
     table = {**table, "namespace": namespace, "url": ctx.metadata_url,
              "secret": ctx.metadata_secret}
@@ -334,6 +340,7 @@ def ensure(ctx: HostContext, namespace: str, table: dict[str, Any]) -> list[str]
 
 def _start(namespace: str, table: Path, pidfile: Path, log: Path) -> None:
     import nimbus
+    from nimbus.agents.network import l3_links as links
 
     env = dict(os.environ)
     root = str(Path(nimbus.__file__).resolve().parent.parent)
@@ -351,7 +358,7 @@ def proxy_pid(ctx: HostContext, namespace: str) -> int | None:
     if pid is None or not _is_proxy(pid, namespace):
         return None
     try:
-        if os.stat(f"{links.NETNS_DIR}/{namespace}").st_ino != inode:
+        if os.stat(f"{NETNS_DIR}/{namespace}").st_ino != inode:
             return None
     except OSError:
         return None
