@@ -227,7 +227,10 @@ class L3Part:
         changes += self._plug_ports(router, ns, plan, networks)
         changes += links.set_static_routes(ns, plan.routes)
         changes += self._apply_nat(router, ns, plan)
-        changes += metadata_proxy.ensure_for_router(self.ctx, router, networks)
+        if self.ctx.metadata_url:
+            changes += metadata_proxy.ensure_for_router(self.ctx, router, networks)
+        else:   # nothing to forward to: no proxy (one answering 502 helps no guest)
+            changes += metadata_proxy.stop(self.ctx, ns)
         return changes
 
     def _plug_ports(self, router: Router, ns: str, plan: _Plan,
