@@ -351,3 +351,37 @@ def test_teardown_leaves_nothing(world: World) -> None:
     assert "nimbus" not in tables
     time.sleep(0.1)
     assert teardown_host(w.ctx.state_dir, w.host_ns) == []
+
+
+def test_east_west_between_two_networks_and_floating_ip_from_inside(world: World) -> None:
+    """Two tenant networks on one router: routed without NAT between them; a guest on the
+    other network reaches the first guest's floating IP too (DNAT from inside)."""
+    w = world
+    net2, subnet2, port2 = new_id(), new_id(), new_id()
+    state = w.state(forwarding=False)
+    state.networks.append(Network(
+        id=net2, project_id=w.project,
+        subnets=[Subnet(subnet2, net2, "10.0.1.0/24", 4, gateway_ip="10.0.1.1")],
+        ports=[Port(port2, net2, w.project, "fa:16:3e:00:01:05",
+                    fixed_ips=[FixedIp(subnet2, "10.0.1.5")], device_id="vm-2")]))
+    state.routers[0].interfaces.append(RouterPort(new_id(), net2, subnet2, mac(),
+                                                  "10.0.1.1", 24))
+    w.reconcile(state)
+    w.plug_guest()
+    guest2 = f"{w.guest_ns}2"
+    links.ensure_netns(guest2)
+    try:
+        links.plug_veth(w.host_ns, f"tap{port2[:11]}", bridge_name(net2), guest2, "eth0",
+                        "fa:16:3e:00:01:05")
+        links.set_addresses(guest2, "eth0", {"10.0.1.5/24"})
+        links.set_static_routes(guest2, {("0.0.0.0/0", "10.0.1.1")})
+        w.serve(w.guest_ns, "0.0.0.0", 8080)
+        assert w.connect(guest2, GUEST_IP, 8080) == "8080 10.0.1.5"
+        assert w.connect(guest2, FIP, 8080).startswith("8080 ")
+        assert w.reconcile(state) == []
+    finally:
+        for proc in w.procs:
+            proc.kill()
+            proc.wait(timeout=10)
+        w.procs.clear()
+        links.delete_netns(guest2)
