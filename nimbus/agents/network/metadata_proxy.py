@@ -24,6 +24,10 @@ port owning that address on that network), ``X-Tenant-ID`` (the port's project),
 ``X-Neutron-Router-ID`` or ``X-Neutron-Network-ID``; the same headers sent by a guest are
 dropped first, so a guest cannot claim another's identity.
 
+``MetadataProxyPart`` runs the proxies of isolated networks (no router interface) in their
+qdhcp- namespaces; the L3 part runs the routers'. ``ensure_for_network`` / ``stop`` are
+there for a caller that wants to drive one itself.
+
 The pid file also holds the inode of the namespace the socket was bound in: a namespace
 deleted and made again under the same name gets a new proxy.
 """
@@ -48,7 +52,7 @@ from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from nimbus.agents.network.base import HostContext
-    from nimbus.agents.network.messages import Network, Port, Router
+    from nimbus.agents.network.messages import HostState, Network, Port, Router
 
 # The daemon imports nothing of the agent (pyroute2 would double its memory): the agent's
 # side below imports its netlink helpers when it runs.
@@ -422,6 +426,54 @@ def _alive(pid: int) -> bool:
 def proxied_namespaces(ctx: HostContext) -> list[str]:
     """The namespaces this agent has (or had) a proxy for, from its files."""
     return sorted(p.stem for p in _proxy_dir(ctx).glob("*.json"))
+
+
+ROUTER_INTERFACE_OWNERS = ("network:router_interface", "network:ha_router_replicated_interface",
+                           "network:router_interface_distributed")
+
+
+def isolated(network: Network) -> bool:
+    """No router interface on the network: its guests reach metadata through the DHCP
+    namespace (Neutron's enable_isolated_metadata)."""
+    return not any(p.device_owner in ROUTER_INTERFACE_OWNERS for p in network.ports)
+
+
+class MetadataProxyPart:
+    """The proxies of isolated networks, in their ``qdhcp-<network>`` namespaces (made by
+    the DHCP part, which runs before this one). The routers' proxies are the L3 part's."""
+
+    name = "metadata_proxy"
+
+    def __init__(self, ctx: HostContext) -> None:
+        self.ctx = ctx
+
+    def reconcile(self, state: HostState) -> list[str]:
+        from nimbus.agents.network import l3_links as links
+
+        changes: list[str] = []
+        wanted = {}
+        if self.ctx.metadata_url:
+            wanted = {f"qdhcp-{n.id}": n for n in state.networks
+                      if n.dhcp and isolated(n) and links.netns_exists(f"qdhcp-{n.id}")}
+        for namespace, network in sorted(wanted.items()):
+            try:
+                changes += ensure_for_network(self.ctx, namespace, network)
+            except (links.HostCommandError, OSError) as exc:
+                self.ctx.log.error("metadata proxy %s: %s", namespace, exc)
+                changes.append(f"{namespace}: failed: {exc}")
+        for namespace in proxied_namespaces(self.ctx):
+            if namespace.startswith("qdhcp-") and namespace not in wanted:
+                changes += stop(self.ctx, namespace)
+        for line in changes:
+            self.ctx.log.info("metadata: %s", line)
+        return changes
+
+    def teardown(self) -> list[str]:
+        changes = []
+        for namespace in proxied_namespaces(self.ctx):
+            if namespace.startswith("qdhcp-"):
+                changes += stop(self.ctx, namespace)
+        return changes
 
 
 if __name__ == "__main__":

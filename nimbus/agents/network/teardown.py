@@ -2,9 +2,11 @@
 table Nimbus made on this host.
 
 What is global (named namespaces, processes) is removed only as the agent's own files say
-it made it: the ledgers in ``state_dir/ledger/*.json`` and the pid files under
-``state_dir``. Inside the agent's host netns the agent owns every ``brq*``, ``tap*`` and
-``vxlan-*`` device and every ``nimbus*`` nftables table, so those are removed by name.
+it made it: the ledgers in ``state_dir/ledger/*.json`` (and the DHCP part's
+``state_dir/dhcp/ledger.json``) and the pid files under ``state_dir`` (``*.pid``, ``pid``),
+whose process must also be a dnsmasq or a metadata proxy. Inside the agent's host netns
+the agent owns every ``brq*``, ``tap*`` and ``vxlan-*`` device and every ``nimbus*``
+nftables table, so those are removed by name.
 Nothing else of the host is touched.
 """
 
@@ -25,9 +27,11 @@ OWNED_LINK_PREFIXES = ("tap", "vxlan-", "brq")
 PROCESS_MARKERS = (b"nimbus.agents.network.metadata_proxy", b"dnsmasq")
 
 
-def agent_state_dir(data_dir: Path) -> Path:
-    """Where the network agent keeps its files for a data dir."""
-    return Path(data_dir) / "network"
+def agent_state_dirs(data_dir: Path) -> list[Path]:
+    """The network agents' directories of a data dir (DATA_DIR/network-agent/<host>, as
+    the agent runner makes them)."""
+    root = Path(data_dir) / "network-agent"
+    return sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
 
 
 def teardown_host(state_dir: Path, host_netns: str | None = None) -> list[str]:
@@ -61,18 +65,29 @@ def teardown_host(state_dir: Path, host_netns: str | None = None) -> list[str]:
 
 
 def _ledgers(state_dir: Path) -> dict[Path, dict]:
+    """Every ledger: ``ledger/<part>.json`` (the shape ``l3_links.Ledger`` writes), and
+    the DHCP part's ``dhcp/ledger.json`` ({"networks": [ids]}: qdhcp- namespaces)."""
     out = {}
     for path in sorted((state_dir / "ledger").glob("*.json")):
         try:
             out[path] = json.loads(path.read_text())
         except (OSError, ValueError):
             log.warning("teardown: unreadable ledger %s", path)
+    dhcp = state_dir / "dhcp" / "ledger.json"
+    try:
+        networks = json.loads(dhcp.read_text()).get("networks", [])
+        out[dhcp] = {"namespaces": [f"qdhcp-{n}" for n in networks]}
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError):
+        log.warning("teardown: unreadable ledger %s", dhcp)
     return out
 
 
 def _stop_processes(state_dir: Path) -> list[str]:
     changes = []
-    for pidfile in sorted(state_dir.rglob("*.pid")):
+    pidfiles = [p for p in state_dir.rglob("*") if p.name == "pid" or p.suffix == ".pid"]
+    for pidfile in sorted(pidfiles):
         try:
             pid = int(pidfile.read_text().split()[0])
             argv = Path(f"/proc/{pid}/cmdline").read_bytes()

@@ -102,6 +102,7 @@ def test_manage_network_teardown(tmp_path: Path, host_ns: str) -> None:
     state.routers = [Router(router_id, "p", gateway=gw, gateway_ips=[gw],
                             external_gateway_ip="172.24.4.1")]
     ctx = context(tmp_path, host_ns, masquerade_interface="uplink0")
+    ctx.state_dir = tmp_path / "data" / "network-agent" / "t"   # where the agent keeps it
     try:
         ExternalPart(ctx).reconcile(state)
         L3Part(ctx).reconcile(state)
@@ -109,9 +110,8 @@ def test_manage_network_teardown(tmp_path: Path, host_ns: str) -> None:
         env = {**os.environ, "NIMBUS_NETWORK__HOST_NETNS": host_ns,
                "PYTHONPATH": str(Path(__file__).resolve().parents[3])}
         done = subprocess.run([sys.executable, "-m", "nimbus.cli", "manage", "network-teardown",
-                               "--data-dir", str(tmp_path / "data"), "--state-dir",
-                               str(ctx.state_dir)], env=env, capture_output=True, text=True,
-                              timeout=60)
+                               "--data-dir", str(tmp_path / "data")], env=env,
+                              capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
         assert f"namespace qrouter-{router_id} removed" in done.stdout
         assert not links.netns_exists(f"qrouter-{router_id}")

@@ -290,24 +290,45 @@ def test_metadata_proxy_in_a_dhcp_namespace(world: World) -> None:
     the DHCP port's address (the host route dnsmasq hands out)."""
     w = world
     state = w.state(router=False)
+    state.networks[1].dhcp = True
     w.plug_guest()
     ns = f"qdhcp-{w.tenant}"
+    # What the DHCP part makes (and records in its ledger): the namespace and its port.
     links.ensure_netns(ns)
+    ledger = w.ctx.state_dir / "dhcp" / "ledger.json"
+    ledger.parent.mkdir(parents=True, exist_ok=True)
+    ledger.write_text(json.dumps({"networks": [w.tenant]}))
     dhcp_port = new_id()
     links.plug_veth(w.host_ns, f"tap{dhcp_port[:11]}", bridge_name(w.tenant), ns,
                     f"ns-{dhcp_port[:11]}", mac())
     links.set_addresses(ns, f"ns-{dhcp_port[:11]}", {"10.0.0.2/24"})
     links.set_static_routes(w.guest_ns, {("169.254.169.254/32", "10.0.0.2")})
-    try:
-        assert metadata_proxy.ensure_for_network(w.ctx, ns, state.networks[1])
-        done = w.in_ns(w.guest_ns, sys.executable, "-c", FETCH, "http://169.254.169.254/x")
-        assert done.returncode == 0, done.stderr
-        headers = {k.lower(): v for k, v in json.loads(done.stdout)["headers"].items()}
-        assert headers["x-instance-id"] == w.instance
-        assert headers["x-neutron-network-id"] == w.tenant
-        assert metadata_proxy.ensure_for_network(w.ctx, ns, state.networks[1]) == []
-    finally:
-        metadata_proxy.stop(w.ctx, ns)
+
+    part = metadata_proxy.MetadataProxyPart(w.ctx)
+    assert part.reconcile(state)
+    done = w.in_ns(w.guest_ns, sys.executable, "-c", FETCH, "http://169.254.169.254/x")
+    assert done.returncode == 0, done.stderr
+    headers = {k.lower(): v for k, v in json.loads(done.stdout)["headers"].items()}
+    assert headers["x-instance-id"] == w.instance
+    assert headers["x-neutron-network-id"] == w.tenant
+    assert headers["x-instance-id-signature"] == \
+        metadata_proxy.sign_instance_id(SECRET, w.instance)
+    assert metadata_proxy.MetadataProxyPart(w.ctx).reconcile(state) == []
+    pid = metadata_proxy.proxy_pid(w.ctx, ns)
+    assert pid is not None
+
+    # A router interface on the network: the router's proxy serves it, this one goes.
+    state.networks[1].ports.append(Port(new_id(), w.tenant, w.project, mac(),
+                                        device_owner="network:router_interface"))
+    assert f"{ns}: metadata proxy stopped" in part.reconcile(state)
+    assert not metadata_proxy._alive(pid)
+    state.networks[1].ports.pop()
+    part.reconcile(state)
+    pid = metadata_proxy.proxy_pid(w.ctx, ns)
+    # Teardown goes by the DHCP ledger and the pid files.
+    assert f"namespace {ns} removed" in teardown_host(w.ctx.state_dir, w.host_ns)
+    assert pid is not None and not metadata_proxy._alive(pid)
+    assert not links.netns_exists(ns)
 
 
 def test_reconcile_twice_changes_nothing_and_proxies_survive_a_restart(world: World) -> None:
