@@ -93,6 +93,17 @@ def identity_headers(table: dict[str, Any], address: str) -> dict[str, str] | No
     return headers
 
 
+def safe_path(path: str) -> bool:
+    """Origin-form paths without dot segments: a guest cannot climb out of the metadata
+    URL's prefix into the rest of the API."""
+    from urllib.parse import unquote
+
+    if not path.startswith("/") or path.startswith("//"):
+        return False
+    segments = unquote(path.split("?", 1)[0]).split("/")
+    return ".." not in segments and "." not in segments and "\\" not in path
+
+
 def lookup(table: dict[str, Any], address: str) -> tuple[str, dict[str, str]] | None:
     """(network id, port) of the port with ``address`` on a network of the namespace."""
     ip = ipaddress.ip_address(address)
@@ -140,6 +151,8 @@ class _Handler(BaseHTTPRequestHandler):
     do_HEAD = do_POST = do_PUT = do_DELETE = do_GET  # noqa: N815
 
     def _forward(self) -> None:
+        if not safe_path(self.path):
+            return self._reply(400, b"Bad Request\n")
         table = self.server.table.get()
         identity = identity_headers(table, self.client_address[0])
         if identity is None:

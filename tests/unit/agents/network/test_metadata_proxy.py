@@ -102,3 +102,12 @@ def test_unknown_address_is_404_and_dead_upstream_502(proxy: int, tmp_path: Path
     conn = http.client.HTTPConnection("127.0.0.1", proxy, timeout=5)
     conn.request("GET", "/")
     assert conn.getresponse().status == 502
+
+
+def test_paths_cannot_leave_the_metadata_prefix(proxy: int) -> None:
+    assert mp.safe_path("/openstack/latest/meta_data.json?x=1")
+    for bad in ("/../identity/v3", "/a/%2e%2e/b", "//evil/x", "http://x/", "/a/./b"):
+        assert not mp.safe_path(bad), bad
+    conn = http.client.HTTPConnection("127.0.0.1", proxy, timeout=5)
+    conn.request("GET", "/latest/../../identity/v3")
+    assert conn.getresponse().status == 400
