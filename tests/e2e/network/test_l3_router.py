@@ -32,6 +32,7 @@ from nimbus.agents.network.l3 import L3Part, bridge_name
 from nimbus.agents.network.messages import (
     FixedIp,
     FloatingIp,
+    HostRoute,
     HostState,
     Network,
     Port,
@@ -406,3 +407,24 @@ def test_east_west_between_two_networks_and_floating_ip_from_inside(world: World
             proc.wait(timeout=10)
         w.procs.clear()
         links.delete_netns(guest2)
+
+
+def test_extra_routes_and_clearing_the_gateway(world: World) -> None:
+    w = world
+    state = w.state()
+    state.routers[0].routes = [HostRoute("192.168.7.0/24", "10.0.0.7")]
+    w.reconcile(state)
+    ns = f"qrouter-{w.router}"
+    routes = w.in_ns(ns, "ip", "route").stdout
+    assert "192.168.7.0/24 via 10.0.0.7" in routes and f"default via {HOST_IP}" in routes
+
+    router = state.routers[0]
+    router.gateway, router.gateway_ips, router.external_gateway_ip = None, [], None
+    router.floating_ips, router.port_forwardings, router.routes = [], [], []
+    changes = w.reconcile(state)
+    assert any(f"qg-{w.gw_port.port_id[:11]} removed" in c for c in changes)
+    routes = w.in_ns(ns, "ip", "route").stdout
+    assert "default" not in routes and "192.168.7.0" not in routes
+    assert "snat" not in w.in_ns(ns, "nft", "list", "table", "ip", "nimbus-l3").stdout
+    assert f"tap{w.gw_port.port_id[:11]}" not in links.link_names(w.host_ns)
+    assert w.reconcile(state) == []
