@@ -61,8 +61,9 @@ class ExternalPart:
     def reconcile(self, state: HostState) -> list[str]:
         changes: list[str] = []
         try:
-            changes += self._gateway(public_network(self.ctx, state))
-            changes += self._masquerade()
+            with links.session():
+                changes += self._gateway(public_network(self.ctx, state))
+                changes += self._masquerade()
         except links.HostCommandError as exc:
             self.ctx.log.error("external: %s", exc)
             changes.append(f"failed: {exc}")

@@ -181,6 +181,10 @@ class L3Part:
         self.ledger = links.Ledger(ctx.state_dir, "l3")
 
     def reconcile(self, state: HostState) -> list[str]:
+        with links.session():
+            return self._reconcile(state)
+
+    def _reconcile(self, state: HostState) -> list[str]:
         changes: list[str] = []
         wanted = {r.id: r for r in state.routers if r.admin_state_up}
         networks = {n.id: n for n in state.networks}
@@ -199,8 +203,10 @@ class L3Part:
 
     def teardown(self) -> list[str]:
         changes = []
-        for router_id in sorted(self._routers()):
-            changes += [f"router {router_id}: {c}" for c in self._remove_router(router_id)]
+        with links.session():
+            for router_id in sorted(self._routers()):
+                changes += [f"router {router_id}: {c}" for c in
+                            self._remove_router(router_id)]
         return changes
 
     # --- the ledger -----------------------------------------------------------------------

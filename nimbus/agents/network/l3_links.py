@@ -14,6 +14,7 @@ import ipaddress
 import json
 import os
 import subprocess
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -62,18 +63,52 @@ def ensure_netns(name: str) -> bool:
 
 
 def delete_netns(name: str) -> bool:
+    _forget(name)   # an open socket would keep the namespace (and its devices) alive
     if not netns_exists(name):
         return False
     run(["ip", "netns", "delete", name])
     return True
 
 
+_local = threading.local()
+
+
+@contextmanager
+def session() -> Iterator[None]:
+    """Within it, ``ipr`` keeps one netlink socket per namespace open (a socket in a named
+    namespace costs a fork to open: a reconcile pass would open dozens)."""
+    if getattr(_local, "sockets", None) is not None:
+        yield
+        return
+    _local.sockets = {}
+    try:
+        yield
+    finally:
+        sockets, _local.sockets = _local.sockets, None
+        for ip in sockets.values():
+            ip.close()
+
+
+def _forget(netns_name: str) -> None:
+    sockets = getattr(_local, "sockets", None)
+    if sockets and netns_name in sockets:
+        sockets.pop(netns_name).close()
+
+
 @contextmanager
 def ipr(netns_name: str | None) -> Iterator[IPRoute]:
     """An IPRoute in ``netns_name``; never creates the namespace (flags=0)."""
+    sockets = getattr(_local, "sockets", None)
+    if sockets is not None and netns_name in sockets:
+        yield sockets[netns_name]
+        return
     if netns_name is not None and not netns_exists(netns_name):
         raise HostCommandError(f"netns {netns_name}: does not exist")
     ip = IPRoute(netns=netns_name, flags=0) if netns_name else IPRoute()
+    if sockets is not None:
+        sockets[netns_name] = ip
+        yield ip
+        return
     try:
         yield ip
     finally:
