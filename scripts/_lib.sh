@@ -87,6 +87,9 @@ ensure_host_tools() {
     command -v genisoimage >/dev/null || missing+=(genisoimage)
     [ -x /usr/sbin/slapd ] || missing+=(slapd)
     command -v ldapadd >/dev/null || missing+=(ldap-utils)
+    # The L3 part: NAT in router namespaces, and flushing a floating IP's flows.
+    command -v nft >/dev/null || missing+=(nftables)
+    command -v conntrack >/dev/null || missing+=(conntrack)
     [[ " ${missing[*]} " != *" slapd "* ]] || quiet_slapd_install
     [ "${#missing[@]}" -eq 0 ] || apt_install "${missing[@]}"
     [[ " ${missing[*]} " != *" slapd "* ]] || stop_system_slapd
