@@ -110,6 +110,14 @@ def nat_addresses(router: Router) -> set[str]:
         {p.floating_ip_address for p in router.port_forwardings}
 
 
+def nat_mappings(router: Router) -> set[str]:
+    """One line per translation ("<kind> <floating address> ..."): when one goes, the
+    flows of its floating address are flushed."""
+    return {f"fip {f.floating_ip_address} {f.fixed_ip_address}" for f in router.floating_ips} \
+        | {f"pf {p.floating_ip_address} {p.id} {_forwarding_rule(p)}"
+           for p in router.port_forwardings}
+
+
 def render_nat(router: Router, plan: _Plan) -> str:
     """The router's ``ip nimbus-l3`` table, comment carrying a digest of the rules so a
     second pass can tell nothing moved."""
@@ -287,13 +295,14 @@ class L3Part:
             _nft_apply(ns, f"table ip {NAT_TABLE}\ndelete table ip {NAT_TABLE}\n{ruleset}")
             changes.append(f"nat table {NAT_TABLE} loaded ({digest})")
         entry = self._routers()[router.id]
-        gone = set(entry.get("nat_addresses", [])) - nat_addresses(router)
-        for address in sorted(gone):
-            # Conntrack would keep translating the flows of an address that went away.
+        gone = set(entry.get("nat_mappings", [])) - nat_mappings(router)
+        for address in sorted({m.split()[1] for m in gone}):
+            # Conntrack would keep translating the flows of a mapping that went away (or
+            # moved to another fixed IP).
             links.run(["conntrack", "-D", "-d", address], ns, check=False)
             links.run(["conntrack", "-D", "-q", address], ns, check=False)
             changes.append(f"conntrack of {address} flushed")
-        self._remember(router.id, nat_addresses=sorted(nat_addresses(router)))
+        self._remember(router.id, nat_mappings=sorted(nat_mappings(router)))
         return changes
 
     def _remove_router(self, router_id: str) -> list[str]:

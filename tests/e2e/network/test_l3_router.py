@@ -401,6 +401,12 @@ def test_east_west_between_two_networks_and_floating_ip_from_inside(world: World
         assert w.connect(guest2, GUEST_IP, 8080) == "8080 10.0.1.5"
         assert w.connect(guest2, FIP, 8080).startswith("8080 ")
         assert w.reconcile(state) == []
+        # The floating IP moves to the second guest: the host reaches that one now.
+        w.serve(guest2, "0.0.0.0", 8081)
+        assert not w.can_connect(w.host_ns, FIP, 8081)
+        state.routers[0].floating_ips = [FloatingIp(new_id(), FIP, "10.0.1.5", port2)]
+        assert any("conntrack" in c for c in w.reconcile(state))
+        assert w.connect(w.host_ns, FIP, 8081) == f"8081 {HOST_IP}"
     finally:
         for proc in w.procs:
             proc.kill()
