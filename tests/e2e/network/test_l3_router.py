@@ -434,3 +434,17 @@ def test_extra_routes_and_clearing_the_gateway(world: World) -> None:
     assert "snat" not in w.in_ns(ns, "nft", "list", "table", "ip", "nimbus-l3").stdout
     assert f"tap{w.gw_port.port_id[:11]}" not in links.link_names(w.host_ns)
     assert w.reconcile(state) == []
+
+
+def test_parts_teardown(world: World) -> None:
+    w = world
+    w.reconcile(w.state())
+    pids = proxy_pids(w)
+    external, l3 = w.parts()
+    assert l3.teardown()
+    assert not links.netns_exists(f"qrouter-{w.router}")
+    assert pids and not any(metadata_proxy._alive(p) for p in pids)
+    assert external.teardown()
+    assert bridge_name(w.ext) not in links.link_names(w.host_ns)
+    assert bridge_name(w.tenant) not in links.link_names(w.host_ns)
+    assert L3Part(w.ctx).teardown() == [] and ExternalPart(w.ctx).teardown() == []
