@@ -64,7 +64,7 @@ class ExternalPart:
             with links.session():
                 changes += self._gateway(public_network(self.ctx, state))
                 changes += self._masquerade()
-        except links.HostCommandError as exc:
+        except links.HOST_ERRORS as exc:
             self.ctx.log.error("external: %s", exc)
             changes.append(f"failed: {exc}")
         for line in changes:

@@ -200,11 +200,16 @@ class L3Part:
             try:
                 changes += [f"router {router.id}: {c}" for c in
                             self._reconcile_router(router, networks)]
-            except links.HostCommandError as exc:
+            except links.HOST_ERRORS as exc:
                 self.ctx.log.error("router %s: %s", router.id, exc)
                 changes.append(f"router {router.id}: failed: {exc}")
         for router_id in sorted(set(self._routers()) - set(wanted)):
-            changes += [f"router {router_id}: {c}" for c in self._remove_router(router_id)]
+            try:
+                changes += [f"router {router_id}: {c}" for c in
+                            self._remove_router(router_id)]
+            except links.HOST_ERRORS as exc:
+                self.ctx.log.error("router %s: removing: %s", router_id, exc)
+                changes.append(f"router {router_id}: failed to remove: {exc}")
         for line in changes:
             self.ctx.log.info("l3: %s", line)
         return changes

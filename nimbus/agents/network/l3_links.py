@@ -31,6 +31,10 @@ class HostCommandError(RuntimeError):
     """A host command or netlink request failed; the message names what was asked."""
 
 
+# What a part catches around one resource, so one broken router does not stop a pass.
+HOST_ERRORS = (HostCommandError, NetlinkError, OSError)
+
+
 def run(argv: list[str], netns_name: str | None = None, stdin: str | None = None,
         timeout: float = COMMAND_TIMEOUT, check: bool = True,
         env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

@@ -471,7 +471,7 @@ class MetadataProxyPart:
         for namespace, network in sorted(wanted.items()):
             try:
                 changes += ensure_for_network(self.ctx, namespace, network)
-            except (links.HostCommandError, OSError) as exc:
+            except links.HOST_ERRORS as exc:
                 self.ctx.log.error("metadata proxy %s: %s", namespace, exc)
                 changes.append(f"{namespace}: failed: {exc}")
         for namespace in proxied_namespaces(self.ctx):
