@@ -87,7 +87,7 @@ ensure_host_tools() {
     command -v genisoimage >/dev/null || missing+=(genisoimage)
     [ -x /usr/sbin/slapd ] || missing+=(slapd)
     command -v ldapadd >/dev/null || missing+=(ldap-utils)
-    # Security groups and QoS of the network agent (nft, conntrack, tc/ip/ss).
+    # The network agent: security groups and NAT (nft, conntrack), QoS (tc).
     command -v nft >/dev/null || missing+=(nftables)
     command -v conntrack >/dev/null || missing+=(conntrack)
     command -v tc >/dev/null || missing+=(iproute2)
