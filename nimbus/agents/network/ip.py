@@ -483,3 +483,62 @@ def sysctl_set(key: str, value: str | int, *, netns: str | None = None) -> None:
 
 def sysctl_get(key: str, *, netns: str | None = None) -> str:
     return run(["sysctl", "-n", key], netns=netns).stdout.strip()
+
+
+# --- link events -------------------------------------------------------------------------
+
+class LinkWatcher:
+    """A netlink socket in ``netns`` subscribed to link events (devices appearing, going,
+    changing). ``wait(timeout)`` returns True when something happened since the last call;
+    the caller then looks at ``links()`` itself (events are hints, the scan is the truth).
+    ``wake()`` (from another thread) ends a ``wait`` at once. The netlink socket is opened
+    by the first ``wait``: pyroute2's sockets belong to the thread that made them."""
+
+    def __init__(self, netns: str | None = None) -> None:
+        self.netns = netns
+        self._ipr: IPRoute | None = None
+        self._wake_r, self._wake_w = os.pipe()
+
+    def _open(self) -> IPRoute:
+        from pyroute2.netlink.rtnl import RTMGRP_LINK
+
+        if self._ipr is None:
+            if self.netns is not None and not netns_exists(self.netns):
+                raise IpError("watch links", self.netns, "no such network namespace")
+            with _ipr_errors("watch links", self.netns):
+                ipr = IPRoute(netns=self.netns) if self.netns is not None else IPRoute()
+                ipr.bind(groups=RTMGRP_LINK)
+            self._ipr = ipr
+        return self._ipr
+
+    def wait(self, timeout: float) -> bool:
+        import select
+
+        ipr = self._open()
+        ready, _, _ = select.select([ipr.fileno(), self._wake_r], [], [], timeout)
+        if self._wake_r in ready:
+            os.read(self._wake_r, 512)
+        if ipr.fileno() not in ready:
+            return False
+        with _ipr_errors("read link events", self.netns):
+            ipr.get()
+        return True
+
+    def wake(self) -> None:
+        os.write(self._wake_w, b"x")
+
+    def close(self) -> None:
+        if self._ipr is not None:
+            self._ipr.close()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+
+
+@contextmanager
+def _ipr_errors(op: str, netns: str | None) -> Iterator[None]:
+    try:
+        yield
+    except NetlinkError as e:
+        raise IpError(op, netns, os.strerror(e.code) if e.code else str(e), e.code) from e
+    except OSError as e:
+        raise IpError(op, netns, str(e), e.errno or 0) from e
