@@ -30,6 +30,8 @@ METADATA_CIDR = "169.254.169.254/32"
 WIN2K3_STATIC_ROUTES = "249"
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0
+# Neutron's dnsmasq_lease_max: the cap on leases of one network.
+LEASE_MAX = 1 << 24
 
 
 class DnsmasqError(ip.CommandError):
@@ -254,9 +256,8 @@ def dnsmasq_argv(network: Network, interface: str, paths: Paths, *, lease: int =
     if any(s.ip_version == 6 and s.ipv6_ra_mode for s in subnets):
         # dnsmasq advertises the prefixes (flags from each range's mode) but is no router.
         argv += ["--enable-ra", f"--ra-param={interface},mtu:{network.mtu},60,0"]
-    size = sum(min(ipaddress.ip_network(s.cidr, strict=False).num_addresses, 1 << 24)
-               for s in subnets)
-    argv.append(f"--dhcp-lease-max={max(size, 16)}")
+    size = sum(ipaddress.ip_network(s.cidr, strict=False).num_addresses for s in subnets)
+    argv.append(f"--dhcp-lease-max={min(max(size, 16), LEASE_MAX)}")
     if domain.strip("."):
         argv.append(f"--domain={domain.strip('.')}")
     return argv

@@ -85,6 +85,7 @@ class WantedNetwork:
     own_bridge: bool = True
     segment: Segment | None = None
     taps: dict[str, str] = field(default_factory=dict)     # tap name -> port id (to plug)
+    ports: set[str] = field(default_factory=set)            # every port of the state here
 
 
 class L2Part:
@@ -146,6 +147,7 @@ class L2Part:
             w = WantedNetwork(net.id, bridge_name(net.id), net.mtu)
             w.segment = self._segment(net, mappings, local_ip, links, w)
             w.taps = {tap_name(p.id): p.id for p in net.ports if p.admin_state_up}
+            w.ports = {p.id for p in net.ports}
             wanted[net.id] = w
         return wanted
 
@@ -286,9 +288,10 @@ class L2Part:
                 changes.append(f"plugged {tap} into {w.bridge}")
             plugged_now.add(w.taps[tap])
         changes += self._unplug_strays(links, bridges_of)
-        wanted_ports = {p for w in self._wanted.values() for p in w.taps.values()}
+        # A port that left the state is not reported: it is gone, not down.
+        known = {p for w in self._wanted.values() for p in w.ports}
         events += [(True, p) for p in sorted(plugged_now - self._plugged)]
-        events += [(False, p) for p in sorted((self._plugged - plugged_now) & wanted_ports)]
+        events += [(False, p) for p in sorted((self._plugged - plugged_now) & known)]
         self._plugged = plugged_now
         return changes
 

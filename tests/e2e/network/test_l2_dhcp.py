@@ -23,6 +23,7 @@ from nimbus.agents.network.base import HostContext
 from nimbus.agents.network.dhcp import DhcpPart, namespace_name
 from nimbus.agents.network.l2 import L2Part, bridge_name, tap_name, vxlan_name
 from nimbus.agents.network.messages import FixedIp, HostState, Network, Port, Subnet
+from nimbus.config import NetworkSettings
 
 pytestmark = [
     pytest.mark.root,
@@ -56,13 +57,14 @@ def namespaces() -> Iterator[Callable[[str], str]]:
 class Host:
     """One stand-in host: its netns, its state dir, and the two parts working on it."""
 
-    def __init__(self, netns: str, state_dir: Path) -> None:
+    def __init__(self, netns: str, state_dir: Path, options: object = None) -> None:
         self.netns = netns
         self.state_dir = state_dir
         self.plugged: list[str] = []
         self.unplugged: list[str] = []
         self.event = threading.Condition()
-        self.ctx = HostContext(host=f"host-{netns}", state_dir=state_dir, netns=netns)
+        self.ctx = HostContext(host=f"host-{netns}", state_dir=state_dir, netns=netns,
+                               options=options)
         self.l2 = self.new_l2()
         self.dhcp = DhcpPart(self.ctx)
 
@@ -101,11 +103,12 @@ class Host:
 
 @pytest.fixture
 def make_host(namespaces: Callable[[str], str],
-              tmp_path: Path) -> Iterator[Callable[[], Host]]:
+              tmp_path: Path) -> Iterator[Callable[..., Host]]:
     hosts: list[Host] = []
 
-    def make() -> Host:
-        host = Host(namespaces("nimbus-t"), tmp_path / f"host{len(hosts)}")
+    def make(**options: object) -> Host:
+        host = Host(namespaces("nimbus-t"), tmp_path / f"host{len(hosts)}",
+                    NetworkSettings(**options))  # type: ignore[arg-type]
         hosts.append(host)
         return host
 
@@ -315,3 +318,107 @@ def test_vxlan_between_two_hosts(make_host: Callable[[], Host],
     ip.add_address("eth0", "10.0.0.11/24", netns=guest_b)
     assert ping(guest_a, "10.0.0.11")
     assert ping(guest_b, "10.0.0.10")
+
+
+def test_fdb_follows_the_state_and_foreign_devices_are_left_alone(
+        make_host: Callable[..., Host]) -> None:
+    host = make_host(physical_interface_mappings="physnet1:eth1")
+    # Devices that are not ours: a bridge and an interface no mapping names.
+    ip.create_bridge("br-foreign", netns=host.netns)
+    ip.create_veth("eth2", "eth2p", netns=host.netns)
+    ip.create_vxlan("vx-foreign", 9, local_ip="10.255.9.9", netns=host.netns)
+    net = make_network(ports=1, dhcp=False)
+    net.peers, net.remote_macs = ["10.255.1.2"], {"fa:16:3e:aa:00:01": "10.255.1.2"}
+    state = HostState(host=host.ctx.host, networks=[net], local_ip="10.255.1.1")
+    host.reconcile(state)
+    vx = vxlan_name(net.segmentation_id)
+    assert ip.fdb_entries(vx, netns=host.netns) == {
+        (ip.ZERO_MAC, "10.255.1.2"), ("fa:16:3e:aa:00:01", "10.255.1.2")}
+
+    net.peers = ["10.255.1.3"]
+    net.remote_macs = {"fa:16:3e:aa:00:02": "10.255.1.3"}
+    changes = host.reconcile(state)
+    assert sorted(c for c in changes if c.startswith("fdb")) == [
+        f"fdb {vx}: added 00:00:00:00:00:00 -> 10.255.1.3",
+        f"fdb {vx}: added fa:16:3e:aa:00:02 -> 10.255.1.3",
+        f"fdb {vx}: removed 00:00:00:00:00:00 -> 10.255.1.2",
+        f"fdb {vx}: removed fa:16:3e:aa:00:01 -> 10.255.1.2",
+    ]
+    # A new VNI for the network: the old device goes, a new one comes.
+    old_vni, net.segmentation_id = net.segmentation_id, net.segmentation_id + 1
+    changes = host.reconcile(state)
+    assert f"removed vxlan device {vxlan_name(old_vni)}" in changes
+    host.reconcile(HostState(host=host.ctx.host))
+    names = {link.name: link for link in ip.links(host.netns)}
+    assert {"br-foreign", "eth2", "eth2p", "vx-foreign"} <= set(names)
+    assert names["eth2"].master is None and not names["eth2"].up
+
+
+def test_flat_network_between_two_hosts_on_mapped_interfaces(
+        make_host: Callable[..., Host], namespaces: Callable[[str], str]) -> None:
+    host_a = make_host(physical_interface_mappings="physnet1:eth1")
+    host_b = make_host(physical_interface_mappings="physnet1:eth1")
+    # The "wire": eth1 of one host is the veth peer of eth1 of the other.
+    ip.create_veth("eth1", "eth1p", netns=host_a.netns, peer_netns=host_b.netns)
+    ip.set_link("eth1p", netns=host_b.netns, new_name="eth1")
+    net = make_network(ports=2, dhcp=False)
+    net.network_type, net.physical_network, net.segmentation_id = "flat", "physnet1", None
+    port_a, port_b = net.ports
+    guests = []
+    for host, mine in ((host_a, port_a), (host_b, port_b)):
+        view = Network(**{**net.__dict__, "ports": [mine]})
+        changes = host.reconcile(HostState(host=host.ctx.host, networks=[view]))
+        assert f"plugged eth1 into {bridge_name(net.id)}" in changes
+        guests.append(plug_guest(namespaces, host, mine))
+        host.wait_plugged(mine.id)
+    ip.add_address("eth0", "10.0.0.10/24", netns=guests[0])
+    ip.add_address("eth0", "10.0.0.11/24", netns=guests[1])
+    assert ping(guests[0], "10.0.0.11")
+    # The network leaves host A: its bridge goes, eth1 (the operator's) stays.
+    host_a.reconcile(HostState(host=host_a.ctx.host))
+    eth1 = ip.get_link("eth1", host_a.netns)
+    assert eth1 is not None and eth1.master is None
+    assert not ping(guests[0], "10.0.0.11")
+
+
+def _vlan_supported(namespaces: Callable[[str], str]) -> bool:
+    ns = namespaces("nimbus-t")
+    ip.create_veth("p0", "p1", netns=ns)
+    try:
+        ip.create_vlan("p0.5", "p0", 5, netns=ns)
+    except ip.IpError:
+        return False
+    return True
+
+
+def test_vlan_network_onto_a_subinterface(make_host: Callable[..., Host],
+                                          namespaces: Callable[[str], str]) -> None:
+    if not _vlan_supported(namespaces):
+        pytest.skip("this kernel has no 802.1Q (vlan) devices")
+    host = make_host(physical_interface_mappings="physnet1:eth1")
+    ip.create_veth("eth1", "eth1p", netns=host.netns)
+    net = make_network(ports=1, dhcp=False)
+    net.network_type, net.physical_network, net.segmentation_id = "vlan", "physnet1", 42
+    host.reconcile(HostState(host=host.ctx.host, networks=[net]))
+    vlan = ip.get_link("eth1.42", host.netns)
+    assert vlan.kind == "vlan" and vlan.info["vlan_id"] == 42
+    assert vlan.master == ip.get_link(bridge_name(net.id), host.netns).index
+    host.reconcile(HostState(host=host.ctx.host))
+    assert ip.get_link("eth1.42", host.netns) is None
+    assert ip.get_link("eth1", host.netns) is not None
+
+
+def test_admin_down_port_is_unplugged(make_host: Callable[..., Host],
+                                      namespaces: Callable[[str], str]) -> None:
+    host = make_host()
+    net = make_network(ports=1, dhcp=False)
+    state = HostState(host=host.ctx.host, networks=[net])
+    port = net.ports[0]
+    plug_guest(namespaces, host, port)
+    host.reconcile(state)
+    assert port.id in host.plugged
+    port.admin_state_up = False
+    net.ports.append(make_port(net, 30))       # keeps the network on the host
+    changes = host.reconcile(state)
+    assert f"unplugged {tap_name(port.id)}" in changes
+    assert port.id in host.unplugged
