@@ -115,7 +115,11 @@ class L2Part:
             wanted = self._desired(state, links)
             changes: list[str] = []
             for w in wanted.values():
-                changes += self._ensure_network(w, links)
+                try:
+                    changes += self._ensure_network(w, links)
+                except ip.IpError as e:     # one broken network must not stop the others
+                    self.ctx.log.error("l2 for network %s: %s", w.network_id, e)
+                    changes.append(f"failed l2 for network {w.network_id}: {e}")
             changes += self._remove_stale(wanted, ip.links(self.ctx.netns))
             self._wanted = wanted
             changes += self._plug_taps(events)

@@ -220,11 +220,12 @@ def test_port_added_later_is_served_within_two_seconds(
     assert pid
 
     late = make_port(net, 20)
+    guest = plug_guest(namespaces, host, late)      # QEMU made the tap before the port came
     net.ports.append(late)
     changes = host.reconcile(state)
     start = time.monotonic()
     assert f"reloaded dnsmasq of network {net.id}" in changes
-    guest = plug_guest(namespaces, host, late)
+    assert f"plugged {tap_name(late.id)} into {bridge_name(net.id)}" in changes
     lease = dhcp_lease(guest, tmp_path)
     assert lease["ip"] == "10.0.0.20"
     assert time.monotonic() - start < 2.0
@@ -422,3 +423,28 @@ def test_admin_down_port_is_unplugged(make_host: Callable[..., Host],
     changes = host.reconcile(state)
     assert f"unplugged {tap_name(port.id)}" in changes
     assert port.id in host.unplugged
+
+
+def test_ipv6_slaac_subnet_is_advertised_by_dnsmasq(
+        make_host: Callable[..., Host], namespaces: Callable[[str], str]) -> None:
+    host = make_host()
+    net = make_network(ports=1)
+    v6 = Subnet(id=str(uuid.uuid4()), network_id=net.id, cidr="fd00:77::/64", ip_version=6,
+                gateway_ip="fd00:77::1", ipv6_ra_mode="slaac", ipv6_address_mode="slaac")
+    net.subnets.append(v6)
+    dhcp_port, vm = net.ports
+    dhcp_port.fixed_ips.append(FixedIp(v6.id, "fd00:77::f816:3eff:fe00:2"))
+    vm.fixed_ips.append(FixedIp(v6.id, "fd00:77::f816:3eff:fe00:a"))
+    host.reconcile(HostState(host=host.ctx.host, networks=[net]))
+    argv = dnsmasq.Dnsmasq(dnsmasq.Paths(host.state_dir / "dhcp" / net.id),
+                           namespace_name(net.id)).running_argv()
+    assert argv and "--enable-ra" in argv
+    assert f"--dhcp-range=set:subnet-{v6.id},fd00:77::,ra-only,64,86400s" in argv
+
+    guest = plug_guest(namespaces, host, vm)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if "fd00:77::f816:3eff:fe00:a/64" in ip.addresses("eth0", netns=guest):
+            break
+        time.sleep(0.2)
+    assert "fd00:77::f816:3eff:fe00:a/64" in ip.addresses("eth0", netns=guest)
