@@ -88,12 +88,13 @@ ensure_host_tools() {
     command -v genisoimage >/dev/null || missing+=(genisoimage)
     [ -x /usr/sbin/slapd ] || missing+=(slapd)
     command -v ldapadd >/dev/null || missing+=(ldap-utils)
-    # The network agent's DHCP (dnsmasq), its sysctls, and the L2/DHCP tests' guests
+    # The network agent's DHCP (dnsmasq, dhcp_release), its sysctls, and the L2/DHCP tests' guests
     # (ping, busybox's udhcpc).
     command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
     command -v sysctl >/dev/null || [ -x /usr/sbin/sysctl ] || missing+=(procps)
     command -v ping >/dev/null || missing+=(iputils-ping)
     command -v busybox >/dev/null || missing+=(busybox)
+    command -v dhcp_release >/dev/null || missing+=(dnsmasq-utils)
     [[ " ${missing[*]} " != *" slapd "* ]] || quiet_slapd_install
     [ "${#missing[@]}" -eq 0 ] || apt_install "${missing[@]}"
     [[ " ${missing[*]} " != *" slapd "* ]] || stop_system_slapd

@@ -173,8 +173,11 @@ class DhcpPart:
         paths = self._paths(net.id)
         paths.directory.mkdir(parents=True, exist_ok=True)
         domain = str(self._option("dns_domain", "openstacklocal"))
+        hosts = dnsmasq.hosts_lines(net)
+        gone = dnsmasq.read_host_entries(paths.hosts) - {
+            (line.split(",")[0], line.split(",")[-1].strip("[]")) for line in hosts}
         files = [
-            dnsmasq.write_if_changed(paths.hosts, dnsmasq.hosts_lines(net)),
+            dnsmasq.write_if_changed(paths.hosts, hosts),
             dnsmasq.write_if_changed(paths.opts, dnsmasq.opts_lines(net, port)),
             dnsmasq.write_if_changed(paths.addn_hosts, dnsmasq.addn_hosts_lines(net, domain)),
         ]
@@ -184,12 +187,14 @@ class DhcpPart:
         daemon = dnsmasq.Dnsmasq(paths, namespace_name(net.id))
         running = daemon.running_argv()
         if running == argv and not restart:
-            if any(files):
-                daemon.reload()
+            if not any(files):
+                return []
+            daemon.reload()
+            if not daemon.release(device_name(port.id), gone):
                 return [f"reloaded dnsmasq of network {net.id}"]
-            return []
         if running is not None:
             daemon.stop()
+        daemon.prune_leases(gone)       # a (re)started daemon reads the lease file afresh
         pid = daemon.start(argv)
         verb = "restarted" if running is not None else "started"
         return [f"{verb} dnsmasq of network {net.id} (pid {pid})"]

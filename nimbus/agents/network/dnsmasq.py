@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -263,6 +264,20 @@ def dnsmasq_argv(network: Network, interface: str, paths: Paths, *, lease: int =
     return argv
 
 
+def read_host_entries(path: Path) -> set[tuple[str, str]]:
+    """The (MAC, address) pairs of a hosts file as ``hosts_lines`` writes it."""
+    try:
+        lines = path.read_text().splitlines()
+    except FileNotFoundError:
+        return set()
+    pairs = set()
+    for line in lines:
+        fields = line.split(",")
+        if len(fields) >= 3:
+            pairs.add((fields[0], fields[-1].strip("[]")))
+    return pairs
+
+
 def write_if_changed(path: Path, lines: list[str]) -> bool:
     """Write ``lines`` atomically unless the file already holds them; True if written."""
     text = "".join(line + "\n" for line in lines)
@@ -330,6 +345,33 @@ class Dnsmasq:
         pid = self.pid()
         if pid:
             os.kill(pid, signal.SIGHUP)
+
+    def release(self, interface: str, entries: Iterable[tuple[str, str]]) -> bool:
+        """Forget the leases of host entries that are gone, so their addresses can go to
+        other MACs at once (Neutron's dhcp_release, sent to the running daemon). Without
+        dhcp_release (dnsmasq-utils) the lease lines are cut from the file instead; True
+        then: the daemon must restart to load it."""
+        v4 = [(mac, addr) for mac, addr in entries if ":" not in addr]
+        if not v4:
+            return False
+        if not shutil.which("dhcp_release"):
+            return self.prune_leases(v4)
+        for mac, addr in v4:
+            ip.run(["dhcp_release", interface, addr, mac], netns=self.netns)
+        return False
+
+    def prune_leases(self, entries: Iterable[tuple[str, str]]) -> bool:
+        """Cut the leases of these (MAC, address) pairs from the lease file (for a daemon
+        that is not running, or will restart); True if any was there."""
+        gone = {addr for _mac, addr in entries}
+        try:
+            lines = self.paths.leases.read_text().splitlines()
+        except FileNotFoundError:
+            return False
+        # A lease line: expiry MAC address hostname client-id.
+        kept = [line for line in lines if len(line.split()) < 3 or line.split()[2] not in gone]
+        write_if_changed(self.paths.leases, kept)
+        return len(kept) != len(lines)
 
     def stop(self) -> bool:
         """Stop it (TERM, then KILL); False when none was running."""

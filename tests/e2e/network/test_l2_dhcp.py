@@ -448,3 +448,26 @@ def test_ipv6_slaac_subnet_is_advertised_by_dnsmasq(
             break
         time.sleep(0.2)
     assert "fd00:77::f816:3eff:fe00:a/64" in ip.addresses("eth0", netns=guest)
+
+
+def test_address_of_a_deleted_port_is_served_to_its_successor(
+        make_host: Callable[..., Host], namespaces: Callable[[str], str],
+        tmp_path: Path) -> None:
+    host = make_host()
+    net = make_network(ports=1)
+    state = HostState(host=host.ctx.host, networks=[net])
+    first = net.ports[1]
+    guest = plug_guest(namespaces, host, first)
+    host.reconcile(state)
+    assert dhcp_lease(guest, tmp_path)["ip"] == "10.0.0.10"
+    pid = dnsmasq_pid(host, net)
+
+    # The port is deleted and its address given to a new port (another MAC).
+    net.ports.remove(first)
+    second = make_port(net, 10)
+    second.mac_address = "fa:16:3e:00:01:10"
+    net.ports.append(second)
+    guest2 = plug_guest(namespaces, host, second)
+    host.reconcile(state)
+    assert dhcp_lease(guest2, tmp_path)["ip"] == "10.0.0.10"
+    assert dnsmasq_pid(host, net) == pid

@@ -190,3 +190,20 @@ def test_dhcp_port_prefers_the_one_bound_here() -> None:
     net = network([v4()], [other, mine, VM])
     assert dnsmasq.dhcp_port(net, "me") is mine
     assert dnsmasq.dhcp_port(network([v4()], [VM])) is None
+
+
+def test_leases_of_removed_hosts_are_cut_from_the_lease_file(tmp_path: Path) -> None:
+    paths = dnsmasq.Paths(tmp_path)
+    net = network([v4(), V6_SUBNETS[2]],
+                  [port("pv", "fa:16:3e:00:00:10", ("s4", "10.0.0.10"), ("c", "fd00:3::10"))])
+    dnsmasq.write_if_changed(paths.hosts, dnsmasq.hosts_lines(net))
+    assert dnsmasq.read_host_entries(paths.hosts) == {
+        ("fa:16:3e:00:00:10", "10.0.0.10"), ("fa:16:3e:00:00:10", "fd00:3::10")}
+    paths.leases.write_text("1764700000 fa:16:3e:00:00:10 10.0.0.10 host-10-0-0-10 *\n"
+                            "1764700000 fa:16:3e:00:00:11 10.0.0.11 host-10-0-0-11 *\n")
+    daemon = dnsmasq.Dnsmasq(paths, "qdhcp-n1")
+    assert daemon.pid() is None
+    assert daemon.prune_leases([("fa:16:3e:00:00:10", "10.0.0.10")])
+    assert paths.leases.read_text() == \
+        "1764700000 fa:16:3e:00:00:11 10.0.0.11 host-10-0-0-11 *\n"
+    assert not daemon.prune_leases([("fa:16:3e:00:00:10", "10.0.0.10")])
