@@ -8,8 +8,12 @@ end, also on failure.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -18,11 +22,19 @@ from pathlib import Path
 
 import pytest
 
+import nimbus
 from nimbus.agents.network import dnsmasq, ip
 from nimbus.agents.network.base import HostContext
 from nimbus.agents.network.dhcp import DhcpPart, namespace_name
 from nimbus.agents.network.l2 import L2Part, bridge_name, tap_name, vxlan_name
-from nimbus.agents.network.messages import FixedIp, HostState, Network, Port, Subnet
+from nimbus.agents.network.messages import (
+    FixedIp,
+    HostState,
+    Network,
+    Port,
+    Subnet,
+    to_wire,
+)
 from nimbus.config import NetworkSettings
 
 pytestmark = [
@@ -470,4 +482,44 @@ def test_address_of_a_deleted_port_is_served_to_its_successor(
     guest2 = plug_guest(namespaces, host, second)
     host.reconcile(state)
     assert dhcp_lease(guest2, tmp_path)["ip"] == "10.0.0.10"
+    assert dnsmasq_pid(host, net) == pid
+
+
+AGENT_SCRIPT = """
+import json, sys, time
+from pathlib import Path
+from nimbus.agents.network.base import HostContext
+from nimbus.agents.network.dhcp import DhcpPart
+from nimbus.agents.network.l2 import L2Part
+from nimbus.agents.network.messages import HostState, from_wire
+netns, state_dir, state = sys.argv[1], Path(sys.argv[2]), json.loads(sys.argv[3])
+ctx = HostContext(host="h", state_dir=state_dir, netns=netns)
+state = from_wire(HostState, state)
+L2Part(ctx, watch=False).reconcile(state)
+DhcpPart(ctx).reconcile(state)
+print("reconciled", flush=True)
+time.sleep(60)
+"""
+
+
+def test_dnsmasq_outlives_the_agent_process(make_host: Callable[..., Host],
+                                            tmp_path: Path) -> None:
+    host = make_host()
+    net = make_network(ports=1)
+    state = HostState(host=host.ctx.host, networks=[net])
+    agent = subprocess.Popen(
+        [sys.executable, "-c", AGENT_SCRIPT, host.netns, str(host.state_dir),
+         json.dumps(to_wire(state))], stdout=subprocess.PIPE, text=True,
+        start_new_session=True, env={**os.environ, "PYTHONPATH": str(Path(nimbus.__file__).parents[1])})
+    try:
+        assert agent.stdout is not None and agent.stdout.readline() == "reconciled\n"
+        pid = dnsmasq_pid(host, net)
+        assert pid
+        os.killpg(agent.pid, signal.SIGKILL)      # the agent dies outright, group and all
+        agent.wait(timeout=10)
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+    assert dnsmasq_pid(host, net) == pid
+    assert host.dhcp.reconcile(state) == []      # a new agent finds it and keeps it
     assert dnsmasq_pid(host, net) == pid
