@@ -510,7 +510,8 @@ def test_dnsmasq_outlives_the_agent_process(make_host: Callable[..., Host],
     agent = subprocess.Popen(
         [sys.executable, "-c", AGENT_SCRIPT, host.netns, str(host.state_dir),
          json.dumps(to_wire(state))], stdout=subprocess.PIPE, text=True,
-        start_new_session=True, env={**os.environ, "PYTHONPATH": str(Path(nimbus.__file__).parents[1])})
+        start_new_session=True,
+        env={**os.environ, "PYTHONPATH": str(Path(nimbus.__file__).parents[1])})
     try:
         assert agent.stdout is not None and agent.stdout.readline() == "reconciled\n"
         pid = dnsmasq_pid(host, net)
