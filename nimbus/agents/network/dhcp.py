@@ -76,6 +76,13 @@ class DhcpPart:
         self.ctx = ctx
         self.base = ctx.state_dir / "dhcp"
         self.ledger = Ledger(self.base / "ledger.json")
+        self._counts = {"networks": 0, "subnets": 0, "ports": 0}
+
+    def configurations(self) -> dict[str, object]:
+        """What the "DHCP agent" reports (``AgentReport.configurations``), as Neutron's."""
+        return {"dhcp_driver": "neutron.agent.linux.dhcp.Dnsmasq",
+                "dhcp_lease_duration": self._option("dhcp_lease_duration", 86400),
+                "log_agent_heartbeats": False, **self._counts}
 
     def _option(self, name: str, default: object) -> object:
         value = getattr(self.ctx.options, name, None)
@@ -96,6 +103,9 @@ class DhcpPart:
                 changes.append(f"failed dhcp for network {net.id}: {e}")
         for network_id in sorted(self.ledger.load() - set(wanted)):
             changes += self._remove(network_id)
+        self._counts = {"networks": len(wanted),
+                        "subnets": sum(len(n.subnets) for n, _ in wanted.values()),
+                        "ports": sum(len(n.ports) for n, _ in wanted.values())}
         return changes
 
     def teardown(self) -> list[str]:
@@ -134,12 +144,10 @@ class DhcpPart:
         elif link.mac != port.mac_address.lower() or link.mtu != net.mtu:
             ip.set_link(dev, netns=ns, mac=port.mac_address, mtu=net.mtu)
             changes.append(f"set {dev} mac {port.mac_address} mtu {net.mtu}")
-        if any(s.ip_version == 6 for s in net.subnets):
-            # No duplicate address detection: dnsmasq binds the address right away.
-            ip.sysctl_set(f"net.ipv6.conf.{dev}.accept_dad", 0, netns=ns)
         if link is None or not link.up:
             ip.set_link(dev, netns=ns, up=True)
-        changed = ip.set_addresses(dev, self._addresses(net, port), netns=ns)
+        # No duplicate address detection: dnsmasq binds the addresses right away.
+        changed = ip.set_addresses(dev, self._addresses(net, port), netns=ns, nodad=True)
         if changed:
             changes.append(f"addresses of {dev}: {' '.join(changed)}")
         changes += self._plug_tap(net, tap)

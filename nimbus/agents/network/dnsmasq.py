@@ -311,12 +311,26 @@ class Dnsmasq:
             return pid
         return None
 
+    def strays(self) -> list[int]:
+        """dnsmasq processes started with this pid file that it does not name (a lost or
+        overwritten pid file): they would hold the namespace and the DHCP port."""
+        marker = f"--pid-file={self.paths.pid}"
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                argv = _cmdline(int(entry.name))
+                if argv and Path(argv[0]).name == "dnsmasq" and marker in argv:
+                    found.append(int(entry.name))
+        return sorted(set(found) - {self.pid() or 0})
+
     def running_argv(self) -> list[str] | None:
         pid = self.pid()
         return _cmdline(pid) if pid else None
 
     def start(self, argv: list[str]) -> int:
         """Start the daemon in the namespace; returns its pid once it has written it."""
+        for pid in self.strays():
+            _terminate(pid)
         self.paths.pid.unlink(missing_ok=True)
         full = ip.netns_argv(self.netns) + argv
         with open(self.paths.directory / "start.err", "w+") as err:
@@ -334,9 +348,9 @@ class Dnsmasq:
             raise DnsmasqError(full, self.netns, detail or "failed", proc.returncode)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
-            pid = self.pid()
-            if pid:
-                return pid
+            started = self.pid()
+            if started:
+                return started
             time.sleep(0.02)
         raise DnsmasqError(full, self.netns, "no pid file after start")
 
@@ -374,18 +388,28 @@ class Dnsmasq:
         return len(kept) != len(lines)
 
     def stop(self) -> bool:
-        """Stop it (TERM, then KILL); False when none was running."""
-        pid = self.pid()
-        if pid is None:
-            return False
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT
-        while time.monotonic() < deadline and _cmdline(pid):
-            time.sleep(0.02)
-        if _cmdline(pid):
-            os.kill(pid, signal.SIGKILL)
+        """Stop it and any stray of it (TERM, then KILL); False when none was running."""
+        own = self.pid()
+        pids = ([own] if own else []) + self.strays()
+        for pid in pids:
+            _terminate(pid)
         self.paths.pid.unlink(missing_ok=True)
-        return True
+        return bool(pids)
+
+
+def _terminate(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while time.monotonic() < deadline and _cmdline(pid):
+        time.sleep(0.02)
+    if _cmdline(pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def _cmdline(pid: int) -> list[str]:

@@ -33,6 +33,7 @@ NETNS_DIR = Path("/run/netns")
 COMMAND_TIMEOUT = 10.0
 ZERO_MAC = "00:00:00:00:00:00"
 VXLAN_PORT = 4789
+IFA_F_NODAD = 0x02
 
 
 class IpError(Exception):
@@ -375,14 +376,19 @@ def _split_cidr(cidr: str) -> tuple[str, int]:
     return str(iface.ip), iface.network.prefixlen
 
 
-def add_address(name: str, cidr: str, *, netns: str | None = None) -> None:
-    """Add ``ip/prefixlen`` to a device (an existing one is left alone)."""
+def add_address(name: str, cidr: str, *, netns: str | None = None,
+                nodad: bool = False) -> None:
+    """Add ``ip/prefixlen`` to a device (an existing one is left alone); ``nodad``: an IPv6
+    address usable at once, without duplicate address detection."""
     ip, prefixlen = _split_cidr(cidr)
     op = f"add address {cidr} to {name}"
     with _ipr(op, netns) as ipr:
+        kwargs: dict[str, Any] = {}
+        if nodad and ":" in ip:
+            kwargs["flags"] = IFA_F_NODAD
         try:
             ipr.addr("add", index=_index(ipr, name, op, netns), address=ip,
-                     prefixlen=prefixlen)
+                     prefixlen=prefixlen, **kwargs)
         except NetlinkError as e:
             if e.code != errno.EEXIST:
                 raise
@@ -395,7 +401,8 @@ def delete_address(name: str, cidr: str, *, netns: str | None = None) -> None:
         ipr.addr("del", index=_index(ipr, name, op, netns), address=ip, prefixlen=prefixlen)
 
 
-def set_addresses(name: str, cidrs: Sequence[str], *, netns: str | None = None) -> list[str]:
+def set_addresses(name: str, cidrs: Sequence[str], *, netns: str | None = None,
+                  nodad: bool = False) -> list[str]:
     """Make a device's addresses exactly ``cidrs`` (link-local IPv6 kept); returns what
     changed as ``+cidr`` / ``-cidr``."""
     want = {str(ipaddress.ip_interface(c)) for c in cidrs}
@@ -405,7 +412,7 @@ def set_addresses(name: str, cidrs: Sequence[str], *, netns: str | None = None) 
         delete_address(name, cidr, netns=netns)
         changes.append(f"-{cidr}")
     for cidr in sorted(want - have):
-        add_address(name, cidr, netns=netns)
+        add_address(name, cidr, netns=netns, nodad=nodad)
         changes.append(f"+{cidr}")
     return changes
 

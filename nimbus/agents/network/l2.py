@@ -136,6 +136,18 @@ class L2Part:
             self._plugged.clear()
             return self._remove_stale({}, ip.links(self.ctx.netns))
 
+    def configurations(self) -> dict[str, object]:
+        """What the "Linux bridge agent" reports (``AgentReport.configurations``), in the
+        shape Neutron's agent reports it."""
+        with self._lock:
+            devices = len(self._plugged)
+        local_ip = self._options("local_ip")
+        return {"interface_mappings": parse_mappings(
+                    self._options("physical_interface_mappings")),
+                "bridge_mappings": {}, "tunnel_types": ["vxlan"] if local_ip else [],
+                "tunneling_ip": local_ip, "l2_population": True, "devices": devices,
+                "extensions": []}
+
     # --- desired state -----------------------------------------------------------------
 
     def _options(self, name: str, default: str = "") -> str:

@@ -461,6 +461,18 @@ def test_ipv6_slaac_subnet_is_advertised_by_dnsmasq(
         time.sleep(0.2)
     assert "fd00:77::f816:3eff:fe00:a/64" in ip.addresses("eth0", netns=guest)
 
+    # A DHCPv6 subnet added later: dnsmasq restarts with its range, bound at once.
+    stateful = Subnet(id=str(uuid.uuid4()), network_id=net.id, cidr="fd00:78::/64",
+                      ip_version=6, ipv6_ra_mode="dhcpv6-stateful",
+                      ipv6_address_mode="dhcpv6-stateful")
+    net.subnets.append(stateful)
+    dhcp_port.fixed_ips.append(FixedIp(stateful.id, "fd00:78::2"))
+    changes = host.reconcile(HostState(host=host.ctx.host, networks=[net]))
+    assert any(c.startswith(f"restarted dnsmasq of network {net.id}") for c in changes)
+    argv = dnsmasq.Dnsmasq(dnsmasq.Paths(host.state_dir / "dhcp" / net.id),
+                           namespace_name(net.id)).running_argv()
+    assert argv and f"--dhcp-range=set:subnet-{stateful.id},fd00:78::,static,64,86400s" in argv
+
 
 def test_address_of_a_deleted_port_is_served_to_its_successor(
         make_host: Callable[..., Host], namespaces: Callable[[str], str],
