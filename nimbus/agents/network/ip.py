@@ -19,6 +19,8 @@ import ipaddress
 import os
 import socket
 import subprocess
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -133,6 +135,7 @@ def netns_delete(name: str) -> bool:
     when it did not exist."""
     if not netns_exists(name):
         return False
+    close_sockets(name, all_threads=True)       # a socket inside would keep it alive
     try:
         pr_netns.remove(name)
     except OSError as e:
@@ -142,24 +145,92 @@ def netns_delete(name: str) -> bool:
 
 # --- netlink plumbing --------------------------------------------------------------------
 
-@contextmanager
-def _ipr(op: str, netns: str | None) -> Iterator[IPRoute]:
-    """An IPRoute socket inside ``netns`` for one operation; netlink and OS errors come out
-    as IpError naming ``op``."""
-    if netns is not None and not netns_exists(netns):
-        raise IpError(op, netns, "no such network namespace", errno.ENOENT)
+# Netlink sockets kept open per (thread, namespace): opening one inside a namespace costs a
+# fork, and pyroute2's sockets belong to the thread that made them. Each remembers the inode
+# of the namespace it was opened in, so a namespace deleted and made again under the same
+# name gets a fresh socket; netns_delete closes those of the namespace it deletes.
+# Namespaces deleted behind our back (``ip netns del``) are swept out at most once a second.
+_sockets: dict[tuple[int, str | None], tuple[IPRoute, int]] = {}
+_sockets_lock = threading.Lock()
+_last_sweep = 0.0
+
+
+def _sweep() -> None:
+    global _last_sweep
+    now = time.monotonic()
+    if now - _last_sweep < 1.0:
+        return
+    _last_sweep = now
+    with _sockets_lock:
+        entries = list(_sockets.items())
+    for key, (_unused, inode) in entries:
+        try:
+            alive = key[1] is None or _netns_inode(key[1]) == inode
+        except FileNotFoundError:
+            alive = False
+        if not alive:
+            _drop(key)
+
+
+def _netns_inode(netns: str | None) -> int:
+    return os.stat(NETNS_DIR / netns).st_ino if netns is not None else 0
+
+
+def _socket(op: str, netns: str | None) -> IPRoute:
+    _sweep()
+    try:
+        inode = _netns_inode(netns)
+    except FileNotFoundError:
+        raise IpError(op, netns, "no such network namespace", errno.ENOENT) from None
+    key = (threading.get_ident(), netns)
+    with _sockets_lock:
+        cached = _sockets.get(key)
+    if cached is not None and cached[1] == inode:
+        return cached[0]
+    if cached is not None:
+        _drop(key)
     try:
         ipr = IPRoute(netns=netns) if netns is not None else IPRoute()
     except (OSError, NetlinkError) as e:
         raise IpError(op, netns, f"cannot open netlink: {e}") from e
+    with _sockets_lock:
+        _sockets[key] = (ipr, inode)
+    return ipr
+
+
+def _drop(key: tuple[int, str | None]) -> None:
+    with _sockets_lock:
+        cached = _sockets.pop(key, None)
+    if cached is not None:
+        try:
+            cached[0].close()
+        except Exception:       # closing a broken socket: nothing left to do
+            pass
+
+
+def close_sockets(netns: str | None = None, *, all_threads: bool = False) -> None:
+    """Close the calling thread's cached netlink sockets (all of them, or those of one
+    namespace with ``all_threads``). A thread that used this module calls it before it
+    ends; ``netns_delete`` calls it for the namespace it deletes."""
+    with _sockets_lock:
+        keys = [k for k in _sockets
+                if (k[1] == netns if all_threads else k[0] == threading.get_ident())]
+    for key in keys:
+        _drop(key)
+
+
+@contextmanager
+def _ipr(op: str, netns: str | None) -> Iterator[IPRoute]:
+    """The (cached) IPRoute socket inside ``netns`` for one operation; netlink and OS
+    errors come out as IpError naming ``op`` (a socket that failed is not reused)."""
+    ipr = _socket(op, netns)
     try:
         yield ipr
     except NetlinkError as e:
         raise IpError(op, netns, os.strerror(e.code) if e.code else str(e), e.code) from e
     except OSError as e:
+        _drop((threading.get_ident(), netns))
         raise IpError(op, netns, str(e), e.errno or 0) from e
-    finally:
-        ipr.close()
 
 
 def _index(ipr: IPRoute, name: str, op: str, netns: str | None) -> int:

@@ -378,6 +378,7 @@ class L2Part:
         finally:
             self._watcher = None
             watcher.close()
+            ip.close_sockets()
 
 
 def _segment_matches(seg: Segment, link: ip.Link, links: dict[str, ip.Link]) -> bool:
