@@ -148,3 +148,17 @@ def test_link_watcher_sees_a_new_device_and_wakes(netns: Callable[[], str]) -> N
         assert not watcher.wait(2.0)       # woken, nothing new
     finally:
         watcher.close()
+
+
+@pytest.mark.root
+@root
+def test_a_namespace_made_again_under_its_name_is_a_new_one(
+        netns: Callable[[], str]) -> None:
+    ns = netns()
+    ip.create_veth("old0", "old1", netns=ns)
+    assert ip.link_exists("old0", ns)            # a socket inside is cached now
+    ip.run(["ip", "netns", "del", ns])          # deleted behind the wrapper's back
+    ip.run(["ip", "netns", "add", ns])
+    assert not ip.link_exists("old0", ns)
+    ip.create_veth("new0", "new1", netns=ns)
+    assert {link.name for link in ip.links(ns)} == {"lo", "new0", "new1"}
