@@ -102,6 +102,9 @@ class L2Part:
         self._lock = threading.RLock()
         self._wanted: dict[str, WantedNetwork] = {}
         self._plugged: set[str] = set()          # port ids whose tap is on its bridge
+        # Taps of every port any state named: only those are unplugged when unwanted; a tap
+        # no state named (another part's, or a port of another agent's) is left alone.
+        self._seen_taps: set[str] = set()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._watcher: ip.LinkWatcher | None = None
@@ -120,8 +123,10 @@ class L2Part:
                 except ip.IpError as e:     # one broken network must not stop the others
                     self.ctx.log.error("l2 for network %s: %s", w.network_id, e)
                     changes.append(f"failed l2 for network {w.network_id}: {e}")
-            changes += self._remove_stale(wanted, ip.links(self.ctx.netns))
+            present = {bridge_name(n.id) for n in state.networks}
+            changes += self._remove_stale(wanted, ip.links(self.ctx.netns), present)
             self._wanted = wanted
+            self._seen_taps |= {tap_name(p.id) for n in state.networks for p in n.ports}
             changes += self._plug_taps(events)
         self._notify(events)
         if self.watch:
@@ -249,12 +254,14 @@ class L2Part:
             changes.append(f"fdb {seg.device}: added {mac} -> {dst}")
         return changes
 
-    def _remove_stale(self, wanted: dict[str, WantedNetwork],
-                      links: list[ip.Link]) -> list[str]:
-        """Delete our bridges and VXLAN devices that no wanted network uses; VLAN devices on
-        a mapped interface go with their bridge."""
+    def _remove_stale(self, wanted: dict[str, WantedNetwork], links: list[ip.Link],
+                      present: set[str] | None = None) -> list[str]:
+        """Delete our bridges of networks gone from the state (``present``: bridge names of
+        the networks still in it, with ports here or not: the external part may hold an
+        address on one) and the VXLAN devices no wanted network uses; VLAN devices on a
+        mapped interface go with their bridge."""
         ns, changes = self.ctx.netns, []
-        keep = {w.bridge for w in wanted.values()}
+        keep = {w.bridge for w in wanted.values()} | (present or set())
         keep |= {w.segment.device for w in wanted.values() if w.segment is not None}
         by_index = {link.index: link for link in links}
         mapped = set(parse_mappings(self._options("physical_interface_mappings")).values())
@@ -313,15 +320,15 @@ class L2Part:
 
     def _unplug_strays(self, links: dict[str, ip.Link],
                        bridges_of: dict[str, WantedNetwork]) -> list[str]:
-        """Release taps that sit on one of our bridges but belong to no wanted port (a
-        deleted port, or one set admin down)."""
+        """Release taps that sit on one of our bridges whose port left the state or is set
+        admin down."""
         ours = {link.index for link in links.values()
                 if link.kind == "bridge" and (link.name.startswith(BRIDGE_PREFIX) or
                                               link.name in {w.bridge for w in
                                                             self._wanted.values()})}
         changes = []
         for link in links.values():
-            if link.name.startswith(TAP_PREFIX) and link.name not in bridges_of \
+            if link.name in self._seen_taps and link.name not in bridges_of \
                     and link.master in ours:
                 try:
                     ip.set_master(link.name, None, netns=self.ctx.netns)

@@ -358,6 +358,21 @@ def test_fdb_follows_the_state_and_foreign_devices_are_left_alone(
         f"fdb {vx}: removed 00:00:00:00:00:00 -> 10.255.1.2",
         f"fdb {vx}: removed fa:16:3e:aa:00:01 -> 10.255.1.2",
     ]
+    # A tap no state named (another part's device) is left on the bridge.
+    ip.create_veth("tapforeign01", "tapforeign0p", netns=host.netns)
+    ip.set_master("tapforeign01", bridge_name(net.id), netns=host.netns)
+    host.reconcile(state)
+    assert ip.get_link("tapforeign01", host.netns).master is not None
+    # A network still in the state without ports here keeps a bridge it has (the external
+    # part may hold the host's address on it); made with ports, it is not made without.
+    external = make_network(ports=0, dhcp=False)
+    external.external = True
+    ip.create_bridge(bridge_name(external.id), netns=host.netns)
+    state.networks.append(external)
+    host.reconcile(state)
+    assert ip.link_exists(bridge_name(external.id), host.netns)
+    state.networks.remove(external)
+    assert f"removed bridge {bridge_name(external.id)}" in host.reconcile(state)
     # A new VNI for the network: the old device goes, a new one comes.
     old_vni, net.segmentation_id = net.segmentation_id, net.segmentation_id + 1
     changes = host.reconcile(state)
