@@ -300,7 +300,8 @@ def test_unplugged_when_the_tap_goes(make_host: Callable[[], Host],
 
 
 def test_vxlan_between_two_hosts(make_host: Callable[[], Host],
-                                 namespaces: Callable[[str], str]) -> None:
+                                 namespaces: Callable[[str], str],
+                                 tmp_path: Path) -> None:
     host_a, host_b = make_host(), make_host()
     octet = int(rand()[:2], 16)
     ip_a, ip_b = f"10.255.{octet}.1", f"10.255.{octet}.2"
@@ -310,24 +311,29 @@ def test_vxlan_between_two_hosts(make_host: Callable[[], Host],
         ip.add_address(name, f"{addr}/30", netns=ns)
         ip.set_link(name, netns=ns, up=True)
 
-    net = make_network(ports=2, dhcp=False)
-    port_a, port_b = net.ports
-    for host, mine, other, local, remote in ((host_a, port_a, port_b, ip_a, ip_b),
-                                             (host_b, port_b, port_a, ip_b, ip_a)):
-        view = Network(**{**net.__dict__, "ports": [mine], "peers": [remote],
-                          "remote_macs": {other.mac_address: remote}})
+    # Host A runs the network's dnsmasq: its view holds every port of the network.
+    net = make_network(ports=2)
+    dhcp_port, port_a, port_b = net.ports
+    view_a = Network(**{**net.__dict__, "peers": [ip_b],
+                        "remote_macs": {port_b.mac_address: ip_b}})
+    view_b = Network(**{**net.__dict__, "dhcp": False, "ports": [port_b], "peers": [ip_a],
+                        "remote_macs": {port_a.mac_address: ip_a,
+                                        dhcp_port.mac_address: ip_a}})
+    for host, view, local in ((host_a, view_a, ip_a), (host_b, view_b, ip_b)):
         changes = host.reconcile(HostState(host=host.ctx.host, networks=[view],
                                            local_ip=local))
         assert f"created vxlan device {vxlan_name(net.segmentation_id)}" in changes
         vx = ip.get_link(vxlan_name(net.segmentation_id), host.netns)
         assert vx.info["local"] == local and vx.info["learning"] is False
         assert ip.fdb_entries(vx.name, netns=host.netns) == {
-            (ip.ZERO_MAC, remote), (other.mac_address, remote)}
+            (ip.ZERO_MAC, view.peers[0]), *((mac, view.peers[0]) for mac in view.remote_macs)}
 
     guest_a = plug_guest(namespaces, host_a, port_a)
     guest_b = plug_guest(namespaces, host_b, port_b)
     host_a.wait_plugged(port_a.id)
     host_b.wait_plugged(port_b.id)
+    # The guest on host B gets its lease from host A's dnsmasq, across the overlay.
+    assert dhcp_lease(guest_b, tmp_path)["ip"] == "10.0.0.11"
     ip.add_address("eth0", "10.0.0.10/24", netns=guest_a)
     ip.add_address("eth0", "10.0.0.11/24", netns=guest_b)
     assert ping(guest_a, "10.0.0.11")
