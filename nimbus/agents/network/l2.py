@@ -108,6 +108,7 @@ class L2Part:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._watcher: ip.LinkWatcher | None = None
+        self._local_ip = ""
 
     # --- the Part interface ------------------------------------------------------------
 
@@ -146,7 +147,7 @@ class L2Part:
         shape Neutron's agent reports it."""
         with self._lock:
             devices = len(self._plugged)
-        local_ip = self._options("local_ip")
+        local_ip = self._local_ip or self._options("local_ip")
         return {"interface_mappings": parse_mappings(
                     self._options("physical_interface_mappings")),
                 "bridge_mappings": {}, "tunnel_types": ["vxlan"] if local_ip else [],
@@ -160,7 +161,7 @@ class L2Part:
 
     def _desired(self, state: HostState, links: dict[str, ip.Link]) -> dict[str, WantedNetwork]:
         mappings = parse_mappings(self._options("physical_interface_mappings"))
-        local_ip = state.local_ip or self._options("local_ip") or ""
+        local_ip = self._local_ip = state.local_ip or self._options("local_ip") or ""
         wanted = {}
         for net in state.networks:
             if not net.ports:
@@ -195,6 +196,9 @@ class L2Part:
                 return None
             return Segment("flat", iface)
         vid = int(net.segmentation_id or 0)
+        if not 1 <= vid <= 4094:
+            self.ctx.log.warning("network %s: vlan network without a VLAN id", net.id)
+            return None
         return Segment("vlan", vlan_name(iface, vid), parent=iface, vlan_id=vid)
 
     # --- making it so ------------------------------------------------------------------

@@ -162,3 +162,21 @@ def test_a_namespace_made_again_under_its_name_is_a_new_one(
     assert not ip.link_exists("old0", ns)
     ip.create_veth("new0", "new1", netns=ns)
     assert {link.name for link in ip.links(ns)} == {"lo", "new0", "new1"}
+
+
+def test_agent_report_configurations(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from nimbus.agents.network.base import HostContext
+    from nimbus.agents.network.dhcp import DhcpPart
+    from nimbus.agents.network.l2 import L2Part
+    from nimbus.config import NetworkSettings
+
+    ctx = HostContext(host="h", state_dir=Path(str(tmp_path)),
+                      options=NetworkSettings(physical_interface_mappings="physnet1:eth1",
+                                              local_ip="10.255.0.1"))
+    conf = L2Part(ctx, watch=False).configurations()
+    assert conf["interface_mappings"] == {"physnet1": "eth1"}
+    assert conf["tunnel_types"] == ["vxlan"] and conf["tunneling_ip"] == "10.255.0.1"
+    dhcp = DhcpPart(ctx).configurations()
+    assert dhcp["dhcp_lease_duration"] == 86400 and dhcp["networks"] == 0
