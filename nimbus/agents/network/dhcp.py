@@ -93,7 +93,9 @@ class DhcpPart:
         wanted: dict[str, tuple[Network, Port]] = {}
         for net in state.networks:
             port = dnsmasq.dhcp_port(net, self.ctx.host)
-            if net.dhcp and port is not None and dnsmasq.dhcp_subnets(net):
+            # An admin-down network gets no DHCP, as Neutron's agent disables it.
+            if net.dhcp and net.admin_state_up and port is not None and \
+                    dnsmasq.dhcp_subnets(net):
                 wanted[net.id] = (net, port)
         for net, port in wanted.values():
             try:

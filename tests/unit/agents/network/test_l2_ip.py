@@ -7,6 +7,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -164,15 +165,13 @@ def test_a_namespace_made_again_under_its_name_is_a_new_one(
     assert {link.name for link in ip.links(ns)} == {"lo", "new0", "new1"}
 
 
-def test_agent_report_configurations(tmp_path: object) -> None:
-    from pathlib import Path
-
+def test_agent_report_configurations(tmp_path: Path) -> None:
     from nimbus.agents.network.base import HostContext
     from nimbus.agents.network.dhcp import DhcpPart
     from nimbus.agents.network.l2 import L2Part
     from nimbus.config import NetworkSettings
 
-    ctx = HostContext(host="h", state_dir=Path(str(tmp_path)),
+    ctx = HostContext(host="h", state_dir=tmp_path,
                       options=NetworkSettings(physical_interface_mappings="physnet1:eth1",
                                               local_ip="10.255.0.1"))
     conf = L2Part(ctx, watch=False).configurations()
