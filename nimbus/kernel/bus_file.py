@@ -185,3 +185,12 @@ class FileChannel(filesystem.Channel):
 class FileTransport(filesystem.Transport):
     Channel = FileChannel
     polling_interval = POLL_INTERVAL
+    _states: dict[str, virtual.BrokerState] = {}
+
+    def __init__(self, client: Any, **kwargs: Any) -> None:
+        super().__init__(client, **kwargs)
+        # kombu keeps one record of declared bindings for every filesystem connection of a
+        # process, and skips writing a binding it has seen: two bus directories in one
+        # process (tests) would share it and the second would route nowhere.
+        root = client.transport_options["control_folder"]
+        self.state = self._states.setdefault(root, virtual.BrokerState())
