@@ -48,7 +48,7 @@ class CallTimeout(BusError):
     def __init__(self, topic: str, method: str, timeout: float) -> None:
         waited = f"within {timeout:g} s" if timeout else "(nobody serves that topic)"
         super().__init__(f"no answer to {method!r} from {topic!r} {waited} "
-                         "(is an agent serving that topic running?)")
+                         "(is the agent or service that serves it running?)")
         self.topic, self.method, self.timeout = topic, method, timeout
 
 
@@ -211,6 +211,8 @@ def _remote_exception(result: tuple[str, str]) -> BusError:
 
 class InProcessBus:
     """Queues and threads inside one process: the ``nimbus up`` default."""
+
+    name = "memory"
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -228,8 +228,9 @@ class NetworkAgent:
 
     def start(self) -> None:
         self.started_at = time.time()
-        log.info("network agent on host %s: driver %s, parts %s", self.host, self.driver,
-                 ", ".join(p.name for p in self.parts) or "none")
+        log.info("network agent on host %s (pid %d): driver %s, parts %s, bus %s", self.host,
+                 os.getpid(), self.driver, ", ".join(p.name for p in self.parts) or "none",
+                 getattr(self.bus, "name", "memory"))
         self._subscription = self.bus.subscribe(messages.CHANGED_EVENT, self)
         self.scheduler.start()
         self.scheduler.request()

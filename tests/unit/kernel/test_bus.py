@@ -177,7 +177,7 @@ def test_a_call_whose_agent_is_gone_times_out_clearly(bus: busmod.Bus) -> None:
         bus.call(name, "plug_port", {"port_id": "p9"}, timeout=1.5)
     assert time.monotonic() - started < 5
     assert f"no answer to 'plug_port' from {name!r}" in str(caught.value)
-    assert "is an agent serving that topic running?" in str(caught.value)
+    assert "is the agent or service that serves it running?" in str(caught.value)
 
 
 def test_a_call_its_caller_gave_up_on_is_not_run_later(bus: busmod.Bus) -> None:
