@@ -4,7 +4,7 @@ worker process to another (or to the agent in the supervisor).
 
 The layout under the bus directory (``<data dir>/bus``):
 
-* ``messages/``: one file per message, ``<monotonic ms>_<uuid>.<queue>.msg`` (kombu's);
+* ``messages/``: one file per message, ``<monotonic ns>_<counter>_<id>.<queue>.msg``;
 * ``control/``: one file per exchange, its bindings (kombu's; so direct, topic and fanout
   routing reach across processes);
 * ``inflight/<pid>/``: a message a process has taken but not yet acknowledged (and one it
@@ -23,6 +23,7 @@ What this module adds to kombu's transport, and why:
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
 import os
@@ -37,7 +38,10 @@ from kombu.transport.virtual import base as virtual
 
 log = logging.getLogger("nimbus.bus")
 
-POLL_INTERVAL = 0.03
+# How often a consumer looks for new files: a call takes up to two of these more than on
+# RabbitMQ; an idle consumer costs about 0.5% of a core at this rate.
+POLL_INTERVAL = 0.05
+_sequence = itertools.count()
 # nimbus.reply.<pid>.<hex>, nimbus.event.<event>.<pid>.<hex>
 _TRANSIENT = re.compile(r"^nimbus\.(?:reply|event\..+)\.(\d+)\.[0-9a-f]+$")
 
@@ -59,7 +63,7 @@ def pid_alive(pid: int) -> bool:
 
 def _owner_gone(queue: str) -> bool:
     match = _TRANSIENT.match(queue)
-    return bool(match) and not pid_alive(int(match.group(1)))
+    return match is not None and not pid_alive(int(match.group(1)))
 
 
 def transport_options(root: Path) -> dict[str, Any]:
@@ -94,7 +98,7 @@ class FileChannel(filesystem.Channel):
         self._recover()
 
     # --- taking and finishing messages ------------------------------------------------
-    def _get(self, queue: str) -> Any:
+    def _get(self, queue: str, timeout: Any = None) -> Any:
         wanted = f"{queue}.msg"
         folder = Path(self.data_folder_in)
         for filename in sorted(os.listdir(folder)):
@@ -124,14 +128,17 @@ class FileChannel(filesystem.Channel):
         super()._restore(message)
         self._done_with(message.delivery_tag)
 
-    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
+    def _put(self, queue: str, message: Any, **kwargs: Any) -> None:  # type: ignore[override]
         if _owner_gone(queue):
             return  # nobody will ever read it
-        name = f"{int(time.monotonic() * 1000):012d}_{uuid.uuid4().hex}.{queue}.msg"
+        # Named by time (the machine's monotonic clock, shared by its processes) and a
+        # counter, so a queue is read in the order its messages were sent.
+        name = f"{time.monotonic_ns():020d}_{next(_sequence):010d}_{uuid.uuid4().hex[:12]}" \
+               f".{queue}.msg"
         # Written aside and renamed in: a reader never sees a half-written file.
         partial = self._mine / f".{name}.partial"
         try:
-            partial.write_bytes(json.dumps(payload).encode())
+            partial.write_bytes(json.dumps(message).encode())
             os.rename(partial, Path(self.data_folder_out) / name)
         except OSError as e:
             partial.unlink(missing_ok=True)

@@ -114,6 +114,20 @@ def test_a_cast_sent_before_any_agent_runs_is_not_lost(bus: busmod.Bus) -> None:
         consumer.stop()
 
 
+def test_casts_to_one_endpoint_arrive_in_the_order_sent(bus: busmod.Bus) -> None:
+    name, endpoint = topic(), Recorder()
+    for n in range(50):
+        bus.cast(name, "plug_port", {"port_id": f"p{n}"})
+    consumer = bus.serve(name, endpoint)
+    try:
+        deadline = time.monotonic() + 20
+        while len(endpoint.seen) < 50 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [seen[1]["port_id"] for seen in endpoint.seen] == [f"p{n}" for n in range(50)]
+    finally:
+        consumer.stop()
+
+
 def test_remote_failure_comes_back_as_remote_error(bus: busmod.Bus) -> None:
     name = topic()
     consumer = bus.serve(name, Recorder())

@@ -174,7 +174,7 @@ def test_a_consumer_comes_back_after_its_connection_is_dropped() -> None:
         bus, inbox = busmod.connect(url), Inbox()
         try:
             consumer = bus.serve("inbox", inbox)
-            sock = consumer.connection.connection.sock  # type: ignore[union-attr]
+            sock = consumer.connection.connection.sock  # type: ignore[attr-defined]
             name = rabbitmq_connection_of(sock.getsockname()[1])
             subprocess.run([shutil.which("rabbitmqctl") or "", "close_connection", name,
                             "test drops it"], check=True, capture_output=True, timeout=60)
