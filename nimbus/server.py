@@ -78,7 +78,7 @@ def host_network_agent(app: Any, settings: Settings) -> None:
         finally:
             if agent is not None:
                 await asyncio.to_thread(agent.stop)
-            await asyncio.to_thread(close_process_bus)
+            await asyncio.to_thread(close_process_bus, settings)
 
     app.router.lifespan_context = lifespan
 

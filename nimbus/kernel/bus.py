@@ -322,38 +322,44 @@ def connect(url: str | None) -> Bus:
 def bus_url_for(settings: Settings, *, shared: bool = False) -> str:
     """The bus the settings name: ``[network] bus_url`` when set; else files in the data dir
     when processes must share it (several workers, or ``shared``: an agent of its own);
-    else the in-process bus (``memory://``)."""
+    else the in-process bus of that data dir (``memory://<data dir>``)."""
     if settings.network.bus_url:
         return settings.network.bus_url
     if shared or settings.workers > 1:
         return f"file://{settings.data_dir.absolute() / 'bus'}"
-    return "memory://"
+    return f"memory://{settings.data_dir.absolute()}"
 
 
-_process_bus: tuple[str, Bus] | None = None
+_process_buses: dict[str, Bus] = {}
 _process_lock = threading.Lock()
 
 
 def bus_for(settings: Settings, *, shared: bool = False) -> Bus:
-    """The process-wide bus: every service endpoint and every agent in this process sends
-    and serves through this one object, so with the in-process bus the API's plugin endpoint
-    and the agent hosted beside it meet. Built on first use from ``bus_url_for``; a later
-    caller naming another URL gets a ``BusError`` (one bus a process)."""
-    global _process_bus
+    """The process-wide bus of these settings: every service endpoint and every agent in a
+    process sends and serves through this one object, so that with the in-process bus the
+    API's plugin endpoint and the agent hosted beside it meet. Built on first use from
+    ``bus_url_for``. (A process runs with one settings object, so one bus; tests that build
+    several clouds in one process get one bus per data dir, and never meet.)
+
+    A service serves its endpoint with ``bus_for(settings).serve(topic, endpoint)`` and
+    keeps the returned consumer to ``stop()`` it when its app shuts down."""
     url = bus_url_for(settings, shared=shared)
     with _process_lock:
-        if _process_bus is None:
-            _process_bus = (url, connect(url))
-        elif _process_bus[0] != url:
-            raise BusError(f"this process already runs the bus {_process_bus[0]!r}, "
-                           f"not {url!r}")
-        return _process_bus[1]
+        bus = _process_buses.get(url)
+        if bus is None:
+            bus = _process_buses[url] = connect(url)
+        return bus
 
 
-def close_process_bus() -> None:
-    """Close the process-wide bus (on shutdown, and between tests)."""
-    global _process_bus
+def close_process_bus(settings: Settings | None = None) -> None:
+    """Close the process-wide bus of ``settings`` (all of them without), on shutdown and
+    between tests."""
     with _process_lock:
-        held, _process_bus = _process_bus, None
-    if held is not None:
-        held[1].close()
+        if settings is None:
+            closing = list(_process_buses.values())
+            _process_buses.clear()
+        else:
+            held = _process_buses.pop(bus_url_for(settings), None)
+            closing = [held] if held is not None else []
+    for bus in closing:
+        bus.close()

@@ -249,3 +249,24 @@ def test_publish_reaches_every_subscriber(bus: busmod.Bus) -> None:
 def test_connect_refuses_an_unknown_scheme() -> None:
     with pytest.raises(busmod.BusError):
         busmod.connect("kafka://somewhere")
+
+
+def test_bus_for_gives_one_bus_a_process_by_the_settings(tmp_path: Path) -> None:
+    from nimbus.config import load_settings
+
+    one = load_settings(tmp_path / "a", environ={})
+    other = load_settings(tmp_path / "b", environ={})
+    workers = load_settings(tmp_path / "c", {"workers": 2}, environ={})
+    broker = load_settings(tmp_path / "d", {"network": {"bus_url": "amqp://u:p@h:5672//"}},
+                           environ={})
+    try:
+        assert busmod.bus_for(one) is busmod.bus_for(load_settings(tmp_path / "a", environ={}))
+        assert isinstance(busmod.bus_for(one), busmod.InProcessBus)
+        assert busmod.bus_for(other) is not busmod.bus_for(one)
+        assert busmod.bus_url_for(workers) == f"file://{tmp_path / 'c' / 'bus'}"
+        assert busmod.bus_url_for(one, shared=True) == f"file://{tmp_path / 'a' / 'bus'}"
+        assert busmod.bus_url_for(broker) == "amqp://u:p@h:5672//"
+        assert busmod.bus_for(workers).name == "file"  # type: ignore[attr-defined]
+    finally:
+        busmod.close_process_bus()
+    assert busmod._process_buses == {}
