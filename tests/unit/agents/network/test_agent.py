@@ -207,14 +207,17 @@ def test_passes_never_overlap() -> None:
     scheduler = PassScheduler(slow_pass, debounce=0.01)
     scheduler.start()
     try:
+        started = time.monotonic()
         for _ in range(30):
             scheduler.request()
             time.sleep(0.01)
+        asking = time.monotonic() - started
         assert wait_until(lambda: count[0] >= 2 and running[0] == 0)
         time.sleep(0.3)
     finally:
         scheduler.stop()
-    assert overlaps[0] == 1 and count[0] <= 4
+    # Requests made during a pass wait for it and become one pass after it.
+    assert overlaps[0] == 1 and count[0] <= asking / 0.1 + 2
 
 
 def test_auto_driver_is_off_without_root_or_tools(monkeypatch: pytest.MonkeyPatch,
