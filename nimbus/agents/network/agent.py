@@ -116,12 +116,15 @@ def build_parts(driver: str, context: HostContext) -> list[Part]:
         return [FakePart(context)]
     parts: list[Part] = []
     for module_name, class_name in LINUXBRIDGE_PARTS:
+        qualified = f"nimbus.agents.network.{module_name}"
         try:
-            module = importlib.import_module(f"nimbus.agents.network.{module_name}")
+            module = importlib.import_module(qualified)
             parts.append(getattr(module, class_name)(context))
-        except Exception:  # noqa: BLE001 - one missing part must not stop the others
-            log.exception("network agent: cannot load part %s.%s; running without it",
-                          module_name, class_name)
+        except Exception as e:  # noqa: BLE001 - one broken part must not stop the others
+            missing = isinstance(e, ModuleNotFoundError) and e.name == qualified
+            log.error("network agent: cannot load part %s.%s%s; running without it",
+                      module_name, class_name, f" (no module {qualified})" if missing else "",
+                      exc_info=not missing)
     return parts
 
 
