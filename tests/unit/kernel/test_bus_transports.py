@@ -183,6 +183,12 @@ def test_a_consumer_comes_back_after_its_connection_is_dropped() -> None:
             assert inbox.arrived.wait(20), "the cast sent meanwhile never arrived"
             assert inbox.got == ["meanwhile"]
             inbox.arrived.clear()
+            # The sender's own connection dropped: the next cast reconnects and goes out.
+            sender = bus._conn.connection.sock  # type: ignore[attr-defined]
+            subprocess.run([shutil.which("rabbitmqctl") or "", "close_connection",
+                            rabbitmq_connection_of(sender.getsockname()[1]), "test drops it"],
+                           check=True, capture_output=True, timeout=60)
+            time.sleep(0.5)
             bus.cast("inbox", "deliver", {"tag": "after"})
             assert inbox.arrived.wait(20) and inbox.got == ["meanwhile", "after"]
         finally:
