@@ -228,6 +228,7 @@ class NetworkAgent:
         self._reported: dict[str, str] = {}
         self._report_lock = threading.Lock()
         self._subscription: Consumer | None = None
+        self._stopped = threading.Event()
 
     def start(self) -> None:
         self.started_at = time.time()
@@ -244,11 +245,14 @@ class NetworkAgent:
         self.runner.start()
 
     def stop(self) -> None:
+        self._stopped.set()
         if self._subscription is not None:
             self._subscription.stop()
             self._subscription = None
         self.runner.stop()
-        self.scheduler.stop()
+        # A pass waiting on the service is not waited for long: an answer that comes after
+        # this changes nothing (see reconcile_once), and the next start reconciles anyway.
+        self.scheduler.stop(timeout=3.0)
         log.info("network agent on host %s stopped", self.host)
 
     # --- events -----------------------------------------------------------------------
@@ -282,7 +286,7 @@ class NetworkAgent:
             log.warning("network agent: cannot fetch the state of host %s: %s", self.host, e)
             return False
         state = self.accept_state(wire)
-        if state is None:
+        if state is None or self._stopped.is_set():
             return True
         self.last_state = state
         for part in self.parts:
