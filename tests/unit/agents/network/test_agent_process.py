@@ -113,3 +113,12 @@ def test_the_agent_process_killed_mid_pass_converges_after_a_restart(
         agent.kill()
         consumer.stop()
         bus.close()
+
+
+def test_the_agent_process_with_the_data_plane_off_says_why_and_exits(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "NIMBUS_NETWORK__DRIVER": "off"}
+    done = subprocess.run([sys.executable, "-m", "nimbus.cli", "agent", "network", "--host",
+                           HOST, "--data-dir", str(tmp_path)], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2
+    assert "the data plane is off ([network] driver = off)" in done.stderr
