@@ -51,7 +51,9 @@ WORK = kombu.Exchange("nimbus", type="direct", durable=True)
 EVENTS = kombu.Exchange("nimbus.events", type="topic", durable=True)
 RETRY = {"max_retries": 5, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 2}
 
-Connect = Callable[[], kombu.Connection]
+# Makes a connection; the argument is its AMQP heartbeat (0: none), which the file
+# transport ignores.
+Connect = Callable[[int], kombu.Connection]
 
 
 def work_queue(topic: str) -> kombu.Queue:
@@ -59,14 +61,15 @@ def work_queue(topic: str) -> kombu.Queue:
 
 
 def amqp_connector(url: str) -> Connect:
-    return lambda: kombu.Connection(url, heartbeat=10)
+    return lambda heartbeat: kombu.Connection(url, heartbeat=heartbeat)
 
 
 def file_connector(root: Path) -> Connect:
     from nimbus.kernel.bus_file import FileTransport, transport_options
 
     options = transport_options(root)
-    return lambda: kombu.Connection(transport=FileTransport, transport_options=options)
+    return lambda _heartbeat: kombu.Connection(transport=FileTransport,
+                                               transport_options=options)
 
 
 class _KombuConsumer(threading.Thread):
@@ -88,7 +91,7 @@ class _KombuConsumer(threading.Thread):
     def run(self) -> None:
         while not self._stopping.is_set():
             try:
-                with self.connect() as conn:
+                with self.connect(10) as conn:
                     conn.ensure_connection(max_retries=3, interval_start=0.5)
                     self.connection = conn
                     self._consume(conn)
@@ -153,7 +156,9 @@ class KombuBus:
     def __init__(self, connect: Connect, name: str = "amqp") -> None:
         self.connect, self.name = connect, name
         self._send_lock = threading.Lock()
-        self._conn = connect()
+        # The sending connection sits idle between messages with no thread to answer the
+        # broker's heartbeats: it goes without, and ``ensure`` reconnects it when needed.
+        self._conn = connect(0)
         self._pending: dict[str, Future[Any]] = {}
         self._pending_lock = threading.Lock()
         self._reply_name = transient_name("reply", uuid.uuid4().hex)
