@@ -40,11 +40,15 @@ log = logging.getLogger("nimbus.agent.network")
 
 # The real driver's parts, in the order a pass runs them: module (nimbus.agents.network.*),
 # class. Imported when the driver is chosen, so the rest of the agent needs none of them.
+# In order: bridges and taps first (the others need them), the host's side of the
+# external network before the routers that use it, the metadata proxies after the
+# namespaces they live in.
 LINUXBRIDGE_PARTS = [
     ("l2", "L2Part"),
     ("dhcp", "DhcpPart"),
-    ("security_groups", "SecurityGroupPart"),
+    ("security_groups", "SecurityGroupsPart"),
     ("qos", "QosPart"),
+    ("external", "ExternalPart"),
     ("l3", "L3Part"),
     ("metadata_proxy", "MetadataProxyPart"),
 ]
@@ -104,7 +108,7 @@ def build_context(settings: Settings,
     return HostContext(host=host, state_dir=state_dir,
                        netns=settings.network.host_netns or None,
                        options=settings.network,
-                       metadata_url=settings.effective_public_url,
+                       metadata_url=f"{settings.effective_public_url}/metadata/",
                        metadata_secret=metadata_secret(settings),
                        log=log, report_port_status=report_port_status)
 

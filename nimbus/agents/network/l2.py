@@ -96,8 +96,11 @@ class L2Part:
     def __init__(self, ctx: HostContext, *, on_port_plugged: PortCallback | None = None,
                  on_port_unplugged: PortCallback | None = None, watch: bool = True) -> None:
         self.ctx = ctx
-        self.on_port_plugged = on_port_plugged
-        self.on_port_unplugged = on_port_unplugged
+        # By default a plug or unplug is reported to the service through the agent.
+        self.on_port_plugged = on_port_plugged or (
+            lambda port_id: ctx.report_port_status(port_id, "ACTIVE"))
+        self.on_port_unplugged = on_port_unplugged or (
+            lambda port_id: ctx.report_port_status(port_id, "DOWN"))
         self.watch = watch
         self._lock = threading.RLock()
         self._wanted: dict[str, WantedNetwork] = {}
