@@ -108,7 +108,8 @@ def build_context(settings: Settings,
     return HostContext(host=host, state_dir=state_dir,
                        netns=settings.network.host_netns or None,
                        options=settings.network,
-                       metadata_url=f"{settings.effective_public_url}/metadata/",
+                       metadata_url=settings.network.metadata_url or
+                       f"{settings.effective_public_url}/metadata/",
                        metadata_secret=metadata_secret(settings),
                        log=log, report_port_status=report_port_status)
 

@@ -40,7 +40,8 @@ class HostStates:
         created = self._schedule_dhcp(host)
         with self.db.session() as s:
             ports = self._port_views(s, host)
-            nets = self._networks(s, {p["network_id"] for p in ports}, ports, host)
+            wanted = {p["network_id"] for p in ports} | self._external_networks(s, host)
+            nets = self._networks(s, wanted, ports, host)
             state = m.HostState(host=host, networks=nets,
                                 security_groups=self._groups(s, ports),
                                 local_ip=self._tunnel_ips().get(host) or
@@ -92,6 +93,21 @@ class HostStates:
                 ports=[self._port(s, p, net) for p in mine],
                 **self._vxlan(s, net.id, host)))
         return out
+
+    def _external_networks(self, s: Session, host: str) -> set[str]:
+        """An L3 host holds the external networks (the host's side of ``public``), routers
+        or not."""
+        if host not in self._alive("l3", host):
+            return set()
+        return set(s.scalars(select(Network.id).where(Network.router_external.is_(True))))
+
+    def _alive(self, agent_type: str, asking: str) -> list[str]:
+        """Hosts with an alive agent of this type; the asking host counts while the
+        service has no agent registry (it is alive: it asks)."""
+        agents = getattr(self.services, "agents", None)
+        if agents is None or not hasattr(agents, "alive_hosts"):
+            return [asking]
+        return list(agents.alive_hosts(agent_type)) or [asking]
 
     def _subnets(self, s: Session, rows: list[Subnet]) -> list[m.Subnet]:
         views = self.services.subnets.render_many(s, rows, SERVICE_CTX) if rows else []
@@ -187,9 +203,7 @@ class HostStates:
     def _schedule_dhcp(self, host: str) -> list[str]:
         """DHCP ports for this host's share of the networks that need one; returns the
         networks that got a new port."""
-        agents = getattr(self.services, "agents", None)
-        hosts = agents.alive_hosts("dhcp") if agents is not None and hasattr(
-            agents, "alive_hosts") else [host]
+        hosts = self._alive("dhcp", host)
         if host not in hosts:
             return []
         made = []
