@@ -10,18 +10,25 @@ from __future__ import annotations
 from nimbus.kernel.policy import Enforcer
 from nimbus.kernel.runtime import Runtime
 from nimbus.kernel.web import Route, ServiceApi
+from nimbus.services.network.api import agents as agents_api
 from nimbus.services.network.api import discovery
+from nimbus.services.network.api import qos as qos_api
+from nimbus.services.network.api import quotas as quotas_api
 from nimbus.services.network.api.resource import ANY_CALLER, crud_routes
 from nimbus.services.network.api.tags import tag_routes
 from nimbus.services.network.errors import neutron_fault
 from nimbus.services.network.policies import RULES
+from nimbus.services.network.schemas.agents import AGENT, AVAILABILITY_ZONE
 from nimbus.services.network.schemas.attrs import ResourceDef
 from nimbus.services.network.schemas.networks import NETWORK
+from nimbus.services.network.schemas.qos import QOS_POLICY
 from nimbus.services.network.service import network_of
 
-RESOURCES: list[ResourceDef] = [NETWORK]
+RESOURCES: list[ResourceDef] = [NETWORK, QOS_POLICY]
 
-EXTRA_ROUTES: list[Route] = []
+EXTRA_ROUTES: list[Route] = [*quotas_api.ROUTES, *qos_api.ROUTES, *agents_api.ROUTES,
+                             *crud_routes(AGENT, verbs="LSUD"),
+                             *crud_routes(AVAILABILITY_ZONE, verbs="L")]
 
 
 def routes() -> list[Route]:

@@ -224,7 +224,7 @@ def links(req: ApiRequest, rd: ResourceDef, items: list[dict[str, Any]],
     """Neutron's ``<plural>_links``: next when the page is full, previous after a marker."""
     if query.limit is None:
         return []
-    base = f"{req.base_url}/v2.0/{rd.plural}"
+    base = f"{req.base_url}/v2.0/{rd.path}"
     keep = [(k, v) for k, v in req.query.multi_items() if k not in ("marker", "page_reverse")]
     out = []
     if items and len(items) >= query.limit:
@@ -347,7 +347,7 @@ def delete_handler(rd: ResourceDef) -> Callable[[ApiRequest], Any]:
 
 def crud_routes(rd: ResourceDef, *, verbs: str = "LSCUD") -> list[Route]:
     """The routes of a resource: List, Show, Create, Update, Delete (a subset by ``verbs``)."""
-    coll = f"/v2.0/{rd.plural}"
+    coll = f"/v2.0/{rd.path}"
     item = f"{coll}/{{id}}"
     table = {"L": Route("GET", coll, list_handler(rd), ANY_CALLER),
              "S": Route("GET", item, show_handler(rd), ANY_CALLER),

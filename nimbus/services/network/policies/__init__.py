@@ -6,8 +6,8 @@ Overridden by ``policy/network.yaml`` in the data dir."""
 from __future__ import annotations
 
 from nimbus.kernel.policy import RuleDefaults
-from nimbus.services.network.policies import base
+from nimbus.services.network.policies import agents, base, qos, quotas
 
 RULES: RuleDefaults = {}
-for module in (base,):
+for module in (base, quotas, qos, agents):
     RULES.update(module.RULES)

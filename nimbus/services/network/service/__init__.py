@@ -7,7 +7,10 @@ import logging
 from typing import Any
 
 from nimbus.kernel.runtime import Runtime
+from nimbus.services.network.service.agents import Agents, AvailabilityZones
 from nimbus.services.network.service.networks import Networks
+from nimbus.services.network.service.qos import QosPolicies, QosRules
+from nimbus.services.network.service.quotas import Quotas
 from nimbus.services.network.service.segments import SegmentAllocator
 from nimbus.services.network.service.tags import Tags
 
@@ -25,6 +28,12 @@ class NetworkService:
         self.tags = Tags(self.db)
         self.networks = Networks(self.db, self.options, self.changed, self)
         self.tags.register("networks", self.networks.row)
+        self.quotas = Quotas(self.db)
+        self.qos_policies = QosPolicies(self.db, self.options, self.changed, self)
+        self.qos_rules = QosRules(self.qos_policies)
+        self.tags.register("policies", self.qos_policies.row)
+        self.agents = Agents(self.db, self.options, self.changed, self)
+        self.availability_zones = AvailabilityZones(self.agents)
 
     def changed(self, **what: list[str]) -> None:
         """Tell the agents that these resources moved (they fetch their state again)."""

@@ -1,0 +1,201 @@
+"""Agents as the API shows them (Neutron's agents table): written from the agents' own
+heartbeats (``report``), read and toggled by an admin; ``alive`` is a heartbeat within
+``agent_down_time``. Also the availability zones the agents' zones make, and which DHCP
+agents serve which networks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from nimbus.agents.network import messages
+from nimbus.kernel.context import RequestContext
+from nimbus.kernel.db import utcnow
+from nimbus.services.network.api.resource import ListQuery
+from nimbus.services.network.errors import ResourceNotFound
+from nimbus.services.network.models.agents import Agent
+from nimbus.services.network.models.core import Network, Port, Subnet
+from nimbus.services.network.service import query as q
+from nimbus.services.network.service.base import ResourceStore
+from nimbus.services.network.service.standard import bump
+
+log = logging.getLogger("nimbus.network.agents")
+
+COLUMNS = {"id": Agent.id, "agent_type": Agent.agent_type, "binary": Agent.binary,
+           "topic": Agent.topic, "host": Agent.host, "admin_state_up": Agent.admin_state_up,
+           "description": Agent.description, "availability_zone": Agent.availability_zone}
+DHCP_AGENT = messages.AGENT_TYPES["dhcp"][0]
+L3_AGENT = messages.AGENT_TYPES["l3"][0]
+# Agents whose zone Neutron records and shows (the others' availability_zone is null),
+# and the resource their zone is a zone for.
+ZONED = {DHCP_AGENT: "network", L3_AGENT: "router"}
+PORT_STATUSES = ("ACTIVE", "DOWN", "BUILD", "ERROR")
+
+
+def stamp(value: dt.datetime | None) -> str | None:
+    """Neutron shows agent times as "2017-09-12 19:40:38"."""
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else None
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+class Agents(ResourceStore):
+    resource_type = "agents"
+
+    def cutoff(self) -> dt.datetime:
+        return utcnow() - dt.timedelta(seconds=self.options.agent_down_time)
+
+    def is_alive(self, row: Agent) -> bool:
+        return _aware(row.heartbeat_timestamp) >= _aware(self.cutoff())
+
+    def view(self, row: Agent) -> dict[str, Any]:
+        return {"id": row.id, "agent_type": row.agent_type, "binary": row.binary,
+                "topic": row.topic, "host": row.host, "admin_state_up": row.admin_state_up,
+                "created_at": stamp(row.created_at), "started_at": stamp(row.started_at),
+                "heartbeat_timestamp": stamp(row.heartbeat_timestamp),
+                "alive": self.is_alive(row), "configurations": row.configurations or {},
+                "description": row.description, "availability_zone": row.availability_zone}
+
+    def list(self, ctx: RequestContext, query: ListQuery) -> list[dict[str, Any]]:
+        with self.db.session() as s:
+            stmt, rest = q.apply_filters(select(Agent), COLUMNS, query)
+            for alive in rest.get("alive", []):
+                since = self.cutoff()
+                stmt = stmt.where(Agent.heartbeat_timestamp >= since if alive
+                                  else Agent.heartbeat_timestamp < since)
+            stmt = q.apply_order_and_page(s, stmt, Agent, COLUMNS, query, "Agent")
+            return [self.view(r) for r in q.finish_page(list(s.scalars(stmt)), query)]
+
+    def row(self, s: Session, agent_id: str) -> Agent:
+        row = s.get(Agent, agent_id)
+        if row is None:
+            raise ResourceNotFound("Agent", agent_id, label="Agent")
+        return row
+
+    def get(self, ctx: RequestContext, agent_id: str) -> dict[str, Any]:
+        with self.db.session() as s:
+            return self.view(self.row(s, agent_id))
+
+    def create(self, ctx: RequestContext, values: dict[str, Any]) -> dict[str, Any]:
+        raise ResourceNotFound("Agent", "", label="Agent")  # no POST route: agents report
+
+    def update(self, ctx: RequestContext, agent_id: str,
+               values: dict[str, Any]) -> dict[str, Any]:
+        with self.db.session() as s, s.begin():
+            row = self.row(s, agent_id)
+            for key in ("admin_state_up", "description"):
+                if key in values:
+                    setattr(row, key, values[key])
+            host = row.host
+        self.changed(hosts=[host])
+        return self.get(ctx, agent_id)
+
+    def delete(self, ctx: RequestContext, agent_id: str) -> None:
+        with self.db.session() as s, s.begin():
+            s.delete(self.row(s, agent_id))
+
+    # -- what the agents send (PluginEndpoint) --------------------------------------------
+    def report(self, report: dict[str, Any]) -> str:
+        """Upsert the agent's row from its heartbeat; returns its id."""
+        got = messages.from_wire(messages.AgentReport, report)
+        if got.agent_type not in messages.AGENT_TYPES:
+            raise ValueError(f"unknown agent type {got.agent_type!r}; known: "
+                             f"{sorted(messages.AGENT_TYPES)}")
+        name, binary, topic = messages.AGENT_TYPES[got.agent_type]
+        started = dt.datetime.fromtimestamp(got.started_at, dt.UTC) \
+            if got.started_at else utcnow()
+        values = {"binary": binary, "topic": topic, "configurations": got.configurations,
+                  "availability_zone": got.availability_zone if name in ZONED else None,
+                  "heartbeat_timestamp": utcnow(), "started_at": started}
+        for attempt in range(3):
+            try:
+                with self.db.session() as s, s.begin():
+                    row = s.scalar(select(Agent).where(Agent.agent_type == name,
+                                                       Agent.host == got.host))
+                    if row is None:
+                        row = Agent(id=str(uuid.uuid4()), agent_type=name, host=got.host,
+                                    admin_state_up=True, created_at=utcnow())
+                        s.add(row)
+                    for key, value in values.items():
+                        setattr(row, key, value)
+                    return row.id
+            except IntegrityError:
+                if attempt == 2:   # another API worker inserted it first: update it
+                    raise
+        raise AssertionError("unreachable")
+
+    def update_port_status(self, port_id: str, status: str, host: str) -> bool:
+        """The agent plugged (ACTIVE) or lost (DOWN) a port's device; False: nothing done."""
+        if status not in PORT_STATUSES:
+            raise ValueError(f"unknown port status {status!r}")
+        with self.db.session() as s, s.begin():
+            row = s.get(Port, port_id)
+            if row is None:
+                return False
+            if host and row.binding_host_id and row.binding_host_id != host:
+                log.info("port %s is bound to %s, not %s: status %s ignored", port_id,
+                         row.binding_host_id, host, status)
+                return False
+            if row.status == status:
+                return False
+            row.status = status
+            bump(row)
+        return True
+
+    # -- availability zones and DHCP scheduling -------------------------------------------
+    def availability_zones(self) -> list[dict[str, Any]]:
+        zones: dict[tuple[str, str], bool] = {}
+        with self.db.session() as s:
+            for row in s.scalars(select(Agent).where(Agent.agent_type.in_(list(ZONED)),
+                                                     Agent.availability_zone.is_not(None))):
+                key = (row.availability_zone or "", ZONED[row.agent_type])
+                up = row.admin_state_up and self.is_alive(row)
+                zones[key] = zones.get(key, False) or up
+        return [{"name": name, "resource": resource,
+                 "state": "available" if up else "unavailable"}
+                for (name, resource), up in sorted(zones.items())]
+
+    def dhcp_agents(self, network_id: str) -> list[dict[str, Any]]:
+        """The DHCP agents serving a network: with one host's agent, every DHCP agent serves
+        every network that has a DHCP-enabled subnet."""
+        with self.db.session() as s:
+            if s.get(Network, network_id) is None:
+                raise ResourceNotFound("Network", network_id)
+            served = s.scalar(select(exists().where(Subnet.network_id == network_id,
+                                                    Subnet.enable_dhcp.is_(True))))
+            if not served:
+                return []
+            return [self.view(r) for r in s.scalars(self._dhcp_agents())]
+
+    def dhcp_networks(self, agent_id: str) -> list[str]:
+        with self.db.session() as s:
+            row = self.row(s, agent_id)
+            if row.agent_type != DHCP_AGENT or not row.admin_state_up:
+                return []
+            return sorted(set(s.scalars(select(Subnet.network_id)
+                                        .where(Subnet.enable_dhcp.is_(True)))))
+
+    def _dhcp_agents(self) -> Any:
+        return select(Agent).where(Agent.agent_type == DHCP_AGENT,
+                                   Agent.admin_state_up.is_(True)).order_by(Agent.host)
+
+
+class AvailabilityZones:
+    """/v2.0/availability_zones through the one controller (list only)."""
+
+    def __init__(self, agents: Agents) -> None:
+        self.agents = agents
+
+    def list(self, ctx: RequestContext, query: ListQuery) -> list[dict[str, Any]]:
+        zones = self.agents.availability_zones()
+        for name, values in query.filters.items():
+            zones = [z for z in zones if z.get(name) in values]
+        return zones
