@@ -7,7 +7,11 @@ from typing import Any
 
 from nimbus.kernel.web import ApiRequest, Reply, Route
 from nimbus.services.network.api.resource import ANY_CALLER, allowed, service_of
-from nimbus.services.network.errors import NotImplementedNeutron, PolicyNotAuthorized
+from nimbus.services.network.errors import (
+    BadRequestNeutron,
+    NotImplementedNeutron,
+    PolicyNotAuthorized,
+)
 
 
 def _authorize(req: ApiRequest, rule: str, project_id: str) -> None:
@@ -53,6 +57,14 @@ def delete_quota(req: ApiRequest) -> Reply:
     return Reply(status=204)
 
 
+def show_own_project(req: ApiRequest) -> dict[str, Any]:
+    """/v2.0/quotas/project (and the deprecated /tenant): the caller's project id."""
+    key = "tenant" if req.url.rstrip("/").endswith("tenant") else "project"
+    if not req.ctx.project_id:
+        raise BadRequestNeutron("resource", "Tenant-id was missing from quota request")
+    return {key: {f"{key}_id": req.ctx.project_id}}
+
+
 def create_quota(req: ApiRequest) -> Any:
     raise NotImplementedNeutron("POST requests are not supported on this resource.")
 
@@ -60,8 +72,12 @@ def create_quota(req: ApiRequest) -> Any:
 ROUTES = [
     Route("GET", "/v2.0/quotas", list_quotas, ANY_CALLER),
     Route("POST", "/v2.0/quotas", create_quota, ANY_CALLER),
+    Route("GET", "/v2.0/quotas/project", show_own_project, ANY_CALLER),
+    Route("GET", "/v2.0/quotas/tenant", show_own_project, ANY_CALLER),
     Route("GET", "/v2.0/quotas/{project_id}/default", show_default, ANY_CALLER),
     Route("GET", "/v2.0/quotas/{project_id}/details", show_details, ANY_CALLER),
+    # python-neutronclient asks for the details with a .json suffix.
+    Route("GET", "/v2.0/quotas/{project_id}/details.json", show_details, ANY_CALLER),
     Route("GET", "/v2.0/quotas/{project_id}", show_quota, ANY_CALLER),
     Route("PUT", "/v2.0/quotas/{project_id}", update_quota, ANY_CALLER),
     Route("DELETE", "/v2.0/quotas/{project_id}", delete_quota, ANY_CALLER),
