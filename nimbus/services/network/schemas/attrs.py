@@ -58,6 +58,8 @@ class ResourceDef:
     taggable: bool = True
     # The collection's path under /v2.0 when not the plural ("qos/policies").
     collection: str = ""
+    # How NotFound names it when not by ``kind`` ("QoS policy").
+    label: str = ""
     by_name: dict[str, Attr] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

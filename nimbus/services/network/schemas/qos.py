@@ -27,7 +27,8 @@ QOS_POLICY = ResourceDef("policy", "policies", "QosPolicy", (
     Attr("shared", boolean, put=True, default=False, convert_filter=filter_bool, sort=False),
     Attr("is_default", boolean, put=True, default=False, convert_filter=filter_bool),
     Attr("rules", post=False, default=None, filter=False, sort=False),
-), service="qos_policies", collection="qos/policies")
+), service="qos_policies", collection="qos/policies",
+                        label="QoS policy")
 
 
 def _dscp(value: object) -> int:

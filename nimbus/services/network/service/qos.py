@@ -273,11 +273,11 @@ class QosRules:
                values: dict[str, Any]) -> dict[str, Any]:
         with self.db.session() as s, s.begin():
             rule = self.find(s, policy_id, rtype, rule_id)
-            for key, value in values.items():
-                setattr(rule, key, value)
-            self._conflicts(s, policy_id, rtype, rule)
+            with s.no_autoflush:
+                for key, value in values.items():
+                    setattr(rule, key, value)
+                self._conflicts(s, policy_id, rtype, rule)
             bump(self.policies.row(s, policy_id))
-            rule.policy_id = policy_id
             view = rule_view(rule)
         self._tell(policy_id)
         return view

@@ -169,3 +169,22 @@ def test_rules_for_ports(service: NetworkService) -> None:
         assert qos.rules_for(s, None) is None
         assert qos.rules_for_port(s, None, "q1", "compute:nova") == want
         assert qos.rules_for_port(s, None, "q1", "network:dhcp") is None
+
+
+def test_dhcp_agents_serve_networks_with_dhcp_subnets(service: NetworkService) -> None:
+    from nimbus.services.network.models.core import Subnet
+
+    endpoint = PluginEndpoint(service)
+    dhcp_id = endpoint.report_state(report("dhcp"))
+    endpoint.report_state(report("l3"))
+    with service.db.session() as s, s.begin():
+        s.add_all([Network(id="n1", project_id="p", name="a"),
+                   Network(id="n2", project_id="p", name="b")])
+        s.flush()
+        s.add_all([Subnet(id="s1", project_id="p", network_id="n1", ip_version=4,
+                          cidr="10.0.0.0/24", enable_dhcp=True),
+                   Subnet(id="s2", project_id="p", network_id="n2", ip_version=4,
+                          cidr="10.0.1.0/24", enable_dhcp=False)])
+    assert [a["id"] for a in service.agents.dhcp_agents("n1")] == [dhcp_id]
+    assert service.agents.dhcp_agents("n2") == []
+    assert service.agents.dhcp_networks(dhcp_id) == ["n1"]
