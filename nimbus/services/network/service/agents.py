@@ -47,6 +47,11 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
+# (``list`` inside the stores is their method: this names the builtin's lists.)
+Rows = list[dict[str, Any]]
+Ids = list[str]
+
+
 class Agents(ResourceStore):
     resource_type = "agents"
 
@@ -64,7 +69,7 @@ class Agents(ResourceStore):
                 "alive": self.is_alive(row), "configurations": row.configurations or {},
                 "description": row.description, "availability_zone": row.availability_zone}
 
-    def list(self, ctx: RequestContext, query: ListQuery) -> list[dict[str, Any]]:
+    def list(self, ctx: RequestContext, query: ListQuery) -> Rows:
         with self.db.session() as s:
             stmt, rest = q.apply_filters(select(Agent), COLUMNS, query)
             for alive in rest.get("alive", []):
@@ -151,7 +156,7 @@ class Agents(ResourceStore):
         return True
 
     # -- availability zones and DHCP scheduling -------------------------------------------
-    def availability_zones(self) -> list[dict[str, Any]]:
+    def availability_zones(self) -> Rows:
         zones: dict[tuple[str, str], bool] = {}
         with self.db.session() as s:
             for row in s.scalars(select(Agent).where(Agent.agent_type.in_(list(ZONED)),
@@ -163,7 +168,7 @@ class Agents(ResourceStore):
                  "state": "available" if up else "unavailable"}
                 for (name, resource), up in sorted(zones.items())]
 
-    def dhcp_agents(self, network_id: str) -> list[dict[str, Any]]:
+    def dhcp_agents(self, network_id: str) -> Rows:
         """The DHCP agents serving a network: with one host's agent, every DHCP agent serves
         every network that has a DHCP-enabled subnet."""
         with self.db.session() as s:
@@ -175,7 +180,7 @@ class Agents(ResourceStore):
                 return []
             return [self.view(r) for r in s.scalars(self._dhcp_agents())]
 
-    def dhcp_networks(self, agent_id: str) -> list[str]:
+    def dhcp_networks(self, agent_id: str) -> Ids:
         with self.db.session() as s:
             row = self.row(s, agent_id)
             if row.agent_type != DHCP_AGENT or not row.admin_state_up:
@@ -194,7 +199,7 @@ class AvailabilityZones:
     def __init__(self, agents: Agents) -> None:
         self.agents = agents
 
-    def list(self, ctx: RequestContext, query: ListQuery) -> list[dict[str, Any]]:
+    def list(self, ctx: RequestContext, query: ListQuery) -> Rows:
         zones = self.agents.availability_zones()
         for name, values in query.filters.items():
             zones = [z for z in zones if z.get(name) in values]

@@ -16,13 +16,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from nimbus.agents.network import messages
 from nimbus.kernel.context import RequestContext
-from nimbus.kernel.db import utcnow
 from nimbus.services.network.api.resource import ListQuery
 from nimbus.services.network.errors import ConflictNeutron, InUse, ResourceNotFound
 from nimbus.services.network.models.core import Network, Port, RbacPolicy
@@ -39,6 +38,9 @@ COLUMNS = {"id": QosPolicy.id, "name": QosPolicy.name, "project_id": QosPolicy.p
            "revision_number": QosPolicy.revision_number,
            "created_at": QosPolicy.created_at, "updated_at": QosPolicy.updated_at}
 RULE_COLUMNS = ("max_kbps", "max_burst_kbps", "dscp_mark", "min_kbps")
+# (``list`` inside the stores is their method: these name the builtins lists.)
+Rows = list[dict[str, Any]]
+PolicyRows = list[QosPolicy]
 
 
 def not_found(policy_id: str) -> ResourceNotFound:
@@ -110,7 +112,7 @@ def rule_view(rule: QosRule, *, with_type: bool = False) -> dict[str, Any]:
 class QosPolicies(ResourceStore):
     resource_type = "policies"
 
-    def list(self, ctx: RequestContext, query: ListQuery) -> list[dict[str, Any]]:
+    def list(self, ctx: RequestContext, query: ListQuery) -> Rows:
         with self.db.session() as s:
             stmt = select(QosPolicy)
             if not caller_is_admin(ctx):
@@ -186,15 +188,15 @@ class QosPolicies(ResourceStore):
                 if user is not None:
                     raise InUse("QosPolicy", f"QoS Policy {policy_id} is used by {kind} "
                                              f"{user}.")
-            s.execute(RbacPolicy.__table__.delete().where(
+            s.execute(delete(RbacPolicy).where(
                 RbacPolicy.object_type == OBJECT_TYPE, RbacPolicy.object_id == policy_id))
             drop_tags(s, self.resource_type, policy_id)
             s.delete(row)
 
-    def render_many(self, s: Session, rows: list[QosPolicy]) -> list[dict[str, Any]]:
+    def render_many(self, s: Session, rows: PolicyRows) -> Rows:
         ids = [r.id for r in rows]
         tags = tags_of(s, self.resource_type, ids)
-        rules: dict[str, list[dict[str, Any]]] = {}
+        rules: dict[str, Rows] = {}
         shared: set[str] = set()
         if ids:
             for rule in s.scalars(select(QosRule).where(QosRule.policy_id.in_(ids))
@@ -215,7 +217,7 @@ class QosRules:
         self.db = policies.db
 
     def list(self, policy_id: str, rtype: RuleType, filters: dict[str, list[Any]]
-             ) -> list[dict[str, Any]]:
+             ) -> Rows:
         with self.db.session() as s:
             stmt = select(QosRule).where(QosRule.policy_id == policy_id,
                                          QosRule.rule_type == rtype.name)
@@ -305,4 +307,4 @@ def _rule_not_found(rule_id: str, policy_id: str) -> ResourceNotFound:
 
 
 __all__ = ["QosPolicies", "QosRules", "check_policy", "rules_for", "rules_for_port",
-           "default_policy", "utcnow"]
+           "default_policy"]
