@@ -188,3 +188,10 @@ def test_dhcp_agents_serve_networks_with_dhcp_subnets(service: NetworkService) -
     assert [a["id"] for a in service.agents.dhcp_agents("n1")] == [dhcp_id]
     assert service.agents.dhcp_agents("n2") == []
     assert service.agents.dhcp_networks(dhcp_id) == ["n1"]
+
+
+def test_agent_type_filter_ignores_case(service: NetworkService) -> None:
+    PluginEndpoint(service).report_state(report("dhcp"))
+    PluginEndpoint(service).report_state(report("l3"))
+    found = agents_of(service, agent_type=["DHCP Agent"])
+    assert [a["agent_type"] for a in found] == ["DHCP agent"]
