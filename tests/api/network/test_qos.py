@@ -36,6 +36,12 @@ def manager(make_member: Callable[..., Any], admin: Any) -> Iterator[Any]:
         admin.network.delete_qos_policy(pol, ignore_missing=True)
 
 
+def error_body(err: pytest.ExceptionInfo[sdk_exc.HttpException]) -> Any:
+    response = err.value.response
+    assert response is not None
+    return response.json()
+
+
 def raw(conn: Any, method: str, path: str, **kw: Any) -> Any:
     return getattr(conn.network, method)(path, raise_exc=False, **kw)
 
@@ -97,7 +103,7 @@ def test_sdk_rules_and_aliases(admin: Any, policies: list[str]) -> None:
                                                             direction="ingress")
     with pytest.raises(sdk_exc.ConflictException) as err:
         admin.network.create_qos_bandwidth_limit_rule(pol, max_kbps=3000)
-    assert err.value.response.json()["NeutronError"]["type"] == "QoSRulesConflict"
+    assert error_body(err)["NeutronError"]["type"] == "QoSRulesConflict"
     resp = raw(admin, "put", f"/qos/policies/{pol.id}/bandwidth_limit_rules/{ingress.id}",
                json={"bandwidth_limit_rule": {"direction": "egress"}})
     assert resp.status_code == 409
@@ -143,6 +149,7 @@ def test_bad_rules_are_refused(admin: Any, policies: list[str], path: str, body:
 
 def test_bad_policies_are_refused(admin: Any) -> None:
     before = {p.id for p in admin.network.qos_policies()}
+    body: dict[str, Any]
     for body in ({"policy": {"name": "x" * 256}}, {"policy": {"shared": "maybe"}},
                  {"policy": {"rules": []}}, {"policy": {"bogus": 1}}):
         resp = raw(admin, "post", "/qos/policies", json=body)
@@ -155,7 +162,7 @@ def test_one_default_per_project_and_new_networks_get_it(manager: Any) -> None:
     first = conn.network.create_qos_policy(name=unique("qos"), is_default=True)
     with pytest.raises(sdk_exc.ConflictException) as err:
         conn.network.create_qos_policy(name=unique("qos"), is_default=True)
-    assert err.value.response.json()["NeutronError"]["type"] == \
+    assert error_body(err)["NeutronError"]["type"] == \
         "QoSPolicyDefaultAlreadyExists"
     net = conn.network.create_network(name=unique("net"))
     assert net.qos_policy_id == first.id
@@ -163,7 +170,7 @@ def test_one_default_per_project_and_new_networks_get_it(manager: Any) -> None:
     assert conn.network.update_network(net, qos_policy_id=other.id).qos_policy_id == other.id
     with pytest.raises(sdk_exc.ConflictException) as err:
         conn.network.delete_qos_policy(other)
-    assert err.value.response.json()["NeutronError"] == {
+    assert error_body(err)["NeutronError"] == {
         "type": "QosPolicyInUse", "detail": "",
         "message": f"QoS Policy {other.id} is used by network {net.id}."}
     conn.network.update_network(net, qos_policy_id=None)

@@ -28,6 +28,12 @@ def member(make_member: Callable[..., Any], admin: Any) -> Iterator[Any]:
     admin.network.delete(f"/quotas/{who.project.id}")
 
 
+def error_body(err: pytest.ExceptionInfo[sdk_exc.HttpException]) -> Any:
+    response = err.value.response
+    assert response is not None
+    return response.json()
+
+
 def raw(conn: Any, method: str, path: str, **kw: Any) -> Any:
     return getattr(conn.network, method)(path, raise_exc=False, **kw)
 
@@ -53,7 +59,7 @@ def test_cli_set_limits_and_enforces(admin: Any, member: Any, cli: Callable[...,
         member.conn.network.create_network(name=unique("q"))
     with pytest.raises(sdk_exc.ConflictException) as err:
         member.conn.network.create_network(name=unique("q"))
-    assert err.value.response.json() == {"NeutronError": {
+    assert error_body(err) == {"NeutronError": {
         "type": "OverQuota", "message": "Quota exceeded for resources: ['network'].",
         "detail": ""}}
     assert len(list(admin.network.networks(project_id=member.project.id))) == 2
