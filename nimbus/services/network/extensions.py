@@ -63,7 +63,5 @@ EXTENSIONS: list[dict[str, object]] = [
         "DELETE operations on QoS policy rules without specifying policy ID"),
     ext("agent", "agent", "The agent management extension."),
     ext("availability_zone", "Availability Zone", "The availability zone extension."),
-    # dhcp_agent_scheduler is not listed: its read-only lists are served
-    # (/agents/{id}/dhcp-networks, /networks/{id}/dhcp-agents), but adding and removing a
-    # network from a DHCP agent is not, and tempest tests those under the same alias.
+    ext("dhcp_agent_scheduler", "DHCP Agent Scheduler", "Schedule networks among dhcp agents"),
 ]

@@ -117,15 +117,37 @@ def test_availability_zones(plugin: PluginEndpoint, host: str,
         ("nova", "network"), ("nova", "router")}
 
 
-def test_dhcp_lists(admin: Any, plugin: PluginEndpoint, host: str,
-                    cli: Callable[..., Any]) -> None:
-    agent_id = report(plugin, host, "dhcp", "l3")["DHCP agent"]
+def test_dhcp_scheduling(admin: Any, plugin: PluginEndpoint, host: str,
+                         cli: Callable[..., Any]) -> None:
+    ids = report(plugin, host, "dhcp", "l3")
+    agent_id = ids["DHCP agent"]
     net = admin.network.create_network(name=f"net-{host}")
     try:
-        # No DHCP-enabled subnet: no agent serves it yet.
+        # No DHCP-enabled subnet: the scheduler has not placed it.
         assert cli("network", "agent", "list", "--network", net.id, "-f", "json") == []
-        nets = admin.network.get(f"/agents/{agent_id}/dhcp-networks").json()
-        assert net.id not in {n["id"] for n in nets["networks"]}
+        cli("network", "agent", "add", "network", "--dhcp", agent_id, net.id)
+        listed = cli("network", "agent", "list", "--network", net.id, "-f", "json")
+        assert [a["ID"] for a in listed] == [agent_id]
+        nets = admin.network.get(f"/agents/{agent_id}/dhcp-networks").json()["networks"]
+        assert [n["id"] for n in nets if n["id"] == net.id] == [net.id]
+        assert nets[0]["name"] and "subnets" in nets[0]
+        again = raw(admin, "post", f"/agents/{agent_id}/dhcp-networks",
+                    json={"network_id": net.id})
+        assert again.status_code == 409
+        assert again.json()["NeutronError"]["type"] == "NetworkHostedByDHCPAgent"
+        l3 = raw(admin, "post", f"/agents/{ids['L3 agent']}/dhcp-networks",
+                 json={"network_id": net.id})
+        assert l3.status_code == 409 and l3.json()["NeutronError"]["type"] == \
+            "InvalidDHCPAgent"
+        cli("network", "agent", "remove", "network", "--dhcp", agent_id, net.id)
+        assert cli("network", "agent", "list", "--network", net.id, "-f", "json") == []
+        gone = raw(admin, "delete", f"/agents/{agent_id}/dhcp-networks/{net.id}")
+        assert gone.status_code == 409
+        bad = raw(admin, "post", f"/agents/{agent_id}/dhcp-networks", json={"net": 1})
+        assert bad.status_code == 400
+        missing = raw(admin, "post", f"/agents/{agent_id}/dhcp-networks",
+                      json={"network_id": "00000000-0000-0000-0000-000000000000"})
+        assert missing.status_code == 404
     finally:
         admin.network.delete_network(net)
 
@@ -140,6 +162,9 @@ def test_members_see_no_agents(make_member: Callable[..., Any], plugin: PluginEn
         resp = raw(member.conn, method, f"/agents/{agent_id}", **kw)
         assert resp.status_code == 404, (method, resp.text)
     assert raw(member.conn, "get", f"/agents/{agent_id}/dhcp-networks").status_code == 403
+    resp = raw(member.conn, "post", f"/agents/{agent_id}/dhcp-networks",
+               json={"network_id": agent_id})
+    assert resp.status_code == 403
     zones = member.conn.network.get("/availability_zones").json()["availability_zones"]
     assert {"name": "nova", "resource": "network", "state": "available"} in zones
 

@@ -35,7 +35,21 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('network_agent', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_network_agent_host'), ['host'], unique=False)
+    op.create_table('network_dhcp_binding',
+    sa.Column('network_id', sa.String(length=36), nullable=False),
+    sa.Column('agent_id', sa.String(length=36), nullable=False),
+    sa.ForeignKeyConstraint(['agent_id'], ['network_agent.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['network_id'], ['network_network.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('network_id', 'agent_id')
+    )
+    op.create_table('network_dhcp_scheduled',
+    sa.Column('network_id', sa.String(length=36), nullable=False),
+    sa.ForeignKeyConstraint(['network_id'], ['network_network.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('network_id')
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('network_dhcp_scheduled')
+    op.drop_table('network_dhcp_binding')
     op.drop_table('network_agent')

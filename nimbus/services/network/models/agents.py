@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nimbus.kernel.db import Base, JSONText, UTCDateTime, utcnow
@@ -28,3 +28,23 @@ class Agent(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     heartbeat_timestamp: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DhcpBinding(Base):
+    """A network served by a DHCP agent (Neutron's networkdhcpagentbindings)."""
+
+    __tablename__ = "network_dhcp_binding"
+
+    network_id: Mapped[str] = mapped_column(
+        ForeignKey("network_network.id", ondelete="CASCADE"), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(
+        ForeignKey("network_agent.id", ondelete="CASCADE"), primary_key=True)
+
+
+class DhcpScheduled(Base):
+    """Networks the scheduler has placed once: what an admin removes then stays removed."""
+
+    __tablename__ = "network_dhcp_scheduled"
+
+    network_id: Mapped[str] = mapped_column(
+        ForeignKey("network_network.id", ondelete="CASCADE"), primary_key=True)

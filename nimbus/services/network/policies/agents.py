@@ -10,6 +10,8 @@ RULES: RuleDefaults = {
     "update_agent": (ADMIN, PROJECT),
     "delete_agent": (ADMIN, PROJECT),
     "get_dhcp-networks": (ADMIN, PROJECT),
+    "create_dhcp-network": (ADMIN, PROJECT),
+    "delete_dhcp-network": (ADMIN, PROJECT),
     "get_dhcp-agents": (ADMIN, PROJECT),
     "get_availability_zone": ("role:reader", PROJECT),
 }

@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import exists, func, select
@@ -18,8 +20,8 @@ from nimbus.agents.network import messages
 from nimbus.kernel.context import RequestContext
 from nimbus.kernel.db import utcnow
 from nimbus.services.network.api.resource import ListQuery
-from nimbus.services.network.errors import ResourceNotFound
-from nimbus.services.network.models.agents import Agent
+from nimbus.services.network.errors import ConflictNeutron, ResourceNotFound
+from nimbus.services.network.models.agents import Agent, DhcpBinding, DhcpScheduled
 from nimbus.services.network.models.core import Network, Port, Subnet
 from nimbus.services.network.service import query as q
 from nimbus.services.network.service.base import ResourceStore
@@ -173,25 +175,83 @@ class Agents(ResourceStore):
                  "state": "available" if up else "unavailable"}
                 for (name, resource), up in sorted(zones.items())]
 
-    def dhcp_agents(self, network_id: str) -> Rows:
-        """The DHCP agents serving a network: with one host's agent, every DHCP agent serves
-        every network that has a DHCP-enabled subnet."""
+    # Neutron's DHCP scheduling, reduced to one rule: a network with a DHCP-enabled subnet
+    # is placed, once, on every enabled DHCP agent (in the all-in-one: the one); an admin
+    # may then add it to or remove it from an agent, and that stays. The host-state builder
+    # asks ``dhcp_hosts`` which hosts run the network's dnsmasq.
+    def schedule(self, s: Session) -> None:
+        """Place the networks with DHCP-enabled subnets that were never placed."""
+        agents = list(s.scalars(self._dhcp_agents()))
+        if not agents:
+            return
+        pending = s.scalars(select(Subnet.network_id).distinct().where(
+            Subnet.enable_dhcp.is_(True),
+            ~exists().where(DhcpScheduled.network_id == Subnet.network_id)))
+        for network_id in list(pending):
+            s.add(DhcpScheduled(network_id=network_id))
+            s.add_all(DhcpBinding(network_id=network_id, agent_id=a.id) for a in agents)
+
+    @contextmanager
+    def _scheduled(self) -> Iterator[Session]:
+        """A session to read bindings in, after placing what was never placed."""
         with self.db.session() as s:
+            with s.begin():
+                self.schedule(s)
+            yield s
+
+    def dhcp_agents(self, network_id: str) -> Rows:
+        with self._scheduled() as s:
             if s.get(Network, network_id) is None:
                 raise ResourceNotFound("Network", network_id)
-            served = s.scalar(select(exists().where(Subnet.network_id == network_id,
-                                                    Subnet.enable_dhcp.is_(True))))
-            if not served:
-                return []
-            return [self.view(r) for r in s.scalars(self._dhcp_agents())]
+            rows = s.scalars(select(Agent).join(DhcpBinding, DhcpBinding.agent_id == Agent.id)
+                             .where(DhcpBinding.network_id == network_id)
+                             .order_by(Agent.host))
+            return [self.view(r) for r in rows]
 
     def dhcp_networks(self, agent_id: str) -> Ids:
-        with self.db.session() as s:
-            row = self.row(s, agent_id)
-            if row.agent_type != DHCP_AGENT or not row.admin_state_up:
-                return []
-            return sorted(set(s.scalars(select(Subnet.network_id)
-                                        .where(Subnet.enable_dhcp.is_(True)))))
+        with self._scheduled() as s:
+            self.row(s, agent_id)
+            return sorted(s.scalars(select(DhcpBinding.network_id)
+                                    .where(DhcpBinding.agent_id == agent_id)))
+
+    def dhcp_hosts(self, s: Session, network_id: str) -> Ids:
+        """The hosts whose DHCP agent serves the network (call in the host-state build)."""
+        self.schedule(s)
+        return sorted(s.scalars(select(Agent.host).join(
+            DhcpBinding, DhcpBinding.agent_id == Agent.id).where(
+            DhcpBinding.network_id == network_id, Agent.admin_state_up.is_(True))))
+
+    def add_dhcp_network(self, agent_id: str, network_id: str) -> None:
+        with self.db.session() as s, s.begin():
+            agent = self.row(s, agent_id)
+            if agent.agent_type != DHCP_AGENT or not agent.admin_state_up:
+                raise ConflictNeutron("InvalidDHCPAgent", f"Agent {agent_id} is not a valid "
+                                                          "DHCP Agent or has been disabled")
+            if s.get(Network, network_id) is None:
+                raise ResourceNotFound("Network", network_id)
+            self.schedule(s)
+            if s.get(DhcpBinding, (network_id, agent_id)) is not None:
+                raise ConflictNeutron("NetworkHostedByDHCPAgent",
+                                      f"The network {network_id} has been already hosted "
+                                      f"by the DHCP Agent {agent_id}.")
+            if s.get(DhcpScheduled, network_id) is None:
+                s.add(DhcpScheduled(network_id=network_id))
+            s.add(DhcpBinding(network_id=network_id, agent_id=agent_id))
+            host = agent.host
+        self.changed(networks=[network_id], hosts=[host])
+
+    def remove_dhcp_network(self, agent_id: str, network_id: str) -> None:
+        with self.db.session() as s, s.begin():
+            agent = self.row(s, agent_id)
+            self.schedule(s)
+            binding = s.get(DhcpBinding, (network_id, agent_id))
+            if binding is None:
+                raise ConflictNeutron("NetworkNotHostedByDhcpAgent",
+                                      f"The network {network_id} is not hosted by the DHCP "
+                                      f"agent {agent_id}.")
+            s.delete(binding)
+            host = agent.host
+        self.changed(networks=[network_id], hosts=[host])
 
     def _dhcp_agents(self) -> Any:
         return select(Agent).where(Agent.agent_type == DHCP_AGENT,

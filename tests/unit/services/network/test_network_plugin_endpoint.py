@@ -195,3 +195,29 @@ def test_agent_type_filter_ignores_case(service: NetworkService) -> None:
     PluginEndpoint(service).report_state(report("l3"))
     found = agents_of(service, agent_type=["DHCP Agent"])
     assert [a["agent_type"] for a in found] == ["DHCP agent"]
+
+
+def test_dhcp_scheduling_add_and_remove(service: NetworkService) -> None:
+    from nimbus.services.network.errors import ConflictNeutron
+    from nimbus.services.network.models.core import Subnet
+
+    endpoint = PluginEndpoint(service)
+    dhcp_id = endpoint.report_state(report("dhcp", host="h1"))
+    l3_id = endpoint.report_state(report("l3", host="h1"))
+    with service.db.session() as s, s.begin():
+        s.add(Network(id="n1", project_id="p", name="a"))
+        s.flush()
+        s.add(Subnet(id="s1", project_id="p", network_id="n1", ip_version=4,
+                     cidr="10.0.0.0/24", enable_dhcp=True))
+    with service.db.session() as s, s.begin():
+        assert service.agents.dhcp_hosts(s, "n1") == ["h1"]
+    service.agents.remove_dhcp_network(dhcp_id, "n1")
+    assert service.agents.dhcp_agents("n1") == []          # removed stays removed
+    with pytest.raises(ConflictNeutron, match="is not hosted by the DHCP agent"):
+        service.agents.remove_dhcp_network(dhcp_id, "n1")
+    with pytest.raises(ConflictNeutron, match="is not a valid DHCP Agent"):
+        service.agents.add_dhcp_network(l3_id, "n1")
+    service.agents.add_dhcp_network(dhcp_id, "n1")
+    assert service.agents.dhcp_networks(dhcp_id) == ["n1"]
+    with pytest.raises(ConflictNeutron, match="already hosted"):
+        service.agents.add_dhcp_network(dhcp_id, "n1")
