@@ -260,7 +260,7 @@ def load_visible(req: ApiRequest, rd: ResourceDef, item_id: str) -> dict[str, An
         return req.memo[memo_key]  # type: ignore[no-any-return]
     item = getattr(service_of(req), rd.service).get(req.ctx, item_id)
     if not allowed(req, f"get_{rd.singular}", item):
-        raise ResourceNotFound(rd.kind, item_id)
+        raise ResourceNotFound(rd.kind, item_id, label=rd.label or None)
     req.memo[memo_key] = item
     return item  # type: ignore[no-any-return]
 

@@ -2,8 +2,11 @@
 shared metadata."""
 
 from nimbus.services.network.models import (  # noqa: F401
+    agents,
     core,
     port_extras,
+    qos,
+    quotas,
     security_groups,
     subnetpools,
     trunks,

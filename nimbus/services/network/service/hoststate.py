@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -199,34 +199,37 @@ class HostStates:
             found.setdefault(group_id, []).append(ip)
         return {k: sorted(v) for k, v in found.items()}
 
-    # -- DHCP scheduling ----------------------------------------------------------------
+    # -- DHCP ports ---------------------------------------------------------------------
     def _schedule_dhcp(self, host: str) -> list[str]:
-        """DHCP ports for this host's share of the networks that need one; returns the
-        networks that got a new port."""
-        hosts = self._alive("dhcp", host)
-        if host not in hosts:
-            return []
-        made = []
-        with self.db.session() as s:
-            for net_id in self._networks_without_dhcp(s):
-                if self._dhcp_host(s, hosts) == host:
-                    made.append(net_id)
-        for net_id in made:
-            self._make_dhcp_port(net_id, host)
-        return made
+        """This host's DHCP port on each network its DHCP agent serves (made now when
+        missing, removed when the network left it); returns the networks that changed."""
+        with self.db.session() as s, s.begin():
+            served = set(self._dhcp_networks(s, host))
+            with_dhcp = set(s.scalars(select(Subnet.network_id).where(
+                Subnet.enable_dhcp.is_(True))))
+            ports = {p.network_id: p.id for p in s.scalars(select(Port).where(
+                Port.device_owner == DHCP_OWNER, Port.binding_host_id == host))}
+        wanted = served & with_dhcp
+        changed = []
+        for network_id in sorted(wanted - set(ports)):
+            if self._make_dhcp_port(network_id, host):
+                changed.append(network_id)
+        for network_id in sorted(set(ports) - wanted):
+            with self.db.session() as s, s.begin():
+                row = s.get(Port, ports[network_id])
+                if row is not None:
+                    s.delete(row)
+            changed.append(network_id)
+        return changed
 
-    def _networks_without_dhcp(self, s: Session) -> list[str]:
-        with_dhcp = select(Subnet.network_id).where(Subnet.enable_dhcp.is_(True))
-        served = select(Port.network_id).where(Port.device_owner == DHCP_OWNER)
-        return list(s.scalars(select(Network.id).where(Network.id.in_(with_dhcp),
-                                                        Network.id.not_in(served))))
+    def _dhcp_networks(self, s: Session, host: str) -> list[str]:
+        agents = getattr(self.services, "agents", None)
+        if agents is not None and hasattr(agents, "dhcp_networks_of_host"):
+            return list(agents.dhcp_networks_of_host(s, host))
+        # No agent registry: the asking host serves every network.
+        return list(s.scalars(select(Network.id)))
 
-    def _dhcp_host(self, s: Session, hosts: list[str]) -> str:
-        counts = dict(s.execute(select(Port.binding_host_id, func.count()).where(
-            Port.device_owner == DHCP_OWNER).group_by(Port.binding_host_id)).all())
-        return min(sorted(hosts), key=lambda h: counts.get(h, 0))
-
-    def _make_dhcp_port(self, network_id: str, host: str) -> None:
+    def _make_dhcp_port(self, network_id: str, host: str) -> bool:
         ports = self.services.ports
         try:
             with self.db.session() as s, s.begin():
@@ -234,10 +237,11 @@ class HostStates:
                 subnets = [x.id for x in s.scalars(select(Subnet).where(
                     Subnet.network_id == network_id, Subnet.enable_dhcp.is_(True)))]
                 if net is None or not subnets:
-                    return
+                    return False
                 ports.create_internal(
                     s, network_id=network_id, project_id=net.project_id,
-                    device_owner=DHCP_OWNER, device_id=f"dhcp-{host}-{network_id}",
+                    device_owner=DHCP_OWNER, device_id=f"dhcp-{host}-{network_id}"[:255],
                     fixed_ips=[{"subnet_id": x} for x in subnets], host=host)
+            return True
         except IntegrityError:
-            pass  # another API process made it first, or an address race: next pass
+            return False  # an address race with a port create: the next pass tries again
