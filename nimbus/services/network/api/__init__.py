@@ -11,13 +11,13 @@ from nimbus.kernel.bus import bus_for
 from nimbus.kernel.policy import Enforcer
 from nimbus.kernel.runtime import Runtime
 from nimbus.kernel.web import Route, ServiceApi
+from nimbus.services.network.agents import serve_plugin
 from nimbus.services.network.api import agents as agents_api
 from nimbus.services.network.api import discovery, trunks
 from nimbus.services.network.api import qos as qos_api
 from nimbus.services.network.api import quotas as quotas_api
 from nimbus.services.network.api import subnetpools as subnetpool_actions
 from nimbus.services.network.api.resource import ANY_CALLER, crud_routes
-from nimbus.services.network.agents import serve_plugin
 from nimbus.services.network.api.tags import tag_routes
 from nimbus.services.network.errors import neutron_fault
 from nimbus.services.network.policies import RULES
