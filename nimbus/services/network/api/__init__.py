@@ -10,19 +10,23 @@ from __future__ import annotations
 from nimbus.kernel.policy import Enforcer
 from nimbus.kernel.runtime import Runtime
 from nimbus.kernel.web import Route, ServiceApi
-from nimbus.services.network.api import discovery
+from nimbus.services.network.api import address_groups, discovery
 from nimbus.services.network.api.resource import ANY_CALLER, crud_routes
 from nimbus.services.network.api.tags import tag_routes
 from nimbus.services.network.errors import neutron_fault
 from nimbus.services.network.policies import RULES
+from nimbus.services.network.schemas.address_groups import ADDRESS_GROUP
 from nimbus.services.network.schemas.attrs import ResourceDef
 from nimbus.services.network.schemas.networks import NETWORK
 from nimbus.services.network.schemas.ports import PORT
+from nimbus.services.network.schemas.security_groups import SECURITY_GROUP, SECURITY_GROUP_RULE
 from nimbus.services.network.service import network_of
 
 RESOURCES: list[ResourceDef] = [NETWORK, PORT]
+RESOURCES += [SECURITY_GROUP, SECURITY_GROUP_RULE, ADDRESS_GROUP]
 
 EXTRA_ROUTES: list[Route] = []
+EXTRA_ROUTES += address_groups.ROUTES
 
 
 def routes() -> list[Route]:

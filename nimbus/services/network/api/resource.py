@@ -224,7 +224,7 @@ def links(req: ApiRequest, rd: ResourceDef, items: list[dict[str, Any]],
     """Neutron's ``<plural>_links``: next when the page is full, previous after a marker."""
     if query.limit is None:
         return []
-    base = f"{req.base_url}/v2.0/{rd.plural}"
+    base = f"{req.base_url}/v2.0/{rd.path}"
     keep = [(k, v) for k, v in req.query.multi_items() if k not in ("marker", "page_reverse")]
     out = []
     if items and len(items) >= query.limit:
@@ -296,11 +296,14 @@ def create_handler(rd: ResourceDef) -> Callable[[ApiRequest], Any]:
         bulk = isinstance(doc, dict) and rd.plural in doc
         items = body_of(req, rd, bulk=True)
         checked = []
+        svc = getattr(service_of(req), rd.service)
+        # A child's rule may name its parent's owner (``security_group:project_id``).
+        parent_target = getattr(svc, "policy_target", None)
         for body in items:
             values = check_attrs(rd, body, creating=True, req=req)
-            enforce_attrs(req, rd, "create", values, body, values)
+            target = {**values, **parent_target(req.ctx, values)} if parent_target else values
+            enforce_attrs(req, rd, "create", values, body, target)
             checked.append(values)
-        svc = getattr(service_of(req), rd.service)
         if bulk:
             create_bulk = getattr(svc, "create_bulk", None)
             made = create_bulk(req.ctx, checked) if create_bulk else \
@@ -347,7 +350,7 @@ def delete_handler(rd: ResourceDef) -> Callable[[ApiRequest], Any]:
 
 def crud_routes(rd: ResourceDef, *, verbs: str = "LSCUD") -> list[Route]:
     """The routes of a resource: List, Show, Create, Update, Delete (a subset by ``verbs``)."""
-    coll = f"/v2.0/{rd.plural}"
+    coll = f"/v2.0/{rd.path}"
     item = f"{coll}/{{id}}"
     table = {"L": Route("GET", coll, list_handler(rd), ANY_CALLER),
              "S": Route("GET", item, show_handler(rd), ANY_CALLER),

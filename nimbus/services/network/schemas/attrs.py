@@ -56,10 +56,16 @@ class ResourceDef:
     # Has project_id/tenant_id, name, description, tags and the other standard attributes.
     standard: bool = True
     taggable: bool = True
+    # The collection's path under /v2.0 when not the plural ("qos/policies").
+    collection: str = ""
     by_name: dict[str, Attr] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_name", {a.name: a for a in self.attrs})
+
+    @property
+    def path(self) -> str:
+        return self.collection or self.plural
 
 
 # -- validators -------------------------------------------------------------------------

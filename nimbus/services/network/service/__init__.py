@@ -7,10 +7,12 @@ import logging
 from typing import Any
 
 from nimbus.kernel.runtime import Runtime
+from nimbus.services.network.service.address_groups import AddressGroups
 from nimbus.services.network.service.networks import Networks
 from nimbus.services.network.service.ports import Ports
 from nimbus.services.network.service.security_groups import SecurityGroups
 from nimbus.services.network.service.segments import SegmentAllocator
+from nimbus.services.network.service.sg_rules import SecurityGroupRules
 from nimbus.services.network.service.tags import Tags
 
 log = logging.getLogger("nimbus.network")
@@ -28,8 +30,12 @@ class NetworkService:
         self.networks = Networks(self.db, self.options, self.changed, self)
         self.ports = Ports(self.db, self.options, self.changed, self)
         self.security_groups = SecurityGroups(self.db, self.options, self.changed, self)
+        self.security_group_rules = SecurityGroupRules(self.db, self.options, self.changed,
+                                                       self)
+        self.address_groups = AddressGroups(self.db, self.options, self.changed, self)
         self.tags.register("networks", self.networks.row)
         self.tags.register("ports", self.ports.row)
+        self.tags.register("security_groups", self.security_groups.row)
 
     def changed(self, **what: list[str]) -> None:
         """Tell the agents that these resources moved (they fetch their state again)."""
