@@ -218,7 +218,7 @@ class SecurityGroupRules(ResourceStore):
         owners: dict[str, str] = {}
         for chunk in range(0, len(group_ids), 500):
             owners.update(s.execute(select(SecurityGroup.id, SecurityGroup.project_id).where(
-                SecurityGroup.id.in_(group_ids[chunk:chunk + 500]))).tuples())
+                SecurityGroup.id.in_(group_ids[chunk:chunk + 500]))).all())
         defaults = self.groups.default_ids(s, group_ids)
         out = []
         for row in rows:
