@@ -43,6 +43,17 @@ def subnet_list(value: Any) -> list[str]:
     return out
 
 
+def action_addresses(value: Any) -> set[str]:
+    """What add_addresses / remove_addresses take: any addresses or networks (Neutron reads
+    them with netaddr, no attribute check), normalised."""
+    if not isinstance(value, list):
+        raise InvalidInput(f"'{value}' is not a list")
+    try:
+        return {normalized(v if isinstance(v, str) else "") for v in value}
+    except ValueError:
+        raise InvalidInput(f"'{value}' is not a list of IP addresses or subnets") from None
+
+
 def normalized(address: str) -> str:
     """What Neutron stores: the network and its prefix length (10.0.0.5/24 -> 10.0.0.0/24)."""
     return str(ipaddress.ip_interface(address).network)

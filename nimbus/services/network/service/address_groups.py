@@ -21,7 +21,7 @@ from nimbus.services.network.errors import (
 )
 from nimbus.services.network.models.address_groups import AddressAssociation, AddressGroup
 from nimbus.services.network.models.security_groups import SecurityGroupRule
-from nimbus.services.network.schemas.address_groups import normalized, subnet_list
+from nimbus.services.network.schemas.address_groups import action_addresses, normalized
 from nimbus.services.network.service import query as q
 from nimbus.services.network.service.base import ResourceStore, caller_is_admin
 from nimbus.services.network.service.security_groups import shared_with
@@ -127,7 +127,7 @@ class AddressGroups(ResourceStore):
         if not isinstance(body, dict) or "addresses" not in body:
             raise BadRequestNeutron("address_group", "Unrecognized request body: addresses "
                                     "required")
-        wanted = {normalized(a) for a in subnet_list(body["addresses"])}
+        wanted = action_addresses(body["addresses"])
         with self.db.session() as s, s.begin():
             row = self.row(s, group_id)
             present = set(self.addresses_of(s, [group_id]).get(group_id, []))
