@@ -37,10 +37,16 @@ def visible_address_groups(project_id: str | None) -> Any:
     return or_(A.project_id == project_id, shared_with("address_group", A.id, project_id))
 
 
+# The stores' own ``list`` method shadows the builtin in annotations inside them.
+Views = list[dict[str, Any]]
+GroupRows = list[AddressGroup]
+Ids = list[str]
+
+
 class AddressGroups(ResourceStore):
     resource_type = "address_groups"
 
-    def list(self, ctx: RequestContext, query: ListQuery) -> list[dict[str, Any]]:
+    def list(self, ctx: RequestContext, query: ListQuery) -> Views:
         with self.db.session() as s:
             stmt = select(A)
             if not caller_is_admin(ctx):
@@ -71,8 +77,8 @@ class AddressGroups(ResourceStore):
             raise address_group_not_found(group_id)
         return row
 
-    def addresses_of(self, s: Session, ids: list[str]) -> dict[str, list[str]]:
-        found: dict[str, list[str]] = {}
+    def addresses_of(self, s: Session, ids: Ids) -> dict[str, Ids]:
+        found: dict[str, Ids] = {}
         for chunk in range(0, len(ids), 500):
             for group_id, address in s.execute(
                     select(AddressAssociation.address_group_id, AddressAssociation.address)
@@ -81,7 +87,7 @@ class AddressGroups(ResourceStore):
                 found.setdefault(group_id, []).append(address)
         return found
 
-    def render_many(self, s: Session, rows: list[AddressGroup]) -> list[dict[str, Any]]:
+    def render_many(self, s: Session, rows: GroupRows) -> Views:
         addresses = self.addresses_of(s, [r.id for r in rows])
         out = []
         for row in rows:
@@ -130,7 +136,7 @@ class AddressGroups(ResourceStore):
         wanted = action_addresses(body["addresses"])
         with self.db.session() as s, s.begin():
             row = self.row(s, group_id)
-            present = set(self.addresses_of(s, [group_id]).get(group_id, []))
+            present: set[str] = set(self.addresses_of(s, [group_id]).get(group_id, []))
             clash = sorted(wanted & present) if adding else sorted(wanted - present)
             if clash and adding:
                 raise InvalidNeutron("AddressesAlreadyExist", f"Addresses {clash} already "

@@ -73,6 +73,12 @@ def visible_groups(project_id: str | None) -> Any:
                shared_with("security_group", SecurityGroup.id, project_id))
 
 
+# The stores' own ``list`` method shadows the builtin in annotations inside them.
+Views = list[dict[str, Any]]
+GroupRows = list[SecurityGroup]
+Ids = list[str]
+
+
 class SecurityGroups(ResourceStore):
     resource_type = "security_groups"
 
@@ -107,7 +113,7 @@ class SecurityGroups(ResourceStore):
         with self.db.session() as s, s.begin():
             self.default_for(s, project_id)
 
-    def default_ids(self, s: Session, group_ids: list[str]) -> set[str]:
+    def default_ids(self, s: Session, group_ids: Ids) -> set[str]:
         if not group_ids:
             return set()
         return set(s.scalars(select(DefaultSecurityGroup.security_group_id).where(
@@ -115,7 +121,7 @@ class SecurityGroups(ResourceStore):
 
     # -- ports' groups ------------------------------------------------------------------
     def check_usable(self, s: Session, ctx: RequestContext | None, project_id: str,
-                     group_ids: list[str]) -> None:
+                     group_ids: Ids) -> None:
         """Every group exists and belongs to the port's project or is shared with it (or
         the caller is admin); stateful and stateless groups never meet on one port."""
         if not group_ids:
@@ -135,11 +141,11 @@ class SecurityGroups(ResourceStore):
                                   "same time while attempting the operation.")
 
     def in_use(self, s: Session, group_id: str) -> bool:
-        return s.scalar(select(func.count()).select_from(PortSecurityGroup).where(
-            PortSecurityGroup.security_group_id == group_id)) > 0
+        return (s.scalar(select(func.count()).select_from(PortSecurityGroup).where(
+            PortSecurityGroup.security_group_id == group_id)) or 0) > 0
 
     # -- reading ------------------------------------------------------------------------
-    def list(self, ctx: RequestContext, query: ListQuery) -> list[dict[str, Any]]:
+    def list(self, ctx: RequestContext, query: ListQuery) -> Views:
         wanted = query.filters.get("project_id") or [ctx.project_id]
         self.ensure_default(ctx, wanted[0])
         with self.db.session() as s:
@@ -233,8 +239,8 @@ class SecurityGroups(ResourceStore):
         self.changed(security_groups=sorted(referring | {group_id}))
 
     # -- rendering ----------------------------------------------------------------------
-    def render_many(self, s: Session, rows: list[SecurityGroup],
-                    ctx: RequestContext) -> list[dict[str, Any]]:
+    def render_many(self, s: Session, rows: GroupRows,
+                    ctx: RequestContext) -> Views:
         ids = [r.id for r in rows]
         tags = tags_of(s, self.resource_type, ids)
         defaults = self.default_ids(s, ids)
@@ -255,7 +261,7 @@ class SecurityGroups(ResourceStore):
         return [self._view(r, tags.get(r.id, []), rules.get(r.id, []), r.id in shared)
                 for r in rows]
 
-    def _view(self, row: SecurityGroup, tags: list[str], rules: list[dict[str, Any]],
+    def _view(self, row: SecurityGroup, tags: Ids, rules: Views,
               shared: bool) -> dict[str, Any]:
         out = standard_view(row, tags)
         out.update({"stateful": row.stateful, "shared": shared,

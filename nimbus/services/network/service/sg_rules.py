@@ -168,6 +168,11 @@ def rule_key(rule: dict[str, Any]) -> str:
     return "_".join(parts)
 
 
+# The stores' own ``list`` method shadows the builtin in annotations inside them.
+Views = list[dict[str, Any]]
+RuleRows = list[SecurityGroupRule]
+
+
 class SecurityGroupRules(ResourceStore):
     resource_type = "security_group_rules"
 
@@ -185,7 +190,7 @@ class SecurityGroupRules(ResourceStore):
                     "security_group:tenant_id": group.project_id}
 
     # -- reading ------------------------------------------------------------------------
-    def list(self, ctx: RequestContext, query: ListQuery) -> list[dict[str, Any]]:
+    def list(self, ctx: RequestContext, query: ListQuery) -> Views:
         wanted = query.filters.get("project_id") or [ctx.project_id]
         self.groups.ensure_default(ctx, wanted[0])
         with self.db.session() as s:
@@ -213,7 +218,7 @@ class SecurityGroupRules(ResourceStore):
             raise security_group_rule_not_found(rule_id)
         return row
 
-    def render_many(self, s: Session, rows: list[SecurityGroupRule]) -> list[dict[str, Any]]:
+    def render_many(self, s: Session, rows: RuleRows) -> Views:
         group_ids = sorted({r.security_group_id for r in rows})
         owners: dict[str, str] = {}
         for chunk in range(0, len(group_ids), 500):
@@ -234,7 +239,7 @@ class SecurityGroupRules(ResourceStore):
         return self.create_bulk(ctx, [values])[0]
 
     def create_bulk(self, ctx: RequestContext,
-                    items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+                    items: Views) -> Views:
         if len({v["security_group_id"] for v in items}) > 1:
             raise InvalidNeutron("SecurityGroupNotSingleGroupRules", "Only allowed to update "
                                  "rules for one security profile at a time")
@@ -265,7 +270,7 @@ class SecurityGroupRules(ResourceStore):
                                                      rule["project_id"], admin)
 
     def _check_duplicates(self, s: Session, group_id: str,
-                          rules: list[dict[str, Any]]) -> None:
+                          rules: Views) -> None:
         new: set[str] = set()
         for rule in rules:
             key = rule_key(rule)
