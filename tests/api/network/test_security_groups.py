@@ -433,6 +433,12 @@ def test_another_project_sees_and_touches_nothing(proj: Any, project_with: Any, 
         assert resp.status_code == 404, (method, path, resp.text)
     assert proj.conn.network.get_security_group(group.id).name == group.name
     assert len(rules_of(proj.conn, group.id)) == 3
+    # Nor may a member name another project as a rule's owner in its own group.
+    mine = next(other.security_groups(name="default"))
+    resp = other.post(RULES, json=rule_body(mine.id, protocol="udp",
+                                            tenant_id=proj.project.id))
+    assert resp.status_code == 400
+    assert "other than the authenticated project" in fault(resp)["message"]
 
 
 def test_a_reader_reads_but_does_not_write(proj: Any, group: Any) -> None:

@@ -20,6 +20,7 @@ from nimbus.services.network.errors import (
     address_group_not_found,
 )
 from nimbus.services.network.models.address_groups import AddressAssociation, AddressGroup
+from nimbus.services.network.models.core import RbacPolicy
 from nimbus.services.network.models.security_groups import SecurityGroupRule
 from nimbus.services.network.schemas.address_groups import action_addresses, normalized
 from nimbus.services.network.service import query as q
@@ -125,6 +126,8 @@ class AddressGroups(ResourceStore):
             if used:
                 raise InUse("AddressGroup", f"Address group {group_id} is in use on one or "
                                             "more security group rules.")
+            s.execute(delete(RbacPolicy).where(RbacPolicy.object_type == "address_group",
+                                               RbacPolicy.object_id == group_id))
             s.delete(self.row(s, group_id))
 
     def change_addresses(self, ctx: RequestContext, group_id: str, body: Any,

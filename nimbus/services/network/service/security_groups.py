@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -235,6 +235,8 @@ class SecurityGroups(ResourceStore):
             for hook in self.before_delete:
                 hook(s, "security_group", group_id)
             drop_tags(s, self.resource_type, group_id)
+            s.execute(delete(RbacPolicy).where(RbacPolicy.object_type == "security_group",
+                                               RbacPolicy.object_id == group_id))
             s.delete(row)
         self.changed(security_groups=sorted(referring | {group_id}))
 

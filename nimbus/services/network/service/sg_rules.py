@@ -15,6 +15,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from nimbus.kernel.context import RequestContext
+from nimbus.kernel.errors import BadRequest
 from nimbus.services.network.api.resource import ListQuery
 from nimbus.services.network.errors import (
     ConflictNeutron,
@@ -183,6 +184,10 @@ class SecurityGroupRules(ResourceStore):
     def policy_target(self, ctx: RequestContext, values: dict[str, Any]) -> dict[str, Any]:
         """The group's owner for ``rule:sg_owner``; a group the rule's project cannot use
         is a 404, as Neutron answers."""
+        if values["project_id"] != ctx.project_id and not caller_is_admin(ctx):
+            # neutron_lib's _validate_privileges: the rule policy names only the group's owner.
+            raise BadRequest("Specifying 'project_id' other than the authenticated project in "
+                             "request is not allowed for the current user.")
         with self.db.session() as s:
             group = self.groups.visible_row(s, values["security_group_id"],
                                             values["project_id"], caller_is_admin(ctx))
