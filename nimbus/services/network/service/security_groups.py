@@ -156,10 +156,6 @@ class SecurityGroups(ResourceStore):
             for value in rest.get("shared", []):
                 cond = shared_with("security_group", SecurityGroup.id, ctx.project_id)
                 stmt = stmt.where(cond if value else ~cond)
-            if "security_group_rules" in rest:
-                stmt = stmt.where(exists().where(
-                    SecurityGroupRule.security_group_id == SecurityGroup.id,
-                    SecurityGroupRule.id.in_(rest["security_group_rules"])))
             stmt = q.apply_tags(stmt, SecurityGroup.id, self.resource_type, query.tags)
             stmt = q.apply_order_and_page(s, stmt, SecurityGroup, COLUMNS, query,
                                           "SecurityGroup")
