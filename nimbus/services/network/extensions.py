@@ -99,4 +99,19 @@ EXTENSIONS: list[dict[str, object]] = [
     ext("agent", "agent", "The agent management extension."),
     ext("availability_zone", "Availability Zone", "The availability zone extension."),
     ext("dhcp_agent_scheduler", "DHCP Agent Scheduler", "Schedule networks among dhcp agents"),
+    # Security groups and address groups (service/security_groups.py, sg_rules.py,
+    # address_groups.py).
+    ext("security-group", "security-group", "The security groups extension."),
+    ext("stateful-security-group", "Stateful security group", "Indicates if the security "
+        "group is stateful or not"),
+    ext("security-groups-normalized-cidr", "Normalized CIDR field for security group rules",
+        "Add new field with normalized remote_ip_prefix cidr in SG rule"),
+    ext("security-groups-remote-address-group", "Remote address group id field for security "
+        "group rules", "Add new field of remote address group id in SG rules"),
+    ext("security-groups-rules-belongs-to-default-sg", "Security group rule belongs to the "
+        "project's default security group", "Flag to determine if the security group rule "
+        "belongs to the project's default security group"),
+    ext("port-security-groups-filtering", "Port filtering on security groups", "Provides "
+        "security groups filtering when listing ports"),
+    ext("address-group", "Address group", "Support address group"),
 ]

@@ -292,11 +292,11 @@ def create_handler(rd: ResourceDef) -> Callable[[ApiRequest], Any]:
         bulk = isinstance(doc, dict) and rd.plural in doc
         items = body_of(req, rd, bulk=True)
         checked = []
+        svc = getattr(service_of(req), rd.service)
         for body in items:
             values = check_attrs(rd, body, creating=True, req=req)
             enforce_attrs(req, rd, "create", values, body, create_target(req, rd, values))
             checked.append(values)
-        svc = getattr(service_of(req), rd.service)
         if bulk:
             create_bulk = getattr(svc, "create_bulk", None)
             made = create_bulk(req.ctx, checked) if create_bulk else \

@@ -2,6 +2,7 @@
 shared metadata."""
 
 from nimbus.services.network.models import (  # noqa: F401
+    address_groups,
     agents,
     core,
     port_extras,

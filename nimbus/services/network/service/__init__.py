@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from nimbus.kernel.runtime import Runtime
+from nimbus.services.network.service.address_groups import AddressGroups
 from nimbus.services.network.service.address_scopes import AddressScopes
 from nimbus.services.network.service.agents import Agents, AvailabilityZones
 from nimbus.services.network.service.hoststate import HostStates
@@ -18,6 +19,7 @@ from nimbus.services.network.service.quotas import Quotas
 from nimbus.services.network.service.rbac import RbacPolicies
 from nimbus.services.network.service.security_groups import SecurityGroups
 from nimbus.services.network.service.segments import SegmentAllocator
+from nimbus.services.network.service.sg_rules import SecurityGroupRules
 from nimbus.services.network.service.subnetpools import SubnetPools
 from nimbus.services.network.service.subnets import Subnets
 from nimbus.services.network.service.tags import Tags
@@ -39,6 +41,9 @@ class NetworkService:
         self.networks = Networks(self.db, self.options, self.changed, self)
         self.ports = Ports(self.db, self.options, self.changed, self)
         self.security_groups = SecurityGroups(self.db, self.options, self.changed, self)
+        self.security_group_rules = SecurityGroupRules(self.db, self.options, self.changed,
+                                                       self)
+        self.address_groups = AddressGroups(self.db, self.options, self.changed, self)
         self.tags.register("networks", self.networks.row)
         self.quotas = Quotas(self.db)
         self.qos_policies = QosPolicies(self.db, self.options, self.changed, self)
@@ -56,6 +61,7 @@ class NetworkService:
         self.ip_availability = IpAvailability(self.db, self.options, self.changed, self)
         self.trunks = Trunks(self.db, self.options, self.changed, self)
         self.tags.register("ports", self.ports.row)
+        self.tags.register("security_groups", self.security_groups.row)
         self.tags.register("trunks", self.trunks.row)
         self.host_states = HostStates(self)
 

@@ -18,11 +18,7 @@ from sqlalchemy.orm import Session
 from nimbus.agents.network import messages as m
 from nimbus.kernel.context import RequestContext
 from nimbus.services.network.models.core import Network, Port, Subnet
-from nimbus.services.network.models.security_groups import (
-    PortSecurityGroup,
-    SecurityGroup,
-    SecurityGroupRule,
-)
+from nimbus.services.network.service.sg_state import security_group_state
 
 DHCP_OWNER = "network:dhcp"
 ROUTER_OWNERS = ("network:router_interface", "network:router_gateway",
@@ -42,16 +38,15 @@ class HostStates:
             ports = self._port_views(s, host)
             wanted = {p["network_id"] for p in ports} | self._external_networks(s, host)
             nets = self._networks(s, wanted, ports, host)
-            state = m.HostState(host=host, networks=nets,
-                                security_groups=self._groups(s, ports),
+            groups, address_groups = security_group_state(
+                s, sorted({g for p in ports for g in p["security_groups"]}))
+            state = m.HostState(host=host, networks=nets, security_groups=groups,
+                                address_groups=address_groups,
                                 local_ip=self._tunnel_ips().get(host) or
                                 self.services.options.local_ip or None)
             routers = getattr(self.services, "routers", None)
             if routers is not None and hasattr(routers, "routers_for_host"):
                 state.routers = routers.routers_for_host(s, host)
-            groups = getattr(self.services, "address_groups", None)
-            if groups is not None and hasattr(groups, "for_host_state"):
-                state.address_groups = groups.for_host_state(s, state.security_groups)
         if created:
             self.services.changed(networks=created)
         return state
@@ -165,39 +160,6 @@ class HostStates:
         if agents is None or not hasattr(agents, "tunnel_ips"):
             return {}
         return agents.tunnel_ips()  # type: ignore[no-any-return]
-
-    # -- security groups ----------------------------------------------------------------
-    def _groups(self, s: Session, ports: list[dict[str, Any]]) -> list[m.SecurityGroup]:
-        wanted = {g for p in ports for g in p["security_groups"]}
-        if not wanted:
-            return []
-        rules = list(s.scalars(select(SecurityGroupRule).where(
-            SecurityGroupRule.security_group_id.in_(sorted(wanted)))))
-        wanted |= {r.remote_group_id for r in rules if r.remote_group_id}
-        groups = {g.id: g for g in s.scalars(select(SecurityGroup).where(
-            SecurityGroup.id.in_(sorted(wanted))))}
-        members = self._members(s, sorted(wanted))
-        by_group: dict[str, list[m.SecurityGroupRule]] = {}
-        for r in rules:
-            by_group.setdefault(r.security_group_id, []).append(m.SecurityGroupRule(
-                id=r.id, direction=r.direction, ethertype=r.ethertype, protocol=r.protocol,
-                port_range_min=r.port_range_min, port_range_max=r.port_range_max,
-                remote_ip_prefix=r.normalized_cidr or r.remote_ip_prefix,
-                remote_group_id=r.remote_group_id,
-                remote_address_group_id=r.remote_address_group_id))
-        return [m.SecurityGroup(id=g.id, stateful=g.stateful, rules=by_group.get(g.id, []),
-                                member_ips=members.get(g.id, [])) for g in groups.values()]
-
-    def _members(self, s: Session, group_ids: list[str]) -> dict[str, list[str]]:
-        from nimbus.services.network.models.core import IPAllocation
-
-        found: dict[str, list[str]] = {}
-        for group_id, ip in s.execute(
-                select(PortSecurityGroup.security_group_id, IPAllocation.ip_address)
-                .join(IPAllocation, IPAllocation.port_id == PortSecurityGroup.port_id)
-                .where(PortSecurityGroup.security_group_id.in_(group_ids))):
-            found.setdefault(group_id, []).append(ip)
-        return {k: sorted(v) for k, v in found.items()}
 
     # -- DHCP ports ---------------------------------------------------------------------
     def _schedule_dhcp(self, host: str) -> list[str]:
