@@ -25,6 +25,7 @@ from nimbus.services.network.models.security_groups import (
 )
 from nimbus.services.network.schemas.listing import ListQuery
 from nimbus.services.network.service import query as q
+from nimbus.services.network.service import quotas
 from nimbus.services.network.service.base import ResourceStore, caller_is_admin
 from nimbus.services.network.service.sg_rules import rule_view
 from nimbus.services.network.service.standard import bump, drop_tags, standard_view, tags_of
@@ -189,6 +190,8 @@ class SecurityGroups(ResourceStore):
         self.ensure_default(ctx, project_id)
         group_id = str(uuid.uuid4())
         with self.db.session() as s, s.begin():
+            quotas.check(s, project_id, "security_group")
+            quotas.check(s, project_id, "security_group_rule", adding=2)
             s.add(SecurityGroup(id=group_id, project_id=project_id,
                                 name=values.get("name") or "",
                                 description=values.get("description") or "",

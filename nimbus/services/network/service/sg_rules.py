@@ -36,6 +36,7 @@ from nimbus.services.network.schemas.security_groups import (
     normalized_cidr,
 )
 from nimbus.services.network.service import query as q
+from nimbus.services.network.service import quotas
 from nimbus.services.network.service.base import ResourceStore, caller_is_admin
 from nimbus.services.network.service.standard import bump, iso
 
@@ -259,6 +260,7 @@ class SecurityGroupRules(ResourceStore):
             for rule in rules:
                 self._check_remotes(s, rule, admin)
             self._check_duplicates(s, group.id, rules)
+            quotas.check(s, rules[0]["project_id"], "security_group_rule", adding=len(rules))
             made = [self._insert(s, rule) for rule in rules]
             bump(group)
             ids = [m.id for m in made]
