@@ -213,6 +213,31 @@ def until_answer(guest: Guest, url: str) -> str:
     return found[0]
 
 
+def test_a_restart_of_nimbus_does_not_interrupt_traffic(tenant: Any) -> None:
+    a_port, b_port = tenant.port(), tenant.port()
+    a, b = guest_for(tenant, a_port), guest_for(tenant, b_port)
+    a.lease()
+    b_ip = b.lease()["ip"]
+    assert a.ping(b_ip)
+    pinger = subprocess.Popen(["ip", "netns", "exec", a.name, "ping", "-i", "0.2", "-w", "60",
+                               b_ip], stdout=subprocess.PIPE, text=True)
+    try:
+        old = tenant.cloud
+        old.stop()
+        tenant.cloud = start_cloud(old.data_dir, old.port, {
+            k: v for k, v in old.env.items() if k.startswith("NIMBUS_")})
+        tenant.conn = connect(tenant.cloud)
+        # The agent is back: a port made now is served too.
+        c = guest_for(tenant, tenant.port())
+        c.lease()
+    finally:
+        pinger.terminate()
+        out, _ = pinger.communicate(timeout=10)
+    sent = int(out.split(" packets transmitted")[0].rsplit("\n", 1)[-1])
+    received = int(out.split(" received")[0].rsplit(", ", 1)[-1])
+    assert sent >= 10 and received >= sent - 1, out
+
+
 def test_teardown_leaves_nothing(world: Any) -> None:
     """Run last: nimbus manage network-teardown removes what this cloud made."""
     ids = {n.id for n in world.conn.network.networks()} | \
