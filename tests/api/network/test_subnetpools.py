@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import unique
-from tests.api.network._subnets_fixtures import cleanup, fault, make_network, neutron  # noqa: F401
+from tests.api.network._subnets_fixtures import fault, neutron
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from openstack import exceptions as sdk_exc
 
 from tests.api.conftest import unique
-from tests.api.network._subnets_fixtures import cleanup, fault, make_network, neutron  # noqa: F401
+from tests.api.network._subnets_fixtures import fault, neutron
 
 
 def test_ipv4_defaults(admin: Any, make_network: Any) -> None:

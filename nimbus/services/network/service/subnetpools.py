@@ -91,11 +91,11 @@ class SubnetPools(ResourceStore):
                 stmt = stmt.where(cond if value else ~cond)
             stmt = q.apply_tags(stmt, SubnetPool.id, self.resource_type, query.tags)
             stmt = q.apply_order_and_page(s, stmt, SubnetPool, COLUMNS, query, "SubnetPool")
-            return self.render_many(s, q.finish_page(list(s.scalars(stmt)), query))
+            return self.render_many(s, q.finish_page(list(s.scalars(stmt)), query), ctx)
 
     def get(self, ctx: RequestContext, pool_id: str) -> dict[str, Any]:
         with self.db.session() as s:
-            return self.render_many(s, [self.row(s, pool_id)])[0]
+            return self.render_many(s, [self.row(s, pool_id)], ctx)[0]
 
     def row(self, s: Session, pool_id: str) -> SubnetPool:
         row = s.get(SubnetPool, pool_id)
@@ -356,7 +356,8 @@ class SubnetPools(ResourceStore):
                                   "Per-project subnet pool prefix quota exceeded.")
 
     # -- rendering ----------------------------------------------------------------------
-    def render_many(self, s: Session, rows: list[SubnetPool]) -> list[dict[str, Any]]:
+    def render_many(self, s: Session, rows: list[SubnetPool],
+                    ctx: RequestContext) -> list[dict[str, Any]]:
         ids = [r.id for r in rows]
         prefixes: dict[str, list[str]] = {}
         shared: set[str] = set()
@@ -367,7 +368,8 @@ class SubnetPools(ResourceStore):
                 prefixes.setdefault(pool_id, []).append(cidr)
             shared = set(s.scalars(select(RbacPolicy.object_id).where(
                 RbacPolicy.object_type == "subnetpool", RbacPolicy.object_id.in_(ids),
-                RbacPolicy.action == SHARED, RbacPolicy.target_project == "*")))
+                RbacPolicy.action == SHARED,
+                RbacPolicy.target_project.in_(["*", ctx.project_id or "*"]))))
         tags = tags_of(s, self.resource_type, ids)
         out = []
         for row in rows:
