@@ -88,6 +88,21 @@ def test_pool_allocation_errors(admin: Any, make_pool: Any, make_network: Any,
     assert len(list(admin.network.subnets(subnetpool_id=pool.id))) == 1
 
 
+def test_one_pool_per_network_and_version(admin: Any, make_pool: Any,
+                                          make_network: Any) -> None:
+    pool = make_pool(prefixes=["10.116.0.0/16"], default_prefixlen=24)
+    other = make_pool(prefixes=["10.117.0.0/16"], default_prefixlen=24)
+    net = make_network()
+    admin.network.create_subnet(network_id=net.id, ip_version=4, subnetpool_id=pool.id)
+    for extra in ({"cidr": "10.118.0.0/24"}, {"subnetpool_id": other.id}):
+        got = fault(admin, "POST", "/subnets", {"subnet": {
+            "network_id": net.id, "ip_version": 4, **extra}})
+        assert got[:2] == (400, "NetworkSubnetPoolAffinityError"), got
+    # Another IP version is free to do otherwise.
+    admin.network.create_subnet(network_id=net.id, ip_version=6, cidr="2001:db8:116::/64")
+    assert len(list(admin.network.subnets(network_id=net.id))) == 2
+
+
 def test_exhausted_pool(admin: Any, make_pool: Any, make_network: Any) -> None:
     pool = make_pool(prefixes=["10.102.0.0/24"], default_prefixlen=25)
     net = make_network()

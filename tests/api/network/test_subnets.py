@@ -202,6 +202,15 @@ def test_delete_and_network_delete(admin: Any, make_network: Any) -> None:
     assert admin.network.find_subnet(sub2.id) is None
 
 
+def test_unknown_segment(admin: Any, make_network: Any) -> None:
+    net = make_network()
+    got = fault(admin, "POST", "/subnets", {"subnet": {
+        "network_id": net.id, "ip_version": 4, "cidr": "10.71.0.0/24",
+        "segment_id": "5a1e7f4c-2f9b-4d3e-9b1a-0c2d3e4f5a6b"}})
+    assert got[:2] == (404, "SegmentNotFound")
+    assert list(admin.network.subnets(network_id=net.id)) == []
+
+
 def test_filters_fields_sort_and_tags(admin: Any, make_network: Any) -> None:
     net = make_network()
     tag = unique("tag")

@@ -22,14 +22,17 @@ from nimbus.services.network.models.core import (
     Network,
     Port,
     RbacPolicy,
+    Segment,
     Subnet,
 )
+from nimbus.services.network.models.subnetpools import SubnetPool
 from nimbus.services.network.schemas.subnets import NOT_SET
 from nimbus.services.network.service import query as q
 from nimbus.services.network.service import subnet_rules as rules
 from nimbus.services.network.service.base import ResourceStore, caller_is_admin
 from nimbus.services.network.service.networks import EXTERNAL, SHARED, granted
 from nimbus.services.network.service.standard import bump, drop_tags, standard_view, tags_of
+from nimbus.services.network.service.subnet_rules import BadRequestTyped
 
 COLUMNS = {"id": Subnet.id, "name": Subnet.name, "project_id": Subnet.project_id,
            "description": Subnet.description, "network_id": Subnet.network_id,
@@ -157,6 +160,8 @@ class Subnets(ResourceStore):
         net = ipaddress.ip_network(values["cidr"])
         self._check_new(values, net)
         self._check_overlap(s, network.id, net)
+        self._check_pool_affinity(s, network.id, net.version, pool_id)
+        self._check_segment(s, network.id, values.get("segment_id"))
         gateway = rules.default_gateway(net) if values["gateway_ip"] is NOT_SET \
             else values["gateway_ip"]
         if given(values.get("allocation_pools")):
@@ -204,6 +209,35 @@ class Subnets(ResourceStore):
             raise InvalidInput(f"Requested subnet with cidr: {net} for network: {network_id} "
                                "overlaps with another subnet")
 
+    def _check_pool_affinity(self, s: Session, network_id: str, version: int,
+                             pool_id: str | None) -> None:
+        """One address scope per IP version on a network; without scopes, one pool."""
+        scope = self.services.subnetpools.scopes_of_networks(s, [network_id]).get(
+            network_id, {}).get(version)
+        pool = s.get(SubnetPool, pool_id) if pool_id else None
+        if scope and (pool is None or pool.address_scope_id != scope):
+            raise BadRequestTyped("NetworkAddressScopeAffinityError",
+                                  "Subnets of the same address family hosted on the same "
+                                  "network must all participate in the same address scope.")
+        for other_pool in s.scalars(select(Subnet.subnetpool_id).where(
+                Subnet.network_id == network_id, Subnet.ip_version == version)):
+            mixed = (other_pool != pool.id and not scope) if pool else bool(other_pool)
+            if mixed:
+                raise BadRequestTyped("NetworkSubnetPoolAffinityError",
+                                      "Subnets hosted on the same network must be allocated "
+                                      "from the same subnet pool.")
+
+    def _check_segment(self, s: Session, network_id: str, segment_id: str | None) -> None:
+        if not segment_id:
+            return
+        segment = s.get(Segment, segment_id)
+        if segment is None:
+            raise ResourceNotFound("Segment", segment_id)
+        if segment.network_id != network_id:
+            raise BadRequestTyped("NetworkIdsDontMatch",
+                                  f"The subnet's network id, {network_id}, doesn't match the "
+                                  f"network_id of segment {segment_id}")
+
     def _write_pools(self, s: Session, subnet_id: str, pools: list[rules.Pool]) -> None:
         s.execute(delete(AllocationPool).where(AllocationPool.subnet_id == subnet_id))
         for first, last in pools:
@@ -229,6 +263,8 @@ class Subnets(ResourceStore):
             row = self.row(s, subnet_id)
             net = ipaddress.ip_network(row.cidr)
             self._check_update(s, row, net, values)
+            if values.get("segment_id"):
+                self._check_segment(s, row.network_id, values["segment_id"])
             for key in ("name", "description", "enable_dhcp", "segment_id",
                         "service_types", "dns_publish_fixed_ip"):
                 if key in values:
