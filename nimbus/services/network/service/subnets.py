@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from nimbus.kernel.context import RequestContext
 from nimbus.services.network.api.resource import ListQuery
-from nimbus.services.network.errors import ConflictNeutron, InUse, InvalidInput, ResourceNotFound
+from nimbus.services.network.errors import InUse, InvalidInput, ResourceNotFound
 from nimbus.services.network.models.core import (
     AllocationPool,
     DnsNameServer,
@@ -378,6 +378,27 @@ class Subnets(ResourceStore):
         return out
 
 
+def host_subnets(s: Session, network_ids: list[str]) -> dict[str, list[Any]]:
+    """The subnets of these networks as the agents' HostState carries them (one query per
+    child table, whatever the number of networks)."""
+    from nimbus.agents.network import messages
+
+    rows = list(s.scalars(select(Subnet).where(Subnet.network_id.in_(network_ids))
+                          .order_by(Subnet.ip_version, Subnet.id))) if network_ids else []
+    children = _children(s, [r.id for r in rows])
+    out: dict[str, list[Any]] = {}
+    for row in rows:
+        mine = children.get(row.id, {})
+        out.setdefault(row.network_id, []).append(messages.Subnet(
+            id=row.id, network_id=row.network_id, cidr=row.cidr, ip_version=row.ip_version,
+            gateway_ip=row.gateway_ip, enable_dhcp=row.enable_dhcp,
+            dns_nameservers=mine.get("dns", []),
+            host_routes=[messages.HostRoute(**r) for r in mine.get("routes", [])],
+            allocation_pools=mine.get("pools", []), ipv6_ra_mode=row.ipv6_ra_mode,
+            ipv6_address_mode=row.ipv6_address_mode))
+    return out
+
+
 def _children(s: Session, ids: list[str]) -> dict[str, dict[str, list[Any]]]:
     """Pools, DNS servers and host routes of a page of subnets: one query each."""
     out: dict[str, dict[str, list[Any]]] = {}
@@ -404,4 +425,4 @@ def _listed(value: Any) -> list[Any]:
     return [] if value is NOT_SET or value is None else list(value)
 
 
-__all__ = ["Subnets", "visible_subnets", "ConflictNeutron"]
+__all__ = ["Subnets", "visible_subnets", "host_subnets"]

@@ -158,3 +158,21 @@ def test_overlap_everywhere_when_overlapping_ips_are_off(service: NetworkService
         assert "overlaps with another subnet" in str(err.value)
     finally:
         service.subnets.options.allow_overlapping_ips = True
+
+
+def test_host_subnets_for_the_agents(service: NetworkService) -> None:
+    from nimbus.services.network.service.subnets import host_subnets
+
+    net = network(service)
+    subnet(service, net["id"], "10.0.0.0/24", dns_nameservers=["10.0.0.53"],
+           host_routes=[{"destination": "10.9.0.0/16", "nexthop": "10.0.0.9"}])
+    subnet(service, net["id"], "2001:db8::/64", ipv6_ra_mode="slaac",
+           ipv6_address_mode="slaac")
+    with service.db.session() as s:
+        found = host_subnets(s, [net["id"]])[net["id"]]
+    assert [(x.cidr, x.ip_version) for x in found] == [("10.0.0.0/24", 4),
+                                                       ("2001:db8::/64", 6)]
+    assert found[0].dns_nameservers == ["10.0.0.53"] and found[0].gateway_ip == "10.0.0.1"
+    assert found[0].host_routes[0].nexthop == "10.0.0.9"
+    assert found[0].allocation_pools == [{"start": "10.0.0.2", "end": "10.0.0.254"}]
+    assert found[1].ipv6_ra_mode == "slaac"
