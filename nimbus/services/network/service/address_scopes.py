@@ -3,6 +3,7 @@ shared through RBAC entries like networks and pools."""
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from typing import Any
 
@@ -26,7 +27,7 @@ COLUMNS = {"id": AddressScope.id, "name": AddressScope.name,
 class AddressScopes(ResourceStore):
     resource_type = "address_scopes"
 
-    def list(self, ctx: RequestContext, query: ListQuery) -> list[dict[str, Any]]:
+    def list(self, ctx: RequestContext, query: ListQuery) -> builtins.list[dict[str, Any]]:
         with self.db.session() as s:
             stmt = select(AddressScope)
             if not caller_is_admin(ctx):
@@ -96,8 +97,8 @@ class AddressScopes(ResourceStore):
                                                RbacPolicy.object_id == scope_id))
             s.delete(row)
 
-    def render_many(self, s: Session, rows: list[AddressScope],
-                    ctx: RequestContext) -> list[dict[str, Any]]:
+    def render_many(self, s: Session, rows: builtins.list[AddressScope],
+                    ctx: RequestContext) -> builtins.list[dict[str, Any]]:
         """``shared``: shared with the caller, to all or to its project (Neutron's)."""
         ids = [r.id for r in rows]
         shared = set(s.scalars(select(RbacPolicy.object_id).where(

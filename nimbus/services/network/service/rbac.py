@@ -5,6 +5,7 @@ A network's ``shared`` and ``router:external`` follow these rows."""
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from typing import Any
 
@@ -53,7 +54,7 @@ def in_use(object_id: str, details: str) -> ConflictNeutron:
 class RbacPolicies(ResourceStore):
     resource_type = "rbac_policies"
 
-    def list(self, ctx: RequestContext, query: ListQuery) -> list[dict[str, Any]]:
+    def list(self, ctx: RequestContext, query: ListQuery) -> builtins.list[dict[str, Any]]:
         with self.db.session() as s:
             stmt = select(RbacPolicy)
             if not caller_is_admin(ctx):

@@ -4,6 +4,7 @@ subnets created from a pool go through."""
 
 from __future__ import annotations
 
+import builtins
 import ipaddress
 import uuid
 from collections.abc import Iterable
@@ -79,7 +80,7 @@ def bounds_error(kind: str, value: int, base: str, base_value: int) -> BadReques
 class SubnetPools(ResourceStore):
     resource_type = "subnetpools"
 
-    def list(self, ctx: RequestContext, query: ListQuery) -> list[dict[str, Any]]:
+    def list(self, ctx: RequestContext, query: ListQuery) -> builtins.list[dict[str, Any]]:
         with self.db.session() as s:
             stmt = select(SubnetPool)
             if not caller_is_admin(ctx):
@@ -137,7 +138,7 @@ class SubnetPools(ResourceStore):
                                  target_project="*"))
         return self.get(ctx, pool_id)
 
-    def _prefixes(self, raw: list[str]) -> list[Any]:
+    def _prefixes(self, raw: builtins.list[str]) -> builtins.list[Any]:
         if not raw:
             raise BadRequestTyped("EmptySubnetPoolPrefixList", "Empty subnet pool prefix list.")
         return compact(raw)
@@ -173,7 +174,7 @@ class SubnetPools(ResourceStore):
                                "Only one default may exist per IP family")
 
     def _check_scope(self, s: Session, ctx: RequestContext, scope_id: str | None,
-                     version: int, prefixes: list[Any], pool_id: str) -> None:
+                     version: int, prefixes: builtins.list[Any], pool_id: str) -> None:
         if not scope_id:
             return
         scope = s.get(AddressScope, scope_id)
@@ -200,13 +201,13 @@ class SubnetPools(ResourceStore):
                                       "Failed to associate address scope: subnetpools within "
                                       "an address scope must have unique prefixes.")
 
-    def _write_prefixes(self, s: Session, pool_id: str, prefixes: list[Any]) -> None:
+    def _write_prefixes(self, s: Session, pool_id: str, prefixes: builtins.list[Any]) -> None:
         s.execute(delete(SubnetPoolPrefix).where(SubnetPoolPrefix.subnetpool_id == pool_id))
         s.flush()
         for prefix in prefixes:
             s.add(SubnetPoolPrefix(subnetpool_id=pool_id, cidr=str(prefix)))
 
-    def prefixes_of(self, s: Session, pool_id: str) -> list[Any]:
+    def prefixes_of(self, s: Session, pool_id: str) -> builtins.list[Any]:
         return sorted(ipaddress.ip_network(c) for c in s.scalars(
             select(SubnetPoolPrefix.cidr).where(SubnetPoolPrefix.subnetpool_id == pool_id)))
 
@@ -230,7 +231,7 @@ class SubnetPools(ResourceStore):
         return self.get(ctx, pool_id)
 
     def _apply_update(self, s: Session, ctx: RequestContext, row: SubnetPool,
-                      values: dict[str, Any], prefixes: list[Any]) -> None:
+                      values: dict[str, Any], prefixes: builtins.list[Any]) -> None:
         for key, value in self._prefix_bounds(values, row.ip_version, row).items():
             setattr(row, key, value)
         if values.get("is_default") and not row.is_default:
@@ -256,7 +257,8 @@ class SubnetPools(ResourceStore):
         if networks:
             self.changed(networks=networks)
 
-    def add_prefixes(self, ctx: RequestContext, pool_id: str, new: list[str]) -> list[str]:
+    def add_prefixes(self, ctx: RequestContext, pool_id: str,
+                     new: builtins.list[str]) -> builtins.list[str]:
         with self.db.session() as s:
             current = [str(p) for p in self.prefixes_of(s, pool_id)]
         if new:
@@ -264,7 +266,8 @@ class SubnetPools(ResourceStore):
         with self.db.session() as s:
             return [str(p) for p in self.prefixes_of(s, pool_id)]
 
-    def remove_prefixes(self, ctx: RequestContext, pool_id: str, gone: list[str]) -> list[str]:
+    def remove_prefixes(self, ctx: RequestContext, pool_id: str,
+                        gone: builtins.list[str]) -> builtins.list[str]:
         with self.db.session() as s, s.begin():
             row = self.row(s, pool_id)
             current = self.prefixes_of(s, pool_id)
@@ -356,10 +359,10 @@ class SubnetPools(ResourceStore):
                                   "Per-project subnet pool prefix quota exceeded.")
 
     # -- rendering ----------------------------------------------------------------------
-    def render_many(self, s: Session, rows: list[SubnetPool],
-                    ctx: RequestContext) -> list[dict[str, Any]]:
+    def render_many(self, s: Session, rows: builtins.list[SubnetPool],
+                    ctx: RequestContext) -> builtins.list[dict[str, Any]]:
         ids = [r.id for r in rows]
-        prefixes: dict[str, list[str]] = {}
+        prefixes: dict[str, builtins.list[str]] = {}
         shared: set[str] = set()
         if ids:
             for pool_id, cidr in s.execute(select(SubnetPoolPrefix.subnetpool_id,
@@ -385,7 +388,7 @@ class SubnetPools(ResourceStore):
             out.append(view)
         return out
 
-    def scopes_of_networks(self, s: Session, network_ids: list[str]
+    def scopes_of_networks(self, s: Session, network_ids: builtins.list[str]
                            ) -> dict[str, dict[int, str | None]]:
         """Each network's address scope per IP version, from its subnets' pools."""
         found: dict[str, dict[int, str | None]] = {}

@@ -4,6 +4,7 @@ network overlap, and none at all when ``allow_overlapping_ips`` is off."""
 
 from __future__ import annotations
 
+import builtins
 import ipaddress
 import uuid
 from typing import Any
@@ -64,7 +65,7 @@ class Subnets(ResourceStore):
     resource_type = "subnets"
 
     # -- reading ------------------------------------------------------------------------
-    def list(self, ctx: RequestContext, query: ListQuery) -> list[dict[str, Any]]:
+    def list(self, ctx: RequestContext, query: ListQuery) -> builtins.list[dict[str, Any]]:
         with self.db.session() as s:
             stmt = select(Subnet).join(Network, Network.id == Subnet.network_id)
             if not caller_is_admin(ctx):
@@ -80,7 +81,7 @@ class Subnets(ResourceStore):
             items = [i for i in items if set(wanted) <= set(i["service_types"])]
         return items
 
-    def _extra_filters(self, stmt: Any, rest: dict[str, list[Any]]) -> Any:
+    def _extra_filters(self, stmt: Any, rest: dict[str, builtins.list[Any]]) -> Any:
         for name, values in rest.items():
             if name == "shared":
                 cond = granted(SHARED, None)
@@ -238,18 +239,19 @@ class Subnets(ResourceStore):
                                   f"The subnet's network id, {network_id}, doesn't match the "
                                   f"network_id of segment {segment_id}")
 
-    def _write_pools(self, s: Session, subnet_id: str, pools: list[rules.Pool]) -> None:
+    def _write_pools(self, s: Session, subnet_id: str, pools: builtins.list[rules.Pool]) -> None:
         s.execute(delete(AllocationPool).where(AllocationPool.subnet_id == subnet_id))
         for first, last in pools:
             s.add(AllocationPool(subnet_id=subnet_id, first_ip=str(first), last_ip=str(last)))
 
-    def _write_dns(self, s: Session, subnet_id: str, servers: list[str]) -> None:
+    def _write_dns(self, s: Session, subnet_id: str, servers: builtins.list[str]) -> None:
         s.execute(delete(DnsNameServer).where(DnsNameServer.subnet_id == subnet_id))
         s.flush()
         for order, address in enumerate(servers):
             s.add(DnsNameServer(subnet_id=subnet_id, address=address, order=order))
 
-    def _write_routes(self, s: Session, subnet_id: str, routes: list[dict[str, str]]) -> None:
+    def _write_routes(self, s: Session, subnet_id: str,
+                      routes: builtins.list[dict[str, str]]) -> None:
         s.execute(delete(HostRoute).where(HostRoute.subnet_id == subnet_id))
         s.flush()
         for route in routes:
@@ -344,8 +346,8 @@ class Subnets(ResourceStore):
                 drop_tags(s, self.resource_type, subnet_id)
 
     # -- rendering ----------------------------------------------------------------------
-    def render_many(self, s: Session, rows: list[Subnet],
-                    ctx: RequestContext) -> list[dict[str, Any]]:
+    def render_many(self, s: Session, rows: builtins.list[Subnet],
+                    ctx: RequestContext) -> builtins.list[dict[str, Any]]:
         ids = [r.id for r in rows]
         children = _children(s, ids)
         net_ids = sorted({r.network_id for r in rows})
@@ -358,8 +360,9 @@ class Subnets(ResourceStore):
         return [self._view(r, tags.get(r.id, []), children, networks[r.network_id],
                            r.network_id in shared) for r in rows]
 
-    def _view(self, row: Subnet, tags: list[str], children: dict[str, dict[str, list[Any]]],
-              network: Network, shared: bool) -> dict[str, Any]:
+    def _view(self, row: Subnet, tags: builtins.list[str],
+              children: dict[str, dict[str, builtins.list[Any]]], network: Network,
+              shared: bool) -> dict[str, Any]:
         out = standard_view(row, tags)
         mine = children.get(row.id, {})
         out.update({
@@ -378,7 +381,7 @@ class Subnets(ResourceStore):
         return out
 
 
-def host_subnets(s: Session, network_ids: list[str]) -> dict[str, list[Any]]:
+def host_subnets(s: Session, network_ids: builtins.list[str]) -> dict[str, builtins.list[Any]]:
     """The subnets of these networks as the agents' HostState carries them (one query per
     child table, whatever the number of networks)."""
     from nimbus.agents.network import messages
@@ -386,7 +389,7 @@ def host_subnets(s: Session, network_ids: list[str]) -> dict[str, list[Any]]:
     rows = list(s.scalars(select(Subnet).where(Subnet.network_id.in_(network_ids))
                           .order_by(Subnet.ip_version, Subnet.id))) if network_ids else []
     children = _children(s, [r.id for r in rows])
-    out: dict[str, list[Any]] = {}
+    out: dict[str, builtins.list[Any]] = {}
     for row in rows:
         mine = children.get(row.id, {})
         out.setdefault(row.network_id, []).append(messages.Subnet(
@@ -399,9 +402,9 @@ def host_subnets(s: Session, network_ids: list[str]) -> dict[str, list[Any]]:
     return out
 
 
-def _children(s: Session, ids: list[str]) -> dict[str, dict[str, list[Any]]]:
+def _children(s: Session, ids: builtins.list[str]) -> dict[str, dict[str, builtins.list[Any]]]:
     """Pools, DNS servers and host routes of a page of subnets: one query each."""
-    out: dict[str, dict[str, list[Any]]] = {}
+    out: dict[str, dict[str, builtins.list[Any]]] = {}
     if not ids:
         return out
     for pool in s.scalars(select(AllocationPool).where(AllocationPool.subnet_id.in_(ids))
@@ -421,7 +424,7 @@ def _mode(value: Any) -> str | None:
     return None if value is NOT_SET else value
 
 
-def _listed(value: Any) -> list[Any]:
+def _listed(value: Any) -> builtins.list[Any]:
     return [] if value is NOT_SET or value is None else list(value)
 
 
