@@ -54,6 +54,8 @@ EXTENSIONS: list[dict[str, object]] = [
         "subnetpool as the default."),
     ext("subnetpool-prefix-ops", "Subnet Pool Prefix Operations", "Provides support for "
         "adjusting the prefix list of subnet pools"),
+    ext("subnet_onboard", "Subnet Onboard", "Provides support for onboarding subnets into "
+        "subnet pools"),
     ext("address-scope", "Address scope", "Address scopes extension."),
     ext("rbac-policies", "RBAC Policies", "Allows creation and modification of policies "
         "that control project access to resources."),

@@ -293,3 +293,17 @@ def test_neutronclient(admin: Any, cleanup: Any) -> None:
     nc.delete_address_scope(scope["id"])
     with pytest.raises(nexc.NotFound):
         nc.show_address_scope(scope["id"])
+
+
+def test_onboard_network_subnets(admin: Any, make_pool: Any, make_network: Any) -> None:
+    pool = make_pool(prefixes=["10.119.0.0/24"], default_prefixlen=26)
+    net = make_network()
+    plain = admin.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.119.8.0/24")
+    status, doc = neutron(admin, "PUT", f"/subnetpools/{pool.id}/onboard_network_subnets",
+                          {"network_id": net.id})
+    assert status == 200 and doc == [{"id": plain.id, "cidr": "10.119.8.0/24"}]
+    assert admin.network.get_subnet(plain.id).subnet_pool_id == pool.id
+    assert admin.network.get_subnet_pool(pool.id).prefixes == ["10.119.0.0/24",
+                                                               "10.119.8.0/24"]
+    got = fault(admin, "PUT", f"/subnetpools/{pool.id}/onboard_network_subnets", {})
+    assert got[:2] == (400, "InvalidInput")

@@ -302,3 +302,26 @@ def test_neutronclient(admin: Any, make_network: Any) -> None:
     nc.delete_subnet(made["id"])
     with pytest.raises(nexc.NotFound):
         nc.show_subnet(made["id"])
+
+
+def test_bulk_create_is_all_or_nothing(admin: Any, make_network: Any) -> None:
+    net = make_network()
+    good = {"network_id": net.id, "ip_version": 4, "cidr": "10.98.0.0/24"}
+    status, doc = neutron(admin, "POST", "/subnets", {"subnets": [
+        good, {"network_id": net.id, "ip_version": 4, "cidr": "10.98.1.0/24"}]})
+    assert status == 201 and [s["cidr"] for s in doc["subnets"]] == ["10.98.0.0/24",
+                                                                     "10.98.1.0/24"]
+    got = fault(admin, "POST", "/subnets", {"subnets": [
+        {**good, "cidr": "10.98.2.0/24"}, {**good, "cidr": "10.98.0.0/25"}]})
+    assert got[:2] == (400, "InvalidInput")
+    assert sorted(s.cidr for s in admin.network.subnets(network_id=net.id)) == [
+        "10.98.0.0/24", "10.98.1.0/24"]
+
+
+def test_ipv6_needs_mtu_1280(admin: Any, make_network: Any) -> None:
+    net = make_network(mtu=1000)
+    got = fault(admin, "POST", "/subnets", {"subnet": {
+        "network_id": net.id, "ip_version": 6, "cidr": "2001:db8:99::/64"}})
+    assert got[:2] == (409, "NetworkMTUSubnetConflict")
+    assert admin.network.create_subnet(network_id=net.id, ip_version=4,
+                                       cidr="10.99.0.0/24").cidr == "10.99.0.0/24"

@@ -284,6 +284,32 @@ class SubnetPools(ResourceStore):
         with self.db.session() as s:
             return [str(p) for p in self.prefixes_of(s, pool_id)]
 
+    def onboard_network_subnets(self, ctx: RequestContext, pool_id: str,
+                                network_id: str) -> builtins.list[dict[str, str]]:
+        """Moves a network's subnets of the pool's IP version into the pool; their CIDRs
+        join the prefixes (Neutron's subnet_onboard)."""
+        with self.db.session() as s:
+            row = self.row(s, pool_id)
+            subnets = [(sid, cidr) for sid, cidr in s.execute(
+                select(Subnet.id, Subnet.cidr).where(Subnet.network_id == network_id,
+                                                     Subnet.ip_version == row.ip_version))]
+            taken = [ipaddress.ip_network(c) for c in s.scalars(
+                select(Subnet.cidr).where(Subnet.subnetpool_id == pool_id))]
+            current = [str(p) for p in self.prefixes_of(s, pool_id)]
+        for subnet_id, cidr in subnets:
+            if any(ipaddress.ip_network(cidr).overlaps(t) for t in taken):
+                raise BadRequestTyped("IllegalSubnetPoolUpdate",
+                                      f"Illegal subnetpool update : Onboarding subnet "
+                                      f"{subnet_id}: {cidr} conflicts with allocated prefixes "
+                                      f"in subnet pool {pool_id}.")
+        if subnets:
+            self.update(ctx, pool_id, {"prefixes": current + [c for _, c in subnets]})
+            with self.db.session() as s, s.begin():
+                s.execute(update(Subnet).where(Subnet.id.in_([i for i, _ in subnets]))
+                          .values(subnetpool_id=pool_id))
+            self.changed(networks=[network_id])
+        return [{"id": i, "cidr": c} for i, c in subnets]
+
     def delete(self, ctx: RequestContext, pool_id: str) -> None:
         with self.db.session() as s, s.begin():
             row = self.row(s, pool_id)

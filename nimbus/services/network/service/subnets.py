@@ -14,7 +14,12 @@ from sqlalchemy.orm import Session
 
 from nimbus.kernel.context import RequestContext
 from nimbus.services.network.api.resource import ListQuery
-from nimbus.services.network.errors import InUse, InvalidInput, ResourceNotFound
+from nimbus.services.network.errors import (
+    ConflictNeutron,
+    InUse,
+    InvalidInput,
+    ResourceNotFound,
+)
 from nimbus.services.network.models.core import (
     AllocationPool,
     DnsNameServer,
@@ -142,6 +147,27 @@ class Subnets(ResourceStore):
         self.changed(networks=[values["network_id"]])
         return self.get(ctx, subnet_id)
 
+    def create_bulk(self, ctx: RequestContext,
+                    items: builtins.list[dict[str, Any]]) -> builtins.list[dict[str, Any]]:
+        """All or nothing, as Neutron's bulk create: a failure removes what was made."""
+        made: builtins.list[dict[str, Any]] = []
+        try:
+            for values in items:
+                made.append(self.create(ctx, values))
+        except Exception:
+            for item in reversed(made):
+                self.delete(ctx, item["id"])
+            raise
+        return made
+
+    def _check_mtu(self, network: Network, version: int) -> None:
+        """IPv4 needs an MTU of 68, IPv6 one of 1280 (NetworkMTUSubnetConflict)."""
+        need = 1280 if version == 6 else 68
+        if network.mtu and network.mtu < need:
+            raise ConflictNeutron("NetworkMTUSubnetConflict",
+                                  f"MTU of {network.id} is not valid, subnet requires a "
+                                  f"minimum of {need}")
+
     def _pool_id(self, values: dict[str, Any]) -> str | None:
         pool_id = values.get("subnetpool_id")
         pool_id = None if pool_id is NOT_SET else pool_id
@@ -159,6 +185,7 @@ class Subnets(ResourceStore):
     def _insert(self, s: Session, network: Network, values: dict[str, Any],
                 pool_id: str | None) -> str:
         net = ipaddress.ip_network(values["cidr"])
+        self._check_mtu(network, net.version)
         self._check_new(values, net)
         self._check_overlap(s, network.id, net)
         self._check_pool_affinity(s, network.id, net.version, pool_id)
