@@ -244,6 +244,11 @@ def test_isolation_and_policy(admin: Any, make_member: Any, make_network: Any) -
     got = fault(bob.conn, "POST", "/subnets", {"subnet": {
         "network_id": net.id, "ip_version": 4, "cidr": "10.91.0.0/24"}})
     assert got[:2] == (404, "NetworkNotFound")
+    # Alice's subnet for bob's project on her private network: hidden as Neutron does.
+    got = fault(alice.conn, "POST", "/subnets", {"subnet": {
+        "network_id": net.id, "ip_version": 4, "cidr": "10.91.0.0/24",
+        "project_id": bob.project.id}})
+    assert got[:2] == (404, "HTTPNotFound")
     # Admin-only attributes.
     got = fault(alice.conn, "POST", "/subnets", {"subnet": {
         "network_id": net.id, "ip_version": 4, "cidr": "10.92.0.0/24",

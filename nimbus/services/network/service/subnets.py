@@ -13,6 +13,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from nimbus.kernel.context import RequestContext
+from nimbus.kernel.errors import NotFound
 from nimbus.services.network.api.resource import ListQuery
 from nimbus.services.network.errors import (
     ConflictNeutron,
@@ -109,6 +110,13 @@ class Subnets(ResourceStore):
         """The network's owner for ``create_subnet`` (Neutron's ``network:tenant_id``)."""
         with self.db.session() as s:
             network = self._visible_network(s, ctx, values["network_id"])
+            shared = s.scalar(select(granted(SHARED, ctx.project_id))
+                              .where(Network.id == network.id))
+            # Neutron's _validate_network_tenant_ownership: on a network that is not shared,
+            # only its owner's subnets (admins aside); 404 hides the network.
+            if not caller_is_admin(ctx) and not shared and \
+                    network.project_id != values.get("project_id"):
+                raise NotFound("The resource could not be found.")
             return {"network:tenant_id": network.project_id,
                     "network:project_id": network.project_id}
 
