@@ -24,7 +24,9 @@ def test_ipv4_defaults(admin: Any, make_network: Any) -> None:
     assert sub.dns_nameservers == [] and sub.host_routes == []
     assert sub.ipv6_ra_mode is None and sub.ipv6_address_mode is None
     assert sub.subnet_pool_id is None and sub.revision_number == 0
-    assert admin.network.get_network(net.id).subnet_ids == [sub.id]
+    shown_net = admin.network.get_network(net.id)
+    assert shown_net.subnet_ids == [sub.id]
+    assert shown_net.revision_number == net.revision_number + 1   # subnets revise networks
     shown = admin.network.get_subnet(sub.id)
     assert shown.name == "v4" and shown.project_id == admin.current_project_id
 

@@ -27,6 +27,7 @@ from nimbus.services.network.schemas.rbac import ACTIONS
 from nimbus.services.network.service import query as q
 from nimbus.services.network.service.base import ResourceStore, caller_is_admin
 from nimbus.services.network.service.networks import visible_networks
+from nimbus.services.network.service.standard import bump
 
 SHARED, EXTERNAL = "access_as_shared", "access_as_external"
 COLUMNS = {"id": RbacPolicy.id, "project_id": RbacPolicy.project_id,
@@ -86,8 +87,11 @@ class RbacPolicies(ResourceStore):
         try:
             with self.db.session() as s, s.begin():
                 s.add(RbacPolicy(id=policy_id, project_id=values["project_id"], **entry))
-                if entry["object_type"] == "network" and entry["action"] == EXTERNAL:
-                    s.get(Network, entry["object_id"]).router_external = True  # type: ignore
+                if entry["object_type"] == "network":
+                    network = s.get(Network, entry["object_id"])
+                    bump(network)   # network RBAC rows revise their network (Neutron's)
+                    if entry["action"] == EXTERNAL:
+                        network.router_external = True  # type: ignore[union-attr]
         except IntegrityError:
             raise ConflictNeutron("DuplicateRbacPolicy",
                                   "An RBAC policy already exists with those values.") from None
@@ -132,6 +136,7 @@ class RbacPolicies(ResourceStore):
                 if new != "*":
                     self._check_removal(s, row)
                 row.target_project = new
+                self._bump_network(s, row)
         self._changed(row.object_type, row.object_id)
         return self.get(ctx, policy_id)
 
@@ -140,6 +145,7 @@ class RbacPolicies(ResourceStore):
             row = self._row(s, policy_id)
             self._check_removal(s, row)
             object_type, object_id, action = row.object_type, row.object_id, row.action
+            self._bump_network(s, row)
             s.delete(row)
             s.flush()
             if object_type == "network" and action == EXTERNAL and not s.scalar(
@@ -150,6 +156,12 @@ class RbacPolicies(ResourceStore):
                 if network is not None:
                     network.router_external = False
         self._changed(object_type, object_id)
+
+    def _bump_network(self, s: Session, row: RbacPolicy) -> None:
+        if row.object_type == "network":
+            network = s.get(Network, row.object_id)
+            if network is not None:
+                bump(network)
 
     def _row(self, s: Session, policy_id: str) -> RbacPolicy:
         row = s.get(RbacPolicy, policy_id)

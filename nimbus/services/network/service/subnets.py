@@ -217,6 +217,7 @@ class Subnets(ResourceStore):
                      service_types=values.get("service_types") or [])
         s.add(row)
         s.flush()
+        bump(network)   # Neutron's subnets revise their network on every change
         self._write_pools(s, row.id, pools)
         self._write_dns(s, row.id, _listed(values.get("dns_nameservers")))
         self._write_routes(s, row.id, _listed(values.get("host_routes")))
@@ -315,6 +316,7 @@ class Subnets(ResourceStore):
             if "host_routes" in values:
                 self._write_routes(s, row.id, values["host_routes"])
             bump(row)
+            bump(s.get(Network, row.network_id))
             network_id = row.network_id
         self.changed(networks=[network_id])
         return self.get(ctx, subnet_id)
@@ -371,6 +373,7 @@ class Subnets(ResourceStore):
             s.execute(delete(IPAllocation).where(IPAllocation.subnet_id == subnet_id))
             drop_tags(s, self.resource_type, subnet_id)
             network_id = row.network_id
+            bump(s.get(Network, network_id))
             s.delete(row)
         self.changed(networks=[network_id])
 
