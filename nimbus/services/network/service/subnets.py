@@ -9,10 +9,11 @@ import ipaddress
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from nimbus.kernel.context import RequestContext
+from nimbus.kernel.db import utcnow
 from nimbus.kernel.errors import NotFound
 from nimbus.services.network.api.resource import ListQuery
 from nimbus.services.network.errors import (
@@ -147,7 +148,10 @@ class Subnets(ResourceStore):
             rules.check_version(values["ip_version"], values["cidr"], "cidr")
         with self.db.session() as s, s.begin():
             network = self._visible_network(s, ctx, values["network_id"])
-            s.execute(select(Network.id).where(Network.id == network.id).with_for_update())
+            # Revising the network first takes its row lock (the write lock on SQLite), so
+            # two subnets racing onto one network are checked for overlap one after the other.
+            s.execute(update(Network).where(Network.id == network.id).values(
+                revision_number=Network.revision_number + 1, updated_at=utcnow()))
             if pool_id:
                 values["cidr"] = self.services.subnetpools.allocate_for_subnet(
                     s, ctx, pool_id, values)
@@ -217,7 +221,6 @@ class Subnets(ResourceStore):
                      service_types=values.get("service_types") or [])
         s.add(row)
         s.flush()
-        bump(network)   # Neutron's subnets revise their network on every change
         self._write_pools(s, row.id, pools)
         self._write_dns(s, row.id, _listed(values.get("dns_nameservers")))
         self._write_routes(s, row.id, _listed(values.get("host_routes")))

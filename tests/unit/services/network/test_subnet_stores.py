@@ -41,10 +41,10 @@ def network(svc: NetworkService, ctx: RequestContext = ALICE, **kw: Any) -> dict
     return svc.networks.create(ctx, values)
 
 
-def subnet(svc: NetworkService, network_id: str, cidr: str, ctx: RequestContext = ALICE,
+def subnet(svc: NetworkService, network_id: str, cidr: Any, ctx: RequestContext = ALICE,
            **kw: Any) -> dict[str, Any]:
     values = {"project_id": ctx.project_id, "network_id": network_id, "cidr": cidr,
-              "ip_version": 6 if ":" in cidr else 4, "subnetpool_id": NOT_SET,
+              "ip_version": 6 if ":" in str(cidr) else 4, "subnetpool_id": NOT_SET,
               "prefixlen": NOT_SET, "use_default_subnetpool": False, "gateway_ip": NOT_SET,
               "allocation_pools": NOT_SET, "dns_nameservers": NOT_SET, "host_routes": NOT_SET,
               "enable_dhcp": True, "ipv6_ra_mode": NOT_SET, "ipv6_address_mode": NOT_SET,
@@ -176,3 +176,46 @@ def test_host_subnets_for_the_agents(service: NetworkService) -> None:
     assert found[0].host_routes[0].nexthop == "10.0.0.9"
     assert found[0].allocation_pools == [{"start": "10.0.0.2", "end": "10.0.0.254"}]
     assert found[1].ipv6_ra_mode == "slaac"
+
+
+def test_racing_overlapping_subnets_one_wins(service: NetworkService) -> None:
+    """Eight threads ask for overlapping CIDRs on one network: exactly one subnet exists."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    net = network(service)
+
+    def attempt(i: int) -> bool:
+        try:
+            subnet(service, net["id"], f"10.1.0.{i * 16}/28" if i else "10.1.0.0/24")
+        except Exception:  # noqa: BLE001 - the overlap refusal is the expected loser
+            return False
+        return True
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        wins = sum(pool.map(attempt, range(8)))
+    cidrs = [s["cidr"] for s in service.subnets.list(ADMIN, ListQuery(
+        filters={"network_id": [net["id"]]}))]
+    assert wins == len(cidrs) and len(cidrs) >= 1
+    assert "10.1.0.0/24" not in cidrs or len(cidrs) == 1
+
+
+def test_racing_pool_allocations_never_share_a_prefix(service: NetworkService) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = service.subnetpools.create(ADMIN, {
+        "project_id": "p-alice", "name": "p", "prefixes": ["10.2.0.0/24"],
+        "default_quota": NOT_SET, "default_prefixlen": 26, "min_prefixlen": NOT_SET,
+        "max_prefixlen": NOT_SET, "is_default": False, "shared": False,
+        "address_scope_id": NOT_SET, "description": ""})
+    nets = [network(service)["id"] for _ in range(6)]
+
+    def attempt(net_id: str) -> str | None:
+        try:
+            return str(subnet(service, net_id, NOT_SET, subnetpool_id=pool["id"],
+                              ip_version=4)["cidr"])
+        except Exception:  # noqa: BLE001 - the pool holds four /26s
+            return None
+
+    with ThreadPoolExecutor(max_workers=6) as workers:
+        got = [c for c in workers.map(attempt, nets) if c]
+    assert sorted(got) == ["10.2.0.0/26", "10.2.0.128/26", "10.2.0.192/26", "10.2.0.64/26"]
