@@ -122,6 +122,7 @@ def test_default_pool(admin: Any, make_pool: Any, make_network: Any) -> None:
     sub = admin.network.create_subnet(network_id=make_network().id, ip_version=6,
                                       use_default_subnet_pool=True)
     assert sub.cidr == "2001:db8:100::/64" and sub.subnet_pool_id == pool.id
+    assert sub.gateway_ip == "2001:db8:100::1"    # any-prefix requests: the first host
 
 
 def test_no_default_pool(admin: Any, make_network: Any) -> None:

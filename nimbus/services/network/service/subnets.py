@@ -155,6 +155,10 @@ class Subnets(ResourceStore):
             if pool_id:
                 values["cidr"] = self.services.subnetpools.allocate_for_subnet(
                     s, ctx, pool_id, values)
+                if not has_cidr and values["gateway_ip"] is NOT_SET:
+                    # Neutron's any-prefix allocation: the first host, IPv6 too.
+                    first = ipaddress.ip_network(values["cidr"]).network_address + 1
+                    values["gateway_ip"] = str(first)
             subnet_id = self._insert(s, network, values, pool_id)
         self.changed(networks=[values["network_id"]])
         return self.get(ctx, subnet_id)
