@@ -27,6 +27,18 @@ def test_totals(admin: Any, make_network: Any) -> None:
     assert [s["subnet_id"] for s in only.subnet_ip_availability] == [v6.id]
 
 
+def test_paging(admin: Any, make_network: Any) -> None:
+    for _ in range(3):
+        make_network()
+    resp = admin.network.request("/network-ip-availabilities?limit=2", "GET")
+    doc = resp.json()
+    assert len(doc["network_ip_availabilities"]) == 2
+    assert "id" not in doc["network_ip_availabilities"][0]
+    assert doc["network_ip_availabilities_links"][0]["rel"] == "next"
+    everything = [a.network_id for a in admin.network.network_ip_availabilities()]
+    assert everything == sorted(everything) and len(everything) >= 3
+
+
 def test_admin_only(admin: Any, make_member: Any, make_network: Any) -> None:
     alice = make_member()
     net = make_network(alice.conn)

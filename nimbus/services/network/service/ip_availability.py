@@ -33,6 +33,11 @@ class IpAvailability(ResourceStore):
             if versions:
                 stmt = stmt.where(Network.id.in_(select(Subnet.network_id)
                                                  .where(Subnet.ip_version.in_(versions))))
+            # Pages in network id order; the marker is a network id.
+            if query.marker:
+                stmt = stmt.where(Network.id > query.marker)
+            if query.limit:
+                stmt = stmt.limit(query.limit)
             return self._render(s, list(s.scalars(stmt)), versions)
 
     def get(self, ctx: RequestContext, network_id: str) -> dict[str, Any]:
@@ -68,7 +73,7 @@ class IpAvailability(ResourceStore):
         out = []
         for network in networks:
             subs = per_network.get(network.id, [])
-            out.append({"network_id": network.id, "network_name": network.name,
+            out.append({"id": network.id, "network_id": network.id, "network_name": network.name,
                         "tenant_id": network.project_id, "project_id": network.project_id,
                         "total_ips": sum(x["total_ips"] for x in subs),
                         "used_ips": sum(x["used_ips"] for x in subs),
