@@ -332,3 +332,20 @@ def test_ipv6_needs_mtu_1280(admin: Any, make_network: Any) -> None:
     assert got[:2] == (409, "NetworkMTUSubnetConflict")
     assert admin.network.create_subnet(network_id=net.id, ip_version=4,
                                        cidr="10.99.0.0/24").cidr == "10.99.0.0/24"
+
+
+def test_service_types_admin(admin: Any, make_network: Any) -> None:
+    net = make_network()
+    sub = admin.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.72.0.0/24",
+                                      service_types=["network:floatingip", "compute:nova"])
+    assert sorted(sub.service_types) == ["compute:nova", "network:floatingip"]
+    plain = admin.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.73.0.0/24")
+    status, doc = neutron(admin, "GET", f"/subnets?network_id={net.id}"
+                                        "&service_types=network:floatingip")
+    assert status == 200 and [s["id"] for s in doc["subnets"]] == [sub.id]
+    updated = admin.network.update_subnet(plain, service_types=["network:router_gateway"])
+    assert updated.service_types == ["network:router_gateway"]
+    got = fault(admin, "POST", "/subnets", {"subnet": {
+        "network_id": net.id, "ip_version": 4, "cidr": "10.74.0.0/24",
+        "service_types": ["bogus"]}})
+    assert got[0] == 400 and "valid device owner" in got[2]
