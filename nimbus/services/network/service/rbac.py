@@ -134,7 +134,7 @@ class RbacPolicies(ResourceStore):
             row = self._row(s, policy_id)
             if new and new != row.target_project:
                 if new != "*":
-                    self._check_removal(s, row)
+                    self._check_removal(s, row, keep=new)
                 row.target_project = new
                 self._bump_network(s, row)
         self._changed(row.object_type, row.object_id)
@@ -169,8 +169,9 @@ class RbacPolicies(ResourceStore):
             raise RbacPolicyNotFound(policy_id)
         return row
 
-    def _check_removal(self, s: Session, row: RbacPolicy) -> None:
-        """The project losing access must hold nothing that needs it."""
+    def _check_removal(self, s: Session, row: RbacPolicy, keep: str | None = None) -> None:
+        """The project losing access must hold nothing that needs it (``keep``: the project
+        an update hands the entry to, which keeps its access)."""
         owner = s.scalar(select(MODELS[row.object_type].project_id)
                          .where(MODELS[row.object_type].id == row.object_id))
         if row.target_project == owner:
@@ -180,7 +181,7 @@ class RbacPolicies(ResourceStore):
             RbacPolicy.action == row.action, RbacPolicy.id != row.id)))
         if row.target_project != "*" and "*" in others:
             return
-        bound = self._bound_projects(s, row) - {owner, ""}
+        bound = self._bound_projects(s, row) - {owner, "", keep}
         still = others | {owner}
         if row.target_project == "*":
             lost = bound - still
