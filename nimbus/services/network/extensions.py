@@ -65,6 +65,8 @@ EXTENSIONS: list[dict[str, object]] = [
         "subnetpool as the default."),
     ext("subnetpool-prefix-ops", "Subnet Pool Prefix Operations", "Provides support for "
         "adjusting the prefix list of subnet pools"),
+    ext("subnet_onboard", "Subnet Onboard", "Provides support for onboarding subnets into "
+        "subnet pools"),
     ext("address-scope", "Address scope", "Address scopes extension."),
     ext("rbac-policies", "RBAC Policies", "Allows creation and modification of policies "
         "that control project access to resources."),
@@ -75,9 +77,6 @@ EXTENSIONS: list[dict[str, object]] = [
         "data for each network and subnet."),
     ext("subnet-service-types", "Subnet service types", "Provides ability to set the "
         "subnet service_types field"),
-    ext("segment", "Segment", "Segments extension."),
-    ext("subnet-segmentid-writable", "Subnet SegmentID (writable)", "Provides a writable "
-        "segment_id attribute for a subnet resource."),
     ext("subnet-dns-publish-fixed-ip", "Subnet DNS publish fixed IP", "Support choosing to "
         "publish DNS records for IPs from a subnet"),
     ext("subnet-external-network", "Subnet External Network", "Informs if the subnet is "

@@ -1,3 +1,3 @@
-"""Fixtures every network API test may use (made in _subnets_fixtures.py)."""
+"""Network API test fixtures; each family keeps its own in _<family>_fixtures.py."""
 
 from tests.api.network._subnets_fixtures import cleanup, make_network  # noqa: F401

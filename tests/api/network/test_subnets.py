@@ -24,7 +24,9 @@ def test_ipv4_defaults(admin: Any, make_network: Any) -> None:
     assert sub.dns_nameservers == [] and sub.host_routes == []
     assert sub.ipv6_ra_mode is None and sub.ipv6_address_mode is None
     assert sub.subnet_pool_id is None and sub.revision_number == 0
-    assert admin.network.get_network(net.id).subnet_ids == [sub.id]
+    shown_net = admin.network.get_network(net.id)
+    assert shown_net.subnet_ids == [sub.id]
+    assert shown_net.revision_number == net.revision_number + 1   # subnets revise networks
     shown = admin.network.get_subnet(sub.id)
     assert shown.name == "v4" and shown.project_id == admin.current_project_id
 
@@ -92,6 +94,15 @@ def test_ipv6_modes(admin: Any, make_network: Any) -> None:
     ({"cidr": "10.30.0.0/24", "dns_nameservers": ["2001:db8::1"]}, 400, "InvalidInput"),
     ({"cidr": "10.30.0.0/24", "host_routes": [{"destination": "1.2.3.4"}]}, 400,
      "InvalidInput"),
+    ({"cidr": "10.30.0.0/24", "host_routes": [{"destination": "2001:db8::/64",
+                                                "nexthop": "2001:db8::1"}]}, 400,
+     "InvalidInput"),
+    ({"cidr": "10.30.0.0/24", "allocation_pools": [{"start": "2001:db8::2",
+                                                     "end": "2001:db8::9"}]}, 400,
+     "InvalidAllocationPool"),
+    ({"cidr": "10.30.0.0/24", "dns_nameservers": ["8.8.8.8"] * 1 + [f"10.0.0.{i}"
+                                                                   for i in range(5)]},
+     400, "DNSNameServersExhausted"),
     ({"cidr": "10.30.0.0/24", "allocation_pools": [{"start": "10.30.0.10",
                                                      "end": "10.30.1.20"}]},
      400, "OutOfBoundsAllocationPool"),
@@ -202,6 +213,15 @@ def test_delete_and_network_delete(admin: Any, make_network: Any) -> None:
     assert admin.network.find_subnet(sub2.id) is None
 
 
+def test_unknown_segment(admin: Any, make_network: Any) -> None:
+    net = make_network()
+    got = fault(admin, "POST", "/subnets", {"subnet": {
+        "network_id": net.id, "ip_version": 4, "cidr": "10.71.0.0/24",
+        "segment_id": "5a1e7f4c-2f9b-4d3e-9b1a-0c2d3e4f5a6b"}})
+    assert got[:2] == (404, "SegmentNotFound")
+    assert list(admin.network.subnets(network_id=net.id)) == []
+
+
 def test_filters_fields_sort_and_tags(admin: Any, make_network: Any) -> None:
     net = make_network()
     tag = unique("tag")
@@ -235,6 +255,11 @@ def test_isolation_and_policy(admin: Any, make_member: Any, make_network: Any) -
     got = fault(bob.conn, "POST", "/subnets", {"subnet": {
         "network_id": net.id, "ip_version": 4, "cidr": "10.91.0.0/24"}})
     assert got[:2] == (404, "NetworkNotFound")
+    # Alice's subnet for bob's project on her private network: hidden as Neutron does.
+    got = fault(alice.conn, "POST", "/subnets", {"subnet": {
+        "network_id": net.id, "ip_version": 4, "cidr": "10.91.0.0/24",
+        "project_id": bob.project.id}})
+    assert got[:2] == (404, "HTTPNotFound")
     # Admin-only attributes.
     got = fault(alice.conn, "POST", "/subnets", {"subnet": {
         "network_id": net.id, "ip_version": 4, "cidr": "10.92.0.0/24",
@@ -293,3 +318,43 @@ def test_neutronclient(admin: Any, make_network: Any) -> None:
     nc.delete_subnet(made["id"])
     with pytest.raises(nexc.NotFound):
         nc.show_subnet(made["id"])
+
+
+def test_bulk_create_is_all_or_nothing(admin: Any, make_network: Any) -> None:
+    net = make_network()
+    good = {"network_id": net.id, "ip_version": 4, "cidr": "10.98.0.0/24"}
+    status, doc = neutron(admin, "POST", "/subnets", {"subnets": [
+        good, {"network_id": net.id, "ip_version": 4, "cidr": "10.98.1.0/24"}]})
+    assert status == 201 and [s["cidr"] for s in doc["subnets"]] == ["10.98.0.0/24",
+                                                                     "10.98.1.0/24"]
+    got = fault(admin, "POST", "/subnets", {"subnets": [
+        {**good, "cidr": "10.98.2.0/24"}, {**good, "cidr": "10.98.0.0/25"}]})
+    assert got[:2] == (400, "InvalidInput")
+    assert sorted(s.cidr for s in admin.network.subnets(network_id=net.id)) == [
+        "10.98.0.0/24", "10.98.1.0/24"]
+
+
+def test_ipv6_needs_mtu_1280(admin: Any, make_network: Any) -> None:
+    net = make_network(mtu=1000)
+    got = fault(admin, "POST", "/subnets", {"subnet": {
+        "network_id": net.id, "ip_version": 6, "cidr": "2001:db8:99::/64"}})
+    assert got[:2] == (409, "NetworkMTUSubnetConflict")
+    assert admin.network.create_subnet(network_id=net.id, ip_version=4,
+                                       cidr="10.99.0.0/24").cidr == "10.99.0.0/24"
+
+
+def test_service_types_admin(admin: Any, make_network: Any) -> None:
+    net = make_network()
+    sub = admin.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.72.0.0/24",
+                                      service_types=["network:floatingip", "compute:nova"])
+    assert sorted(sub.service_types) == ["compute:nova", "network:floatingip"]
+    plain = admin.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.73.0.0/24")
+    status, doc = neutron(admin, "GET", f"/subnets?network_id={net.id}"
+                                        "&service_types=network:floatingip")
+    assert status == 200 and [s["id"] for s in doc["subnets"]] == [sub.id]
+    updated = admin.network.update_subnet(plain, service_types=["network:router_gateway"])
+    assert updated.service_types == ["network:router_gateway"]
+    got = fault(admin, "POST", "/subnets", {"subnet": {
+        "network_id": net.id, "ip_version": 4, "cidr": "10.74.0.0/24",
+        "service_types": ["bogus"]}})
+    assert got[0] == 400 and "valid device owner" in got[2]

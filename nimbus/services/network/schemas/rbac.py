@@ -52,6 +52,8 @@ RBAC_POLICY = ResourceDef("rbac_policy", "rbac_policies", "RbacPolicy", (
 
 NETWORK_IP_AVAILABILITY = ResourceDef(
     "network_ip_availability", "network_ip_availabilities", "NetworkIPAvailability", (
+        # The page marker (the network's id); never shown.
+        Attr("id", post=False, default=None, visible=False, filter=False, sort=False),
         Attr("network_id", post=False, default=None),
         Attr("network_name", post=False, default=None),
         Attr("tenant_id", post=False, default=None),

@@ -43,9 +43,10 @@ def subnet_text(value: Any) -> str:
 def subnet_list(value: Any) -> list[str]:
     if not isinstance(value, list):
         raise InvalidInput(f"'{value}' is not a list")
-    if len(set(value)) != len(value):
-        raise InvalidInput(f"Duplicate items in the list: '{', '.join(map(str, value))}'")
-    return [subnet_text(v) for v in value]
+    out = [subnet_text(v) for v in value]
+    if len(set(out)) != len(out):
+        raise InvalidInput(f"Duplicate items in the list: '{', '.join(out)}'")
+    return out
 
 
 def _named(name: Any) -> tuple[Attr, ...]:

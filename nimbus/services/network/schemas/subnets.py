@@ -149,14 +149,18 @@ def ip_version(value: Any) -> int:
     return int(number)
 
 
+DEVICE_OWNER_PREFIXES = ("network:", "neutron:", "baremetal:", "compute:")
+
+
 def service_types(value: Any) -> list[str]:
+    """neutron_lib's validate_subnet_service_types: device owner prefixes."""
     if not isinstance(value, list):
-        _fail(f"'{value}' is not a list")
+        _fail("Subnet service types must be a list.")
     for item in value:
-        if not isinstance(item, str) or not item:
-            _fail(f"'{item}' is not a valid string")
-        if not (item.startswith("network:") or item.startswith("compute:")):
-            _fail(f"Subnet service type '{item}' is not valid")
+        if not isinstance(item, str):
+            _fail(f"Subnet service type {item} is not a string.")
+        if not item.startswith(DEVICE_OWNER_PREFIXES):
+            _fail(f"Subnet service type {item} does not correspond to a valid device owner.")
     return list(value)
 
 

@@ -3,6 +3,7 @@ shared through RBAC entries like networks and pools."""
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from typing import Any
 
@@ -26,7 +27,7 @@ COLUMNS = {"id": AddressScope.id, "name": AddressScope.name,
 class AddressScopes(ResourceStore):
     resource_type = "address_scopes"
 
-    def list(self, ctx: RequestContext, query: ListQuery) -> list[dict[str, Any]]:
+    def list(self, ctx: RequestContext, query: ListQuery) -> builtins.list[dict[str, Any]]:
         with self.db.session() as s:
             stmt = select(AddressScope)
             if not caller_is_admin(ctx):
@@ -39,11 +40,11 @@ class AddressScopes(ResourceStore):
                 stmt = stmt.where(cond if value else ~cond)
             stmt = q.apply_order_and_page(s, stmt, AddressScope, COLUMNS, query,
                                           "AddressScope")
-            return self.render_many(s, q.finish_page(list(s.scalars(stmt)), query))
+            return self.render_many(s, q.finish_page(list(s.scalars(stmt)), query), ctx)
 
     def get(self, ctx: RequestContext, scope_id: str) -> dict[str, Any]:
         with self.db.session() as s:
-            return self.render_many(s, [self.row(s, scope_id)])[0]
+            return self.render_many(s, [self.row(s, scope_id)], ctx)[0]
 
     def row(self, s: Session, scope_id: str) -> AddressScope:
         row = s.get(AddressScope, scope_id)
@@ -96,11 +97,14 @@ class AddressScopes(ResourceStore):
                                                RbacPolicy.object_id == scope_id))
             s.delete(row)
 
-    def render_many(self, s: Session, rows: list[AddressScope]) -> list[dict[str, Any]]:
+    def render_many(self, s: Session, rows: builtins.list[AddressScope],
+                    ctx: RequestContext) -> builtins.list[dict[str, Any]]:
+        """``shared``: shared with the caller, to all or to its project (Neutron's)."""
         ids = [r.id for r in rows]
         shared = set(s.scalars(select(RbacPolicy.object_id).where(
             RbacPolicy.object_type == "address_scope", RbacPolicy.object_id.in_(ids),
-            RbacPolicy.action == SHARED, RbacPolicy.target_project == "*"))) if ids else set()
+            RbacPolicy.action == SHARED,
+            RbacPolicy.target_project.in_(["*", ctx.project_id or "*"])))) if ids else set()
         return [{"id": r.id, "name": r.name, "tenant_id": r.project_id,
                  "project_id": r.project_id, "shared": r.id in shared,
                  "ip_version": r.ip_version} for r in rows]

@@ -3,6 +3,7 @@ allocation pools hold and how many ports use, counted in SQL over the IPAllocati
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from sqlalchemy import func, select
@@ -22,7 +23,7 @@ NETWORK_FILTERS = {"network_id": Network.id, "network_name": Network.name,
 class IpAvailability(ResourceStore):
     resource_type = "network_ip_availabilities"
 
-    def list(self, ctx: RequestContext, query: ListQuery) -> list[dict[str, Any]]:
+    def list(self, ctx: RequestContext, query: ListQuery) -> builtins.list[dict[str, Any]]:
         with self.db.session() as s:
             stmt = select(Network).order_by(Network.id)
             for name, values in query.filters.items():
@@ -32,6 +33,11 @@ class IpAvailability(ResourceStore):
             if versions:
                 stmt = stmt.where(Network.id.in_(select(Subnet.network_id)
                                                  .where(Subnet.ip_version.in_(versions))))
+            # Pages in network id order; the marker is a network id.
+            if query.marker:
+                stmt = stmt.where(Network.id > query.marker)
+            if query.limit:
+                stmt = stmt.limit(query.limit)
             return self._render(s, list(s.scalars(stmt)), versions)
 
     def get(self, ctx: RequestContext, network_id: str) -> dict[str, Any]:
@@ -41,15 +47,15 @@ class IpAvailability(ResourceStore):
                 raise ResourceNotFound("Network", network_id)
             return self._render(s, [network], None)[0]
 
-    def _render(self, s: Session, networks: list[Network],
-                versions: list[int] | None) -> list[dict[str, Any]]:
+    def _render(self, s: Session, networks: builtins.list[Network],
+                versions: builtins.list[int] | None) -> builtins.list[dict[str, Any]]:
         ids = [n.id for n in networks]
         stmt = select(Subnet).where(Subnet.network_id.in_(ids)).order_by(Subnet.id)
         if versions:
             stmt = stmt.where(Subnet.ip_version.in_(versions))
         subnets = list(s.scalars(stmt)) if ids else []
         subnet_ids = [sub.id for sub in subnets]
-        pools: dict[str, list[tuple[str, str]]] = {}
+        pools: dict[str, builtins.list[tuple[str, str]]] = {}
         used: dict[str, int] = {}
         if subnet_ids:
             for pool in s.scalars(select(AllocationPool)
@@ -58,7 +64,7 @@ class IpAvailability(ResourceStore):
             used = dict(s.execute(select(IPAllocation.subnet_id, func.count())
                                   .where(IPAllocation.subnet_id.in_(subnet_ids))
                                   .group_by(IPAllocation.subnet_id)).all())
-        per_network: dict[str, list[dict[str, Any]]] = {}
+        per_network: dict[str, builtins.list[dict[str, Any]]] = {}
         for sub in subnets:
             per_network.setdefault(sub.network_id, []).append({
                 "subnet_id": sub.id, "subnet_name": sub.name, "cidr": sub.cidr,
@@ -67,7 +73,7 @@ class IpAvailability(ResourceStore):
         out = []
         for network in networks:
             subs = per_network.get(network.id, [])
-            out.append({"network_id": network.id, "network_name": network.name,
+            out.append({"id": network.id, "network_id": network.id, "network_name": network.name,
                         "tenant_id": network.project_id, "project_id": network.project_id,
                         "total_ips": sum(x["total_ips"] for x in subs),
                         "used_ips": sum(x["used_ips"] for x in subs),

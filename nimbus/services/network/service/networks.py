@@ -264,7 +264,9 @@ class Networks(ResourceStore):
         out = standard_view(row, tags)
         out.update({
             "admin_state_up": row.admin_state_up, "status": row.status,
-            "subnets": sorted(subnets), "shared": SHARED in rbac,
+            # Shared with the caller (to all, or to its project), as Neutron shows it.
+            "subnets": sorted(subnets),
+            "shared": SHARED in rbac or f"{SHARED}:project" in rbac,
             "router:external": row.router_external, "is_default": row.is_default,
             "mtu": row.mtu, "port_security_enabled": row.port_security_enabled,
             "availability_zone_hints": row.availability_zone_hints or [],

@@ -5,6 +5,7 @@ A network's ``shared`` and ``router:external`` follow these rows."""
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from typing import Any
 
@@ -27,6 +28,7 @@ from nimbus.services.network.service import query as q
 from nimbus.services.network.service import quotas
 from nimbus.services.network.service.base import ResourceStore, caller_is_admin
 from nimbus.services.network.service.networks import visible_networks
+from nimbus.services.network.service.standard import bump
 
 SHARED, EXTERNAL = "access_as_shared", "access_as_external"
 COLUMNS = {"id": RbacPolicy.id, "project_id": RbacPolicy.project_id,
@@ -54,7 +56,7 @@ def in_use(object_id: str, details: str) -> ConflictNeutron:
 class RbacPolicies(ResourceStore):
     resource_type = "rbac_policies"
 
-    def list(self, ctx: RequestContext, query: ListQuery) -> list[dict[str, Any]]:
+    def list(self, ctx: RequestContext, query: ListQuery) -> builtins.list[dict[str, Any]]:
         with self.db.session() as s:
             stmt = select(RbacPolicy)
             if not caller_is_admin(ctx):
@@ -87,8 +89,11 @@ class RbacPolicies(ResourceStore):
             with self.db.session() as s, s.begin():
                 quotas.check(s, values["project_id"], "rbac_policy")
                 s.add(RbacPolicy(id=policy_id, project_id=values["project_id"], **entry))
-                if entry["object_type"] == "network" and entry["action"] == EXTERNAL:
-                    s.get(Network, entry["object_id"]).router_external = True  # type: ignore
+                if entry["object_type"] == "network":
+                    network = s.get(Network, entry["object_id"])
+                    bump(network)   # network RBAC rows revise their network (Neutron's)
+                    if entry["action"] == EXTERNAL:
+                        network.router_external = True  # type: ignore[union-attr]
         except IntegrityError:
             raise ConflictNeutron("DuplicateRbacPolicy",
                                   "An RBAC policy already exists with those values.") from None
@@ -131,8 +136,9 @@ class RbacPolicies(ResourceStore):
             row = self._row(s, policy_id)
             if new and new != row.target_project:
                 if new != "*":
-                    self._check_removal(s, row)
+                    self._check_removal(s, row, keep=new)
                 row.target_project = new
+                self._bump_network(s, row)
         self._changed(row.object_type, row.object_id)
         return self.get(ctx, policy_id)
 
@@ -141,6 +147,7 @@ class RbacPolicies(ResourceStore):
             row = self._row(s, policy_id)
             self._check_removal(s, row)
             object_type, object_id, action = row.object_type, row.object_id, row.action
+            self._bump_network(s, row)
             s.delete(row)
             s.flush()
             if object_type == "network" and action == EXTERNAL and not s.scalar(
@@ -152,14 +159,21 @@ class RbacPolicies(ResourceStore):
                     network.router_external = False
         self._changed(object_type, object_id)
 
+    def _bump_network(self, s: Session, row: RbacPolicy) -> None:
+        if row.object_type == "network":
+            network = s.get(Network, row.object_id)
+            if network is not None:
+                bump(network)
+
     def _row(self, s: Session, policy_id: str) -> RbacPolicy:
         row = s.get(RbacPolicy, policy_id)
         if row is None:
             raise RbacPolicyNotFound(policy_id)
         return row
 
-    def _check_removal(self, s: Session, row: RbacPolicy) -> None:
-        """The project losing access must hold nothing that needs it."""
+    def _check_removal(self, s: Session, row: RbacPolicy, keep: str | None = None) -> None:
+        """The project losing access must hold nothing that needs it (``keep``: the project
+        an update hands the entry to, which keeps its access)."""
         owner = s.scalar(select(MODELS[row.object_type].project_id)
                          .where(MODELS[row.object_type].id == row.object_id))
         if row.target_project == owner:
@@ -169,7 +183,7 @@ class RbacPolicies(ResourceStore):
             RbacPolicy.action == row.action, RbacPolicy.id != row.id)))
         if row.target_project != "*" and "*" in others:
             return
-        bound = self._bound_projects(s, row) - {owner, ""}
+        bound = self._bound_projects(s, row) - {owner, "", keep}
         still = others | {owner}
         if row.target_project == "*":
             lost = bound - still

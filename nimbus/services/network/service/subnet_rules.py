@@ -17,8 +17,10 @@ from nimbus.services.network.errors import (
     NeutronError,
 )
 
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-Net = ipaddress.IPv4Network | ipaddress.IPv6Network
+# IPv4 or IPv6 (never mixed in one comparison: callers check versions first); Any because
+# mypy cannot order the union.
+Address = Any
+Net = Any
 Pool = tuple[Address, Address]
 
 MAX_DNS_NAMESERVERS = 5
@@ -116,7 +118,8 @@ def generate_pools(net: Net, gateway: str | None) -> list[Pool]:
 def parse_pools(pools: list[dict[str, str]]) -> list[Pool]:
     out = []
     for pool in pools:
-        start, end = ipaddress.ip_address(pool["start"]), ipaddress.ip_address(pool["end"])
+        start: Address = ipaddress.ip_address(pool["start"])
+        end: Address = ipaddress.ip_address(pool["end"])
         if start.version != end.version or start > end:
             raise BadRequestTyped("InvalidAllocationPool",
                                   f"The allocation pool {pool_text((start, end))} is not "

@@ -4,6 +4,7 @@ subnets created from a pool go through."""
 
 from __future__ import annotations
 
+import builtins
 import ipaddress
 import uuid
 from collections.abc import Iterable
@@ -80,7 +81,7 @@ def bounds_error(kind: str, value: int, base: str, base_value: int) -> BadReques
 class SubnetPools(ResourceStore):
     resource_type = "subnetpools"
 
-    def list(self, ctx: RequestContext, query: ListQuery) -> list[dict[str, Any]]:
+    def list(self, ctx: RequestContext, query: ListQuery) -> builtins.list[dict[str, Any]]:
         with self.db.session() as s:
             stmt = select(SubnetPool)
             if not caller_is_admin(ctx):
@@ -92,11 +93,11 @@ class SubnetPools(ResourceStore):
                 stmt = stmt.where(cond if value else ~cond)
             stmt = q.apply_tags(stmt, SubnetPool.id, self.resource_type, query.tags)
             stmt = q.apply_order_and_page(s, stmt, SubnetPool, COLUMNS, query, "SubnetPool")
-            return self.render_many(s, q.finish_page(list(s.scalars(stmt)), query))
+            return self.render_many(s, q.finish_page(list(s.scalars(stmt)), query), ctx)
 
     def get(self, ctx: RequestContext, pool_id: str) -> dict[str, Any]:
         with self.db.session() as s:
-            return self.render_many(s, [self.row(s, pool_id)])[0]
+            return self.render_many(s, [self.row(s, pool_id)], ctx)[0]
 
     def row(self, s: Session, pool_id: str) -> SubnetPool:
         row = s.get(SubnetPool, pool_id)
@@ -139,7 +140,7 @@ class SubnetPools(ResourceStore):
                                  target_project="*"))
         return self.get(ctx, pool_id)
 
-    def _prefixes(self, raw: list[str]) -> list[Any]:
+    def _prefixes(self, raw: builtins.list[str]) -> builtins.list[Any]:
         if not raw:
             raise BadRequestTyped("EmptySubnetPoolPrefixList", "Empty subnet pool prefix list.")
         return compact(raw)
@@ -175,7 +176,7 @@ class SubnetPools(ResourceStore):
                                "Only one default may exist per IP family")
 
     def _check_scope(self, s: Session, ctx: RequestContext, scope_id: str | None,
-                     version: int, prefixes: list[Any], pool_id: str) -> None:
+                     version: int, prefixes: builtins.list[Any], pool_id: str) -> None:
         if not scope_id:
             return
         scope = s.get(AddressScope, scope_id)
@@ -202,13 +203,13 @@ class SubnetPools(ResourceStore):
                                       "Failed to associate address scope: subnetpools within "
                                       "an address scope must have unique prefixes.")
 
-    def _write_prefixes(self, s: Session, pool_id: str, prefixes: list[Any]) -> None:
+    def _write_prefixes(self, s: Session, pool_id: str, prefixes: builtins.list[Any]) -> None:
         s.execute(delete(SubnetPoolPrefix).where(SubnetPoolPrefix.subnetpool_id == pool_id))
         s.flush()
         for prefix in prefixes:
             s.add(SubnetPoolPrefix(subnetpool_id=pool_id, cidr=str(prefix)))
 
-    def prefixes_of(self, s: Session, pool_id: str) -> list[Any]:
+    def prefixes_of(self, s: Session, pool_id: str) -> builtins.list[Any]:
         return sorted(ipaddress.ip_network(c) for c in s.scalars(
             select(SubnetPoolPrefix.cidr).where(SubnetPoolPrefix.subnetpool_id == pool_id)))
 
@@ -232,7 +233,7 @@ class SubnetPools(ResourceStore):
         return self.get(ctx, pool_id)
 
     def _apply_update(self, s: Session, ctx: RequestContext, row: SubnetPool,
-                      values: dict[str, Any], prefixes: list[Any]) -> None:
+                      values: dict[str, Any], prefixes: builtins.list[Any]) -> None:
         for key, value in self._prefix_bounds(values, row.ip_version, row).items():
             setattr(row, key, value)
         if values.get("is_default") and not row.is_default:
@@ -258,7 +259,8 @@ class SubnetPools(ResourceStore):
         if networks:
             self.changed(networks=networks)
 
-    def add_prefixes(self, ctx: RequestContext, pool_id: str, new: list[str]) -> list[str]:
+    def add_prefixes(self, ctx: RequestContext, pool_id: str,
+                     new: builtins.list[str]) -> builtins.list[str]:
         with self.db.session() as s:
             current = [str(p) for p in self.prefixes_of(s, pool_id)]
         if new:
@@ -266,7 +268,8 @@ class SubnetPools(ResourceStore):
         with self.db.session() as s:
             return [str(p) for p in self.prefixes_of(s, pool_id)]
 
-    def remove_prefixes(self, ctx: RequestContext, pool_id: str, gone: list[str]) -> list[str]:
+    def remove_prefixes(self, ctx: RequestContext, pool_id: str,
+                        gone: builtins.list[str]) -> builtins.list[str]:
         with self.db.session() as s, s.begin():
             row = self.row(s, pool_id)
             current = self.prefixes_of(s, pool_id)
@@ -282,6 +285,32 @@ class SubnetPools(ResourceStore):
                 bump(row)
         with self.db.session() as s:
             return [str(p) for p in self.prefixes_of(s, pool_id)]
+
+    def onboard_network_subnets(self, ctx: RequestContext, pool_id: str,
+                                network_id: str) -> builtins.list[dict[str, str]]:
+        """Moves a network's subnets of the pool's IP version into the pool; their CIDRs
+        join the prefixes (Neutron's subnet_onboard)."""
+        with self.db.session() as s:
+            row = self.row(s, pool_id)
+            subnets = [(sid, cidr) for sid, cidr in s.execute(
+                select(Subnet.id, Subnet.cidr).where(Subnet.network_id == network_id,
+                                                     Subnet.ip_version == row.ip_version))]
+            taken = [ipaddress.ip_network(c) for c in s.scalars(
+                select(Subnet.cidr).where(Subnet.subnetpool_id == pool_id))]
+            current = [str(p) for p in self.prefixes_of(s, pool_id)]
+        for subnet_id, cidr in subnets:
+            if any(ipaddress.ip_network(cidr).overlaps(t) for t in taken):
+                raise BadRequestTyped("IllegalSubnetPoolUpdate",
+                                      f"Illegal subnetpool update : Onboarding subnet "
+                                      f"{subnet_id}: {cidr} conflicts with allocated prefixes "
+                                      f"in subnet pool {pool_id}.")
+        if subnets:
+            self.update(ctx, pool_id, {"prefixes": current + [c for _, c in subnets]})
+            with self.db.session() as s, s.begin():
+                s.execute(update(Subnet).where(Subnet.id.in_([i for i, _ in subnets]))
+                          .values(subnetpool_id=pool_id))
+            self.changed(networks=[network_id])
+        return [{"id": i, "cidr": c} for i, c in subnets]
 
     def delete(self, ctx: RequestContext, pool_id: str) -> None:
         with self.db.session() as s, s.begin():
@@ -358,9 +387,10 @@ class SubnetPools(ResourceStore):
                                   "Per-project subnet pool prefix quota exceeded.")
 
     # -- rendering ----------------------------------------------------------------------
-    def render_many(self, s: Session, rows: list[SubnetPool]) -> list[dict[str, Any]]:
+    def render_many(self, s: Session, rows: builtins.list[SubnetPool],
+                    ctx: RequestContext) -> builtins.list[dict[str, Any]]:
         ids = [r.id for r in rows]
-        prefixes: dict[str, list[str]] = {}
+        prefixes: dict[str, builtins.list[str]] = {}
         shared: set[str] = set()
         if ids:
             for pool_id, cidr in s.execute(select(SubnetPoolPrefix.subnetpool_id,
@@ -369,7 +399,8 @@ class SubnetPools(ResourceStore):
                 prefixes.setdefault(pool_id, []).append(cidr)
             shared = set(s.scalars(select(RbacPolicy.object_id).where(
                 RbacPolicy.object_type == "subnetpool", RbacPolicy.object_id.in_(ids),
-                RbacPolicy.action == SHARED, RbacPolicy.target_project == "*")))
+                RbacPolicy.action == SHARED,
+                RbacPolicy.target_project.in_(["*", ctx.project_id or "*"]))))
         tags = tags_of(s, self.resource_type, ids)
         out = []
         for row in rows:
@@ -385,7 +416,7 @@ class SubnetPools(ResourceStore):
             out.append(view)
         return out
 
-    def scopes_of_networks(self, s: Session, network_ids: list[str]
+    def scopes_of_networks(self, s: Session, network_ids: builtins.list[str]
                            ) -> dict[str, dict[int, str | None]]:
         """Each network's address scope per IP version, from its subnets' pools."""
         found: dict[str, dict[int, str | None]] = {}

@@ -4,15 +4,23 @@ network overlap, and none at all when ``allow_overlapping_ips`` is off."""
 
 from __future__ import annotations
 
+import builtins
 import ipaddress
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from nimbus.kernel.context import RequestContext
-from nimbus.services.network.errors import ConflictNeutron, InUse, InvalidInput, ResourceNotFound
+from nimbus.kernel.db import utcnow
+from nimbus.kernel.errors import NotFound
+from nimbus.services.network.errors import (
+    ConflictNeutron,
+    InUse,
+    InvalidInput,
+    ResourceNotFound,
+)
 from nimbus.services.network.models.core import (
     AllocationPool,
     DnsNameServer,
@@ -21,8 +29,10 @@ from nimbus.services.network.models.core import (
     Network,
     Port,
     RbacPolicy,
+    Segment,
     Subnet,
 )
+from nimbus.services.network.models.subnetpools import SubnetPool
 from nimbus.services.network.schemas.listing import ListQuery
 from nimbus.services.network.schemas.subnets import NOT_SET
 from nimbus.services.network.service import query as q
@@ -31,6 +41,7 @@ from nimbus.services.network.service import subnet_rules as rules
 from nimbus.services.network.service.base import ResourceStore, caller_is_admin
 from nimbus.services.network.service.networks import EXTERNAL, SHARED, granted
 from nimbus.services.network.service.standard import bump, drop_tags, standard_view, tags_of
+from nimbus.services.network.service.subnet_rules import BadRequestTyped
 
 COLUMNS = {"id": Subnet.id, "name": Subnet.name, "project_id": Subnet.project_id,
            "description": Subnet.description, "network_id": Subnet.network_id,
@@ -62,7 +73,7 @@ class Subnets(ResourceStore):
     resource_type = "subnets"
 
     # -- reading ------------------------------------------------------------------------
-    def list(self, ctx: RequestContext, query: ListQuery) -> list[dict[str, Any]]:
+    def list(self, ctx: RequestContext, query: ListQuery) -> builtins.list[dict[str, Any]]:
         with self.db.session() as s:
             stmt = select(Subnet).join(Network, Network.id == Subnet.network_id)
             if not caller_is_admin(ctx):
@@ -78,7 +89,7 @@ class Subnets(ResourceStore):
             items = [i for i in items if set(wanted) <= set(i["service_types"])]
         return items
 
-    def _extra_filters(self, stmt: Any, rest: dict[str, list[Any]]) -> Any:
+    def _extra_filters(self, stmt: Any, rest: dict[str, builtins.list[Any]]) -> Any:
         for name, values in rest.items():
             if name == "shared":
                 cond = granted(SHARED, None)
@@ -101,6 +112,13 @@ class Subnets(ResourceStore):
         """The network's owner for ``create_subnet`` (Neutron's ``network:tenant_id``)."""
         with self.db.session() as s:
             network = self._visible_network(s, ctx, values["network_id"])
+            shared = s.scalar(select(granted(SHARED, ctx.project_id))
+                              .where(Network.id == network.id))
+            # Neutron's _validate_network_tenant_ownership: on a network that is not shared,
+            # only its owner's subnets (admins aside); 404 hides the network.
+            if not caller_is_admin(ctx) and not shared and \
+                    network.project_id != values.get("project_id"):
+                raise NotFound("The resource could not be found.")
             return {"network:tenant_id": network.project_id,
                     "network:project_id": network.project_id}
 
@@ -131,13 +149,41 @@ class Subnets(ResourceStore):
             rules.check_version(values["ip_version"], values["cidr"], "cidr")
         with self.db.session() as s, s.begin():
             network = self._visible_network(s, ctx, values["network_id"])
-            s.execute(select(Network.id).where(Network.id == network.id).with_for_update())
+            # Revising the network first takes its row lock (the write lock on SQLite), so
+            # two subnets racing onto one network are checked for overlap one after the other.
+            s.execute(update(Network).where(Network.id == network.id).values(
+                revision_number=Network.revision_number + 1, updated_at=utcnow()))
             if pool_id:
                 values["cidr"] = self.services.subnetpools.allocate_for_subnet(
                     s, ctx, pool_id, values)
+                if not has_cidr and values["gateway_ip"] is NOT_SET:
+                    # Neutron's any-prefix allocation: the first host, IPv6 too.
+                    first = ipaddress.ip_network(values["cidr"]).network_address + 1
+                    values["gateway_ip"] = str(first)
             subnet_id = self._insert(s, network, values, pool_id)
         self.changed(networks=[values["network_id"]])
         return self.get(ctx, subnet_id)
+
+    def create_bulk(self, ctx: RequestContext,
+                    items: builtins.list[dict[str, Any]]) -> builtins.list[dict[str, Any]]:
+        """All or nothing, as Neutron's bulk create: a failure removes what was made."""
+        made: builtins.list[dict[str, Any]] = []
+        try:
+            for values in items:
+                made.append(self.create(ctx, values))
+        except Exception:
+            for item in reversed(made):
+                self.delete(ctx, item["id"])
+            raise
+        return made
+
+    def _check_mtu(self, network: Network, version: int) -> None:
+        """IPv4 needs an MTU of 68, IPv6 one of 1280 (NetworkMTUSubnetConflict)."""
+        need = 1280 if version == 6 else 68
+        if network.mtu and network.mtu < need:
+            raise ConflictNeutron("NetworkMTUSubnetConflict",
+                                  f"MTU of {network.id} is not valid, subnet requires a "
+                                  f"minimum of {need}")
 
     def _pool_id(self, values: dict[str, Any]) -> str | None:
         pool_id = values.get("subnetpool_id")
@@ -157,8 +203,11 @@ class Subnets(ResourceStore):
                 pool_id: str | None) -> str:
         quotas.check(s, values["project_id"], "subnet")
         net = ipaddress.ip_network(values["cidr"])
+        self._check_mtu(network, net.version)
         self._check_new(values, net)
         self._check_overlap(s, network.id, net)
+        self._check_pool_affinity(s, network.id, net.version, pool_id)
+        self._check_segment(s, network.id, values.get("segment_id"))
         gateway = rules.default_gateway(net) if values["gateway_ip"] is NOT_SET \
             else values["gateway_ip"]
         if given(values.get("allocation_pools")):
@@ -206,18 +255,48 @@ class Subnets(ResourceStore):
             raise InvalidInput(f"Requested subnet with cidr: {net} for network: {network_id} "
                                "overlaps with another subnet")
 
-    def _write_pools(self, s: Session, subnet_id: str, pools: list[rules.Pool]) -> None:
+    def _check_pool_affinity(self, s: Session, network_id: str, version: int,
+                             pool_id: str | None) -> None:
+        """One address scope per IP version on a network; without scopes, one pool."""
+        scope = self.services.subnetpools.scopes_of_networks(s, [network_id]).get(
+            network_id, {}).get(version)
+        pool = s.get(SubnetPool, pool_id) if pool_id else None
+        if scope and (pool is None or pool.address_scope_id != scope):
+            raise BadRequestTyped("NetworkAddressScopeAffinityError",
+                                  "Subnets of the same address family hosted on the same "
+                                  "network must all participate in the same address scope.")
+        for other_pool in s.scalars(select(Subnet.subnetpool_id).where(
+                Subnet.network_id == network_id, Subnet.ip_version == version)):
+            mixed = (other_pool != pool.id and not scope) if pool else bool(other_pool)
+            if mixed:
+                raise BadRequestTyped("NetworkSubnetPoolAffinityError",
+                                      "Subnets hosted on the same network must be allocated "
+                                      "from the same subnet pool.")
+
+    def _check_segment(self, s: Session, network_id: str, segment_id: str | None) -> None:
+        if not segment_id:
+            return
+        segment = s.get(Segment, segment_id)
+        if segment is None:
+            raise ResourceNotFound("Segment", segment_id)
+        if segment.network_id != network_id:
+            raise BadRequestTyped("NetworkIdsDontMatch",
+                                  f"The subnet's network id, {network_id}, doesn't match the "
+                                  f"network_id of segment {segment_id}")
+
+    def _write_pools(self, s: Session, subnet_id: str, pools: builtins.list[rules.Pool]) -> None:
         s.execute(delete(AllocationPool).where(AllocationPool.subnet_id == subnet_id))
         for first, last in pools:
             s.add(AllocationPool(subnet_id=subnet_id, first_ip=str(first), last_ip=str(last)))
 
-    def _write_dns(self, s: Session, subnet_id: str, servers: list[str]) -> None:
+    def _write_dns(self, s: Session, subnet_id: str, servers: builtins.list[str]) -> None:
         s.execute(delete(DnsNameServer).where(DnsNameServer.subnet_id == subnet_id))
         s.flush()
         for order, address in enumerate(servers):
             s.add(DnsNameServer(subnet_id=subnet_id, address=address, order=order))
 
-    def _write_routes(self, s: Session, subnet_id: str, routes: list[dict[str, str]]) -> None:
+    def _write_routes(self, s: Session, subnet_id: str,
+                      routes: builtins.list[dict[str, str]]) -> None:
         s.execute(delete(HostRoute).where(HostRoute.subnet_id == subnet_id))
         s.flush()
         for route in routes:
@@ -231,6 +310,8 @@ class Subnets(ResourceStore):
             row = self.row(s, subnet_id)
             net = ipaddress.ip_network(row.cidr)
             self._check_update(s, row, net, values)
+            if values.get("segment_id"):
+                self._check_segment(s, row.network_id, values["segment_id"])
             for key in ("name", "description", "enable_dhcp", "segment_id",
                         "service_types", "dns_publish_fixed_ip"):
                 if key in values:
@@ -244,6 +325,7 @@ class Subnets(ResourceStore):
             if "host_routes" in values:
                 self._write_routes(s, row.id, values["host_routes"])
             bump(row)
+            bump(s.get(Network, row.network_id))
             network_id = row.network_id
         self.changed(networks=[network_id])
         return self.get(ctx, subnet_id)
@@ -300,6 +382,7 @@ class Subnets(ResourceStore):
             s.execute(delete(IPAllocation).where(IPAllocation.subnet_id == subnet_id))
             drop_tags(s, self.resource_type, subnet_id)
             network_id = row.network_id
+            bump(s.get(Network, network_id))
             s.delete(row)
         self.changed(networks=[network_id])
 
@@ -310,8 +393,8 @@ class Subnets(ResourceStore):
                 drop_tags(s, self.resource_type, subnet_id)
 
     # -- rendering ----------------------------------------------------------------------
-    def render_many(self, s: Session, rows: list[Subnet],
-                    ctx: RequestContext) -> list[dict[str, Any]]:
+    def render_many(self, s: Session, rows: builtins.list[Subnet],
+                    ctx: RequestContext) -> builtins.list[dict[str, Any]]:
         ids = [r.id for r in rows]
         children = _children(s, ids)
         net_ids = sorted({r.network_id for r in rows})
@@ -324,8 +407,9 @@ class Subnets(ResourceStore):
         return [self._view(r, tags.get(r.id, []), children, networks[r.network_id],
                            r.network_id in shared) for r in rows]
 
-    def _view(self, row: Subnet, tags: list[str], children: dict[str, dict[str, list[Any]]],
-              network: Network, shared: bool) -> dict[str, Any]:
+    def _view(self, row: Subnet, tags: builtins.list[str],
+              children: dict[str, dict[str, builtins.list[Any]]], network: Network,
+              shared: bool) -> dict[str, Any]:
         out = standard_view(row, tags)
         mine = children.get(row.id, {})
         out.update({
@@ -344,9 +428,30 @@ class Subnets(ResourceStore):
         return out
 
 
-def _children(s: Session, ids: list[str]) -> dict[str, dict[str, list[Any]]]:
+def host_subnets(s: Session, network_ids: builtins.list[str]) -> dict[str, builtins.list[Any]]:
+    """The subnets of these networks as the agents' HostState carries them (one query per
+    child table, whatever the number of networks)."""
+    from nimbus.agents.network import messages
+
+    rows = list(s.scalars(select(Subnet).where(Subnet.network_id.in_(network_ids))
+                          .order_by(Subnet.ip_version, Subnet.id))) if network_ids else []
+    children = _children(s, [r.id for r in rows])
+    out: dict[str, builtins.list[Any]] = {}
+    for row in rows:
+        mine = children.get(row.id, {})
+        out.setdefault(row.network_id, []).append(messages.Subnet(
+            id=row.id, network_id=row.network_id, cidr=row.cidr, ip_version=row.ip_version,
+            gateway_ip=row.gateway_ip, enable_dhcp=row.enable_dhcp,
+            dns_nameservers=mine.get("dns", []),
+            host_routes=[messages.HostRoute(**r) for r in mine.get("routes", [])],
+            allocation_pools=mine.get("pools", []), ipv6_ra_mode=row.ipv6_ra_mode,
+            ipv6_address_mode=row.ipv6_address_mode))
+    return out
+
+
+def _children(s: Session, ids: builtins.list[str]) -> dict[str, dict[str, builtins.list[Any]]]:
     """Pools, DNS servers and host routes of a page of subnets: one query each."""
-    out: dict[str, dict[str, list[Any]]] = {}
+    out: dict[str, dict[str, builtins.list[Any]]] = {}
     if not ids:
         return out
     for pool in s.scalars(select(AllocationPool).where(AllocationPool.subnet_id.in_(ids))
@@ -366,8 +471,8 @@ def _mode(value: Any) -> str | None:
     return None if value is NOT_SET else value
 
 
-def _listed(value: Any) -> list[Any]:
+def _listed(value: Any) -> builtins.list[Any]:
     return [] if value is NOT_SET or value is None else list(value)
 
 
-__all__ = ["Subnets", "visible_subnets", "ConflictNeutron"]
+__all__ = ["Subnets", "visible_subnets", "host_subnets"]
