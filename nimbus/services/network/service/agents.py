@@ -161,6 +161,16 @@ class Agents(ResourceStore):
             bump(row)
         return True
 
+    # -- what the host-state builder asks -------------------------------------------------
+    def dhcp_networks_of_host(self, s: Session, host: str) -> Ids:
+        """The networks this host's enabled DHCP agent serves (reads only)."""
+        served: set[str] = set()
+        for agent in s.scalars(select(Agent).where(Agent.host == host,
+                                                   Agent.agent_type == DHCP_AGENT)):
+            if agent.admin_state_up:
+                served |= self._served_by(s, agent)
+        return sorted(served)
+
     # -- availability zones and DHCP scheduling -------------------------------------------
     def availability_zones(self) -> Rows:
         zones: dict[tuple[str, str], bool] = {}
@@ -206,14 +216,16 @@ class Agents(ResourceStore):
 
     def dhcp_networks(self, agent_id: str) -> Ids:
         with self.db.session() as s:
-            row = self.row(s, agent_id)
-            bound = set(s.scalars(select(DhcpBinding.network_id)
-                                  .where(DhcpBinding.agent_id == agent_id)))
-            if row.agent_type == DHCP_AGENT and row.admin_state_up:
-                bound |= set(s.scalars(select(Subnet.network_id).where(
-                    Subnet.enable_dhcp.is_(True),
-                    ~exists().where(DhcpScheduled.network_id == Subnet.network_id))))
-            return sorted(bound)
+            return sorted(self._served_by(s, self.row(s, agent_id)))
+
+    def _served_by(self, s: Session, agent: Agent) -> set[str]:
+        bound = set(s.scalars(select(DhcpBinding.network_id)
+                              .where(DhcpBinding.agent_id == agent.id)))
+        if agent.agent_type == DHCP_AGENT and agent.admin_state_up:
+            bound |= set(s.scalars(select(Subnet.network_id).where(
+                Subnet.enable_dhcp.is_(True),
+                ~exists().where(DhcpScheduled.network_id == Subnet.network_id))))
+        return bound
 
     def dhcp_hosts(self, s: Session, network_id: str) -> Ids:
         """The hosts whose DHCP agent serves the network (call in the host-state build)."""
