@@ -198,6 +198,9 @@ def test_isolation_and_sharing(admin: Any, manager: Any, make_member: Callable[.
     assert list(other.conn.network.networks(project_id=other.project.id)) == []
     net = other.conn.network.create_network(name=unique("n"), qos_policy_id=shared.id)
     assert net.qos_policy_id == shared.id
+    unshare = raw(admin, "put", f"/qos/policies/{shared.id}", json={"policy": {"shared": False}})
+    assert unshare.status_code == 409 and fault(unshare)["type"] == "RbacPolicyInUse"
+    assert admin.network.get_qos_policy(shared.id).is_shared is True
     other.conn.network.delete_network(net)
     # A member (not manager) may not write QoS, not even its project's; nor a shared one.
     resp = raw(other.conn, "post", "/qos/policies", json={"policy": {"name": "x"}})

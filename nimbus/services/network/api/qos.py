@@ -4,7 +4,6 @@ policy (``/v2.0/qos/policies/{policy_id}/<type>_rules``), the same rules without
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from nimbus.kernel.web import ApiRequest, Reply, Route
@@ -46,87 +45,107 @@ def _values(req: ApiRequest, rd: ResourceDef, *, creating: bool) -> dict[str, An
     return values
 
 
-def _rule_handlers(rtype: RuleType) -> list[Route]:
-    rd = rtype.rd
-    rules = f"/v2.0/qos/policies/{{policy_id}}/{rtype.plural}"
+# (``list`` inside PolicyRules is its handler: this names the builtin's lists.)
+Routes = list[Route]
 
-    def rule_name(action: str) -> str:
-        return f"{action}_policy_{rtype.singular}"
 
-    def list_rules(req: ApiRequest) -> dict[str, Any]:
+class PolicyRules:
+    """The rules of one type under a policy: /v2.0/qos/policies/{policy_id}/<type>_rules.
+    Rules are judged against their policy (its owner, whether it is shared)."""
+
+    def __init__(self, rtype: RuleType) -> None:
+        self.rtype, self.rd = rtype, rtype.rd
+
+    def _policy(self, req: ApiRequest, action: str) -> dict[str, Any]:
         policy = _policy(req, req.path_params["policy_id"])
-        _authorize(req, rule_name("get"), policy)
-        query = parse_list_query(req, rd)
-        found = service_of(req).qos_rules.list(policy["id"], rtype, query.filters)
-        return {rtype.plural: [view(req, rd, r, query.fields) for r in found]}
-
-    def show_rule(req: ApiRequest) -> dict[str, Any]:
-        policy = _policy(req, req.path_params["policy_id"])
-        _authorize(req, rule_name("get"), policy)
-        rule = service_of(req).qos_rules.get(policy["id"], rtype, req.path_params["rule_id"])
-        return {rtype.singular: view(req, rd, rule, req.query.getlist("fields") or None)}
-
-    def create_rule(req: ApiRequest) -> Reply:
-        policy = _policy(req, req.path_params["policy_id"])
-        values = _values(req, rd, creating=True)
-        _authorize(req, rule_name("create"), policy)
-        made = service_of(req).qos_rules.create(policy["id"], rtype, values)
-        return Reply({rtype.singular: view(req, rd, made)}, status=201)
-
-    def update_rule(req: ApiRequest) -> dict[str, Any]:
-        policy = _policy(req, req.path_params["policy_id"])
-        values = _values(req, rd, creating=False)
-        _authorize(req, rule_name("update"), policy)
-        rule = service_of(req).qos_rules.update(policy["id"], rtype,
-                                                req.path_params["rule_id"], values)
-        return {rtype.singular: view(req, rd, rule)}
-
-    def delete_rule(req: ApiRequest) -> Reply:
-        policy = _policy(req, req.path_params["policy_id"])
-        _authorize(req, rule_name("delete"), policy)
-        service_of(req).qos_rules.delete(policy["id"], rtype, req.path_params["rule_id"])
-        return Reply(status=204)
-
-    return [Route("GET", rules, list_rules, ANY_CALLER),
-            Route("POST", rules, create_rule, ANY_CALLER),
-            Route("GET", f"{rules}/{{rule_id}}", show_rule, ANY_CALLER),
-            Route("PUT", f"{rules}/{{rule_id}}", update_rule, ANY_CALLER),
-            Route("DELETE", f"{rules}/{{rule_id}}", delete_rule, ANY_CALLER),
-            *_alias_handlers(rtype)]
-
-
-def _alias_handlers(rtype: RuleType) -> list[Route]:
-    """qos-rules-alias: the rule by its own id; the policy is found from the rule."""
-    singular = f"alias_{rtype.singular}"
-    rd = ResourceDef(singular, rtype.alias_plural, "QosRule", rtype.rd.attrs, standard=False,
-                     taggable=False)
-    path = f"/v2.0/qos/{rtype.alias_plural}/{{rule_id}}"
-
-    def policy_of(req: ApiRequest, action: str) -> dict[str, Any]:
-        rules = service_of(req).qos_rules
-        policy = _policy(req, rules.policy_of(rtype, req.path_params["rule_id"]))
-        _authorize(req, f"{action}_{singular}", policy)
+        self._authorize(req, action, policy)
         return policy
 
-    def show(req: ApiRequest) -> dict[str, Any]:
-        policy = policy_of(req, "get")
-        rule = service_of(req).qos_rules.get(policy["id"], rtype, req.path_params["rule_id"])
-        return {singular: view(req, rd, rule, req.query.getlist("fields") or None)}
+    def _authorize(self, req: ApiRequest, action: str, policy: dict[str, Any]) -> None:
+        _authorize(req, f"{action}_policy_{self.rtype.singular}", policy)
 
-    def update(req: ApiRequest) -> dict[str, Any]:
-        values = _values(req, rd, creating=False)
-        policy = policy_of(req, "update")
-        rule = service_of(req).qos_rules.update(policy["id"], rtype,
+    def list(self, req: ApiRequest) -> dict[str, Any]:
+        policy = self._policy(req, "get")
+        query = parse_list_query(req, self.rd)
+        found = service_of(req).qos_rules.list(policy["id"], self.rtype, query.filters)
+        return {self.rtype.plural: [view(req, self.rd, r, query.fields) for r in found]}
+
+    def show(self, req: ApiRequest) -> dict[str, Any]:
+        policy = self._policy(req, "get")
+        rule = service_of(req).qos_rules.get(policy["id"], self.rtype,
+                                             req.path_params["rule_id"])
+        return {self.rtype.singular: view(req, self.rd, rule,
+                                          req.query.getlist("fields") or None)}
+
+    def create(self, req: ApiRequest) -> Reply:
+        policy = _policy(req, req.path_params["policy_id"])
+        values = _values(req, self.rd, creating=True)
+        self._authorize(req, "create", policy)
+        made = service_of(req).qos_rules.create(policy["id"], self.rtype, values)
+        return Reply({self.rtype.singular: view(req, self.rd, made)}, status=201)
+
+    def update(self, req: ApiRequest) -> dict[str, Any]:
+        policy = _policy(req, req.path_params["policy_id"])
+        values = _values(req, self.rd, creating=False)
+        self._authorize(req, "update", policy)
+        rule = service_of(req).qos_rules.update(policy["id"], self.rtype,
                                                 req.path_params["rule_id"], values)
-        return {singular: view(req, rd, rule)}
+        return {self.rtype.singular: view(req, self.rd, rule)}
 
-    def delete(req: ApiRequest) -> Reply:
-        policy = policy_of(req, "delete")
-        service_of(req).qos_rules.delete(policy["id"], rtype, req.path_params["rule_id"])
+    def delete(self, req: ApiRequest) -> Reply:
+        policy = self._policy(req, "delete")
+        service_of(req).qos_rules.delete(policy["id"], self.rtype, req.path_params["rule_id"])
         return Reply(status=204)
 
-    return [Route("GET", path, show, ANY_CALLER), Route("PUT", path, update, ANY_CALLER),
-            Route("DELETE", path, delete, ANY_CALLER)]
+    def routes(self) -> Routes:
+        coll = f"/v2.0/qos/policies/{{policy_id}}/{self.rtype.plural}"
+        item = f"{coll}/{{rule_id}}"
+        return [Route("GET", coll, self.list, ANY_CALLER),
+                Route("POST", coll, self.create, ANY_CALLER),
+                Route("GET", item, self.show, ANY_CALLER),
+                Route("PUT", item, self.update, ANY_CALLER),
+                Route("DELETE", item, self.delete, ANY_CALLER)]
+
+
+class AliasRules:
+    """qos-rules-alias: /v2.0/qos/alias_<type>_rules/{rule_id}, the policy found from the
+    rule; the rules are ``get_alias_<type>_rule``..."""
+
+    def __init__(self, rtype: RuleType) -> None:
+        self.rtype = rtype
+        self.singular = f"alias_{rtype.singular}"
+        self.rd = ResourceDef(self.singular, rtype.alias_plural, "QosRule", rtype.rd.attrs,
+                              standard=False, taggable=False)
+
+    def _policy(self, req: ApiRequest, action: str) -> dict[str, Any]:
+        rules = service_of(req).qos_rules
+        policy = _policy(req, rules.policy_of(self.rtype, req.path_params["rule_id"]))
+        _authorize(req, f"{action}_{self.singular}", policy)
+        return policy
+
+    def show(self, req: ApiRequest) -> dict[str, Any]:
+        policy = self._policy(req, "get")
+        rule = service_of(req).qos_rules.get(policy["id"], self.rtype,
+                                             req.path_params["rule_id"])
+        return {self.singular: view(req, self.rd, rule, req.query.getlist("fields") or None)}
+
+    def update(self, req: ApiRequest) -> dict[str, Any]:
+        values = _values(req, self.rd, creating=False)
+        policy = self._policy(req, "update")
+        rule = service_of(req).qos_rules.update(policy["id"], self.rtype,
+                                                req.path_params["rule_id"], values)
+        return {self.singular: view(req, self.rd, rule)}
+
+    def delete(self, req: ApiRequest) -> Reply:
+        policy = self._policy(req, "delete")
+        service_of(req).qos_rules.delete(policy["id"], self.rtype, req.path_params["rule_id"])
+        return Reply(status=204)
+
+    def routes(self) -> Routes:
+        path = f"/v2.0/qos/{self.rtype.alias_plural}/{{rule_id}}"
+        return [Route("GET", path, self.show, ANY_CALLER),
+                Route("PUT", path, self.update, ANY_CALLER),
+                Route("DELETE", path, self.delete, ANY_CALLER)]
 
 
 def _may_read_rule_types(req: ApiRequest) -> None:
@@ -156,10 +175,9 @@ def _routes() -> list[Route]:
     table = [Route("GET", "/v2.0/qos/rule-types", list_rule_types, ANY_CALLER),
              Route("GET", "/v2.0/qos/rule-types/{rule_type}", show_rule_type, ANY_CALLER)]
     for rtype in RULE_TYPES.values():
-        table.extend(_rule_handlers(rtype))
+        table += [*PolicyRules(rtype).routes(), *AliasRules(rtype).routes()]
     return table
 
 
 ROUTES: list[Route] = _routes()
 RESOURCE: ResourceDef = QOS_POLICY
-Handler = Callable[[ApiRequest], Any]

@@ -8,8 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import exists, func, select
@@ -52,6 +50,7 @@ def _aware(value: dt.datetime) -> dt.datetime:
 # (``list`` inside the stores is their method: this names the builtin's lists.)
 Rows = list[dict[str, Any]]
 Ids = list[str]
+AgentRows = list[Agent]
 
 
 class Agents(ResourceStore):
@@ -180,12 +179,13 @@ class Agents(ResourceStore):
                     for r in rows if (r.configurations or {}).get("tunneling_ip")}
 
     def dhcp_networks_of_host(self, s: Session, host: str) -> Ids:
-        """The networks this host's DHCP agent serves (placing new ones first)."""
-        self.schedule(s)
-        return sorted(s.scalars(select(DhcpBinding.network_id).join(
-            Agent, DhcpBinding.agent_id == Agent.id).where(
-            Agent.host == host, Agent.agent_type == DHCP_AGENT,
-            Agent.admin_state_up.is_(True))))
+        """The networks this host's enabled DHCP agent serves (reads only)."""
+        served: set[str] = set()
+        for agent in s.scalars(select(Agent).where(Agent.host == host,
+                                                   Agent.agent_type == DHCP_AGENT)):
+            if agent.admin_state_up:
+                served |= self._served_by(s, agent)
+        return sorted(served)
 
     # -- availability zones and DHCP scheduling -------------------------------------------
     def availability_zones(self) -> Rows:
@@ -201,50 +201,51 @@ class Agents(ResourceStore):
                 for (name, resource), up in sorted(zones.items())]
 
     # Neutron's DHCP scheduling, reduced to one rule: a network with a DHCP-enabled subnet
-    # is placed, once, on every enabled DHCP agent (in the all-in-one: the one); an admin
-    # may then add it to or remove it from an agent, and that stays. The host-state builder
-    # asks ``dhcp_hosts`` which hosts run the network's dnsmasq.
-    def schedule(self, s: Session) -> None:
-        """Place the networks with DHCP-enabled subnets that were never placed."""
-        agents = list(s.scalars(self._dhcp_agents()))
-        if not agents:
-            return
-        pending = s.scalars(select(Subnet.network_id).distinct().where(
-            Subnet.enable_dhcp.is_(True),
-            ~exists().where(DhcpScheduled.network_id == Subnet.network_id)))
-        for network_id in list(pending):
-            s.add(DhcpScheduled(network_id=network_id))
-            s.add_all(DhcpBinding(network_id=network_id, agent_id=a.id) for a in agents)
+    # is served by every enabled DHCP agent (in the all-in-one: the one) until an admin adds
+    # it to or removes it from an agent; from then on its bindings are rows, and stay. The
+    # host-state builder asks ``dhcp_hosts`` which hosts run the network's dnsmasq. Reads
+    # never write: an unplaced network's agents are worked out, not stored.
+    def _has_dhcp(self, s: Session, network_id: str) -> bool:
+        return bool(s.scalar(select(exists().where(Subnet.network_id == network_id,
+                                                   Subnet.enable_dhcp.is_(True)))))
 
-    @contextmanager
-    def _scheduled(self) -> Iterator[Session]:
-        """A session to read bindings in, after placing what was never placed."""
-        with self.db.session() as s:
-            with s.begin():
-                self.schedule(s)
-            yield s
+    def _serving(self, s: Session, network_id: str) -> AgentRows:
+        if s.get(DhcpScheduled, network_id) is not None:
+            return [*s.scalars(select(Agent).join(
+                DhcpBinding, DhcpBinding.agent_id == Agent.id).where(
+                DhcpBinding.network_id == network_id).order_by(Agent.host))]
+        return [*s.scalars(self._dhcp_agents())] if self._has_dhcp(s, network_id) else []
+
+    def _place(self, s: Session, network_id: str) -> None:
+        """Turn a network's worked-out agents into rows, before an admin changes them."""
+        if s.get(DhcpScheduled, network_id) is None:
+            serving = self._serving(s, network_id)
+            s.add(DhcpScheduled(network_id=network_id))
+            s.add_all(DhcpBinding(network_id=network_id, agent_id=a.id) for a in serving)
+            s.flush()
 
     def dhcp_agents(self, network_id: str) -> Rows:
-        with self._scheduled() as s:
+        with self.db.session() as s:
             if s.get(Network, network_id) is None:
                 raise ResourceNotFound("Network", network_id)
-            rows = s.scalars(select(Agent).join(DhcpBinding, DhcpBinding.agent_id == Agent.id)
-                             .where(DhcpBinding.network_id == network_id)
-                             .order_by(Agent.host))
-            return [self.view(r) for r in rows]
+            return [self.view(r) for r in self._serving(s, network_id)]
 
     def dhcp_networks(self, agent_id: str) -> Ids:
-        with self._scheduled() as s:
-            self.row(s, agent_id)
-            return sorted(s.scalars(select(DhcpBinding.network_id)
-                                    .where(DhcpBinding.agent_id == agent_id)))
+        with self.db.session() as s:
+            return sorted(self._served_by(s, self.row(s, agent_id)))
+
+    def _served_by(self, s: Session, agent: Agent) -> set[str]:
+        bound = set(s.scalars(select(DhcpBinding.network_id)
+                              .where(DhcpBinding.agent_id == agent.id)))
+        if agent.agent_type == DHCP_AGENT and agent.admin_state_up:
+            bound |= set(s.scalars(select(Subnet.network_id).where(
+                Subnet.enable_dhcp.is_(True),
+                ~exists().where(DhcpScheduled.network_id == Subnet.network_id))))
+        return bound
 
     def dhcp_hosts(self, s: Session, network_id: str) -> Ids:
         """The hosts whose DHCP agent serves the network (call in the host-state build)."""
-        self.schedule(s)
-        return sorted(s.scalars(select(Agent.host).join(
-            DhcpBinding, DhcpBinding.agent_id == Agent.id).where(
-            DhcpBinding.network_id == network_id, Agent.admin_state_up.is_(True))))
+        return sorted({a.host for a in self._serving(s, network_id) if a.admin_state_up})
 
     def add_dhcp_network(self, agent_id: str, network_id: str) -> None:
         with self.db.session() as s, s.begin():
@@ -254,13 +255,11 @@ class Agents(ResourceStore):
                                                           "DHCP Agent or has been disabled")
             if s.get(Network, network_id) is None:
                 raise ResourceNotFound("Network", network_id)
-            self.schedule(s)
+            self._place(s, network_id)
             if s.get(DhcpBinding, (network_id, agent_id)) is not None:
                 raise ConflictNeutron("NetworkHostedByDHCPAgent",
                                       f"The network {network_id} has been already hosted "
                                       f"by the DHCP Agent {agent_id}.")
-            if s.get(DhcpScheduled, network_id) is None:
-                s.add(DhcpScheduled(network_id=network_id))
             s.add(DhcpBinding(network_id=network_id, agent_id=agent_id))
             host = agent.host
         self.changed(networks=[network_id], hosts=[host])
@@ -268,7 +267,7 @@ class Agents(ResourceStore):
     def remove_dhcp_network(self, agent_id: str, network_id: str) -> None:
         with self.db.session() as s, s.begin():
             agent = self.row(s, agent_id)
-            self.schedule(s)
+            self._place(s, network_id)
             binding = s.get(DhcpBinding, (network_id, agent_id))
             if binding is None:
                 raise ConflictNeutron("NetworkNotHostedByDhcpAgent",

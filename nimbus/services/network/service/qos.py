@@ -164,7 +164,18 @@ class QosPolicies(ResourceStore):
                              object_type=OBJECT_TYPE, object_id=row.id, action=SHARED,
                              target_project="*"))
         elif not on and present is not None:
+            self._not_used_by_others(s, row)
             s.delete(present)
+
+    def _not_used_by_others(self, s: Session, row: QosPolicy) -> None:
+        for kind, model in (("network", Network), ("port", Port)):
+            user = s.scalar(select(model.id).where(model.qos_policy_id == row.id,
+                                                   model.project_id != row.project_id))
+            if user is not None:
+                raise ConflictNeutron(
+                    "RbacPolicyInUse", f"RBAC policy on object {row.id} cannot be removed "
+                                       "because other objects depend on it.\nDetails: "
+                                       f"QoS policy {row.id} is used by {kind} {user}")
 
     def update(self, ctx: RequestContext, policy_id: str,
                values: dict[str, Any]) -> dict[str, Any]:

@@ -219,3 +219,24 @@ def test_dhcp_scheduling_add_and_remove(service: NetworkService) -> None:
     assert service.agents.dhcp_networks(dhcp_id) == ["n1"]
     with pytest.raises(ConflictNeutron, match="already hosted"):
         service.agents.add_dhcp_network(dhcp_id, "n1")
+
+
+def test_dhcp_reads_write_nothing(service: NetworkService) -> None:
+    from nimbus.services.network.models.agents import DhcpBinding, DhcpScheduled
+    from nimbus.services.network.models.core import Subnet
+
+    endpoint = PluginEndpoint(service)
+    dhcp_id = endpoint.report_state(report("dhcp", host="h1"))
+    with service.db.session() as s, s.begin():
+        s.add(Network(id="n1", project_id="p", name="a"))
+        s.flush()
+        s.add(Subnet(id="s1", project_id="p", network_id="n1", ip_version=4,
+                     cidr="10.0.0.0/24", enable_dhcp=True))
+    with service.db.session() as s:
+        assert service.agents.dhcp_networks_of_host(s, "h1") == ["n1"]
+        assert service.agents.dhcp_networks_of_host(s, "h2") == []
+        assert service.agents.dhcp_hosts(s, "n1") == ["h1"]
+        assert not s.new and not s.dirty
+    assert service.agents.dhcp_networks(dhcp_id) == ["n1"]
+    with service.db.session() as s:
+        assert s.query(DhcpBinding).count() == 0 and s.query(DhcpScheduled).count() == 0
