@@ -17,7 +17,7 @@ from nimbus.services.network.errors import ConflictNeutron, InvalidInput, Resour
 from nimbus.services.network.models.core import IPAllocation, Network, Port
 from nimbus.services.network.models.security_groups import PortSecurityGroup
 from nimbus.services.network.schemas.listing import ListQuery
-from nimbus.services.network.service import port_extras, quotas
+from nimbus.services.network.service import port_extras, qos, quotas
 from nimbus.services.network.service import query as q
 from nimbus.services.network.service.base import ResourceStore, caller_is_admin
 from nimbus.services.network.service.ipam import Ipam
@@ -102,6 +102,12 @@ class Ports(ResourceStore):
             raise ResourceNotFound("Port", port_id)
         return row
 
+    def policy_target(self, ctx: RequestContext, values: dict[str, Any]) -> dict[str, Any]:
+        """The network's owner for ``create_port`` and its attribute rules."""
+        with self.db.session() as s:
+            net = self._network_for(s, ctx, values["network_id"])
+            return {"network:tenant_id": net.project_id, "network:project_id": net.project_id}
+
     # -- writing ------------------------------------------------------------------------
     def create(self, ctx: RequestContext, values: dict[str, Any]) -> dict[str, Any]:
         port_id = self._retrying(lambda s: self._insert(s, ctx, values).id)
@@ -147,6 +153,7 @@ class Ports(ResourceStore):
         net = self._network_for(s, ctx, values["network_id"])
         if ctx is not None:
             quotas.check(s, values["project_id"], "port")
+            qos.check_policy(s, ctx, values.get("qos_policy_id"))
         owner = values.get("device_owner") or ""
         security = values.get("port_security_enabled")
         if security is None:
@@ -236,6 +243,8 @@ class Ports(ResourceStore):
                   "binding:vnic_type": "binding_vnic_type",
                   "binding:profile": "binding_profile",
                   "propagate_uplink_status": "propagate_uplink_status"}
+        if values.get("qos_policy_id"):
+            qos.check_policy(s, ctx, values["qos_policy_id"])
         for key, column in simple.items():
             if key in values:
                 setattr(row, column, values[key] if values[key] is not None else
@@ -318,6 +327,7 @@ class Ports(ResourceStore):
         ips: dict[str, list[dict[str, str]]] = {}
         groups: dict[str, list[str]] = {}
         nets: dict[str, str] = {}
+        net_qos: dict[str, str | None] = {}
         for chunk in range(0, len(ids), 500):
             part = ids[chunk:chunk + 500]
             for alloc in s.scalars(select(IPAllocation).where(IPAllocation.port_id.in_(part))):
@@ -329,20 +339,25 @@ class Ports(ResourceStore):
                 groups.setdefault(port_id, []).append(group_id)
         net_ids = sorted({r.network_id for r in rows})
         if net_ids:
-            nets = dict(s.execute(select(Network.id, Network.project_id)
-                                  .where(Network.id.in_(net_ids))).all())
+            for net_id, owner, policy in s.execute(
+                    select(Network.id, Network.project_id, Network.qos_policy_id)
+                    .where(Network.id.in_(net_ids))):
+                nets[net_id] = owner
+                net_qos[net_id] = policy
         extra = [port_extras.extras_of(s, ids), *[hook(s, rows) for hook in self.render_hooks]]
         out = []
         for r in rows:
             view = self._view(r, tags.get(r.id, []), ips.get(r.id, []),
-                              groups.get(r.id, []), nets.get(r.network_id, ""))
+                              groups.get(r.id, []), nets.get(r.network_id, ""),
+                              net_qos.get(r.network_id))
             for found in extra:
                 view.update(found.get(r.id, {}))
             out.append(view)
         return out
 
     def _view(self, r: Port, tags: list[str], ips: list[dict[str, str]],
-              groups: list[str], network_owner: str) -> dict[str, Any]:
+              groups: list[str], network_owner: str,
+              network_qos: str | None = None) -> dict[str, Any]:
         out = standard_view(r, tags)
         out.update({
             "network_id": r.network_id, "admin_state_up": r.admin_state_up,
@@ -358,7 +373,9 @@ class Ports(ResourceStore):
             "dns_name": r.dns_name, "dns_domain": r.dns_domain,
             "dns_assignment": port_extras.dns_assignment(r.dns_name, self.options.dns_domain,
                                                          ips),
-            "qos_policy_id": r.qos_policy_id, "qos_network_policy_id": None,
+            "qos_policy_id": r.qos_policy_id,
+            "qos_network_policy_id": network_qos if not r.device_owner.startswith("network:")
+            else None,
             "propagate_uplink_status": r.propagate_uplink_status,
             "ip_allocation": "immediate", "resource_request": None,
             # For policy only (the network owner may see and manage its ports):
