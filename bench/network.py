@@ -24,7 +24,6 @@ import argparse
 import os
 import platform
 import shutil
-import statistics
 import tempfile
 import threading
 import time
