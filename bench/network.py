@@ -37,6 +37,7 @@ from identity import (
     Nimbus,
     Row,
     add_common_arguments,
+    cpu_sample,
     nimbus_source,
     parse_with_figures,
     print_columns,
@@ -102,6 +103,7 @@ class Api:
 
     base: str
     token: str
+    server_pid: int  # whose process tree's CPU time the loads note
 
     @classmethod
     def of(cls, server: Nimbus) -> Api:
@@ -114,7 +116,7 @@ class Api:
         sess = session.Session(auth=auth)
         base = str(sess.get_endpoint(service_type="network", interface="public")).rstrip("/")
         base = base.removesuffix("/v2.0")
-        return cls(f"{base}/v2.0", str(sess.get_token()))
+        return cls(f"{base}/v2.0", str(sess.get_token()), server.proc.pid)  # type: ignore[union-attr]
 
     def client(self) -> Any:
         import httpx
@@ -155,6 +157,7 @@ class Load:
     errors: list[str] = field(default_factory=list)
     results: list[Any] = field(default_factory=list)
     wall: float = 0.0
+    server_cpu: float = 0.0  # CPU seconds of the server's process tree meanwhile
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def p(self, q: float) -> float:
@@ -169,6 +172,13 @@ class Load:
         if not self.errors:
             return "no errors"
         return f"{len(self.errors)} ERRORS! first: {self.errors[0][:160]}"
+
+    def cpu_note(self) -> str:
+        """CPU per call: what a busy host disturbs least (wall times here include the
+        waits for a CPU other programs hold)."""
+        calls = len(self.times) + len(self.errors)
+        return (f"server CPU {self.server_cpu / max(calls, 1) * 1000:.1f} ms/call, "
+                f"{self.server_cpu / max(self.wall, 1e-9):.2f} CPUs")
 
 
 def run_clients(api: Api, clients: int, call: Callable[[Any, int, int], Any],
@@ -203,12 +213,16 @@ def run_clients(api: Api, clients: int, call: Callable[[Any, int, int], Any],
                for t in range(clients)]
     for t in threads:
         t.start()
+    before = cpu_sample(api.server_pid)
     began = time.perf_counter()
     deadline[0] = began + seconds
     start.wait()
     for t in threads:
         t.join()
     load.wall = time.perf_counter() - began
+    after = cpu_sample(api.server_pid)
+    load.server_cpu = sum(after.by_pid.values()) - sum(before.by_pid.get(pid, 0)
+                                                       for pid in after.by_pid)
     return load
 
 
@@ -218,7 +232,8 @@ def latency_row(figure: str, load: Load, clients: int, workers: str, target_ms: 
     return Row(figure, clients=str(clients), workers=workers, p50=f"{load.p(0.5):.1f} ms",
                p99=f"{load.p(0.99):.1f} ms", rate=f"{load.rate:.0f}/s",
                target=f"p50 < {target_ms:g} ms" if target_ms else "", ok=ok,
-               note=f"{len(load.times)} calls; {load.errors_note()}; {note}")
+               note=f"{len(load.times)} calls; {load.errors_note()}; {load.cpu_note()}; "
+                    f"{note}")
 
 
 # -- the API figures ----------------------------------------------------------------------
@@ -246,7 +261,8 @@ def figure_port_create(bench: Bench, api: Api, net_id: str, workers: str) -> Non
                   note=f"{len(load.times)} of {asked} creates in {load.wall:.1f} s "
                        f"(bound {args.create_limit:g} s); {load.errors_note()}; addresses "
                        f"handed out twice: {twice} in answers, {stored_twice} of "
-                       f"{len(listed)} listed; ports without an address: {missing}"))
+                       f"{len(listed)} listed; ports without an address: {missing}; "
+                       f"{load.cpu_note()}"))
 
 
 def fill_ports(api: Api, net_id: str, total: int) -> float:
