@@ -1,4 +1,4 @@
-"""`nimbus up | serve | manage ... | status`."""
+"""`nimbus up | serve | agent ... | manage ... | status`."""
 
 from __future__ import annotations
 
@@ -87,35 +87,89 @@ def up(data_dir: str | None, **flags: Any) -> None:
                f"  export OS_CLIENT_CONFIG_FILE={clouds} OS_CLOUD=nimbus\n"
                f"  openstack token issue")
     _export_flags(settings, **flags)
-    _serve(settings)
+    _serve(settings, host_agent=True)
 
 
 @main.command()
 @click.argument("role", default="all", type=click.Choice(["all", "api"]))
 @with_server_options
 def serve(role: str, data_dir: str | None, **flags: Any) -> None:
-    """Serve the APIs of an already prepared data dir / database (scale-out API node)."""
+    """Serve the APIs of an already prepared data dir / database (scale-out API node).
+    "all" also runs the network agent of this host, as `nimbus up` does; "api" leaves that
+    to `nimbus agent network`."""
     settings = _settings(data_dir, **flags)
     _export_flags(settings, **flags)
-    _serve(settings)
+    _serve(settings, host_agent=role == "all")
 
 
-def _serve(settings: Settings) -> None:
+def _serve(settings: Settings, host_agent: bool) -> None:
     import uvicorn
 
-    from nimbus.server import configure_logging
+    from nimbus.server import HOST_AGENT_ENV, configure_logging
 
     configure_logging(settings.log_level)
     options: dict[str, Any] = {"factory": True, "host": settings.host, "port": settings.port,
                                "log_level": "warning", "access_log": False,
                                "timeout_graceful_shutdown": 5}
+    os.environ.pop(HOST_AGENT_ENV, None)
     if settings.workers > 1:
-        from nimbus.supervisor import serve_workers
-
-        serve_workers(uvicorn.Config("nimbus.server:app_factory", workers=settings.workers,
-                                     **options))
+        _serve_workers(settings, uvicorn.Config("nimbus.server:app_factory",
+                                                workers=settings.workers, **options),
+                       host_agent)
         return
+    if host_agent:
+        os.environ[HOST_AGENT_ENV] = "1"  # the one worker runs it beside the API
     uvicorn.run("nimbus.server:app_factory", **options)
+
+
+def _serve_workers(settings: Settings, config: Any, host_agent: bool) -> None:
+    """Several workers: the supervisor hosts the one network agent (threads beside uvicorn's
+    supervisor loop, on the file bus or bus_url), so it neither dies with a worker nor runs
+    once a worker, and costs no interpreter of its own."""
+    from nimbus.supervisor import serve_workers
+
+    agent = None
+    if host_agent:
+        from nimbus.agents.network.agent import start_agent
+
+        agent = start_agent(settings)
+    try:
+        serve_workers(config)
+    finally:
+        if agent is not None:
+            agent.stop()
+        from nimbus.kernel.bus import close_process_bus
+
+        close_process_bus()
+
+
+@main.group()
+def agent() -> None:
+    """Agents that run on a host and touch it (the scale-out shape)."""
+
+
+@agent.command("network")
+@click.option("--host", "host_name", default=None,
+              help="This host's name (binding:host_id); the machine's hostname by default.")
+@click.option("--data-dir", default=None,
+              help="Where the agent keeps its files (~/.local/share/nimbus).")
+@click.option("--bus-url", default=None,
+              help="amqp://user:pass@host:5672// or file:///dir (default: [network] bus_url, "
+                   "else the data dir's file bus).")
+@click.option("--driver", default=None,
+              type=click.Choice(["auto", "linuxbridge", "fake"]),
+              help="The host driver ([network] driver: auto).")
+def agent_network(host_name: str | None, data_dir: str | None, bus_url: str | None,
+                  driver: str | None) -> None:
+    """Run the network agent of this host until SIGTERM."""
+    from nimbus.agents.network.agent import run_until_signalled
+    from nimbus.server import configure_logging
+
+    network = {k: v for k, v in {"host": host_name, "bus_url": bus_url,
+                                 "driver": driver}.items() if v is not None}
+    settings = load_settings(data_dir, {"network": network} if network else None)
+    configure_logging(settings.log_level)
+    sys.exit(run_until_signalled(settings))
 
 
 @main.group()
@@ -148,6 +202,31 @@ def fernet_rotate(data_dir: str | None) -> None:
     repo = KeyRepository(settings.fernet_key_dir, settings.fernet_max_active_keys)
     primary = repo.rotate()
     click.echo(f"Rotated: key {primary} is now primary in {settings.fernet_key_dir}.")
+
+
+@manage.command("network-teardown")
+@click.option("--data-dir", default=None)
+@click.option("--state-dir", default=None,
+              help="One agent's files (default: every DATA_DIR/network-agent/<host>).")
+def network_teardown(data_dir: str | None, state_dir: str | None) -> None:
+    """Remove every bridge, namespace, process and nftables table the network agent made
+    (stop Nimbus first, or its agent makes them again)."""
+    from pathlib import Path
+
+    from nimbus.agents.network.teardown import agent_state_dirs, teardown_host
+
+    settings = _settings(data_dir)
+    dirs = [Path(state_dir)] if state_dir else agent_state_dirs(settings.data_dir)
+    changes: list[str] = []
+    for where in dirs:
+        changes += teardown_host(where, settings.network.host_netns or None)
+    if not dirs:
+        # No agent files: still clear the host netns' own devices and nimbus* tables.
+        changes += teardown_host(settings.data_dir / "network-agent",
+                                 settings.network.host_netns or None)
+    for line in changes:
+        click.echo(line)
+    click.echo(f"Network teardown done: {len(changes)} removed.")
 
 
 @main.command()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
 import logging
 import os
+from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -41,11 +45,42 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> ASGIApp:
     return app
 
 
+# Set by `nimbus up` / `nimbus serve all` with one worker: the worker hosts the network
+# agent beside the API, on the same (in-process) bus. With more workers the supervisor hosts
+# it instead (nimbus/cli.py), so that there is one agent, not one a worker.
+HOST_AGENT_ENV = "_NIMBUS_HOST_AGENT"
+
+
 def app_factory() -> ASGIApp:
     """Entry point for uvicorn workers: settings come from the data dir and NIMBUS_* env."""
     settings = load_settings(os.environ.get("NIMBUS_DATA_DIR"))
     configure_logging(settings.log_level)
-    return create_app(settings)
+    app = create_app(settings)
+    if os.environ.get(HOST_AGENT_ENV) == "1":
+        host_network_agent(app, settings)
+    return app
+
+
+def host_network_agent(app: Any, settings: Settings) -> None:
+    """Run the network agent for as long as the app runs (its lifespan), on the process bus;
+    on shutdown stop it and close the process bus."""
+    inner = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(asgi_app: Any) -> AsyncIterator[Any]:
+        from nimbus.agents.network.agent import start_agent
+        from nimbus.kernel.bus import close_process_bus
+
+        agent = await asyncio.to_thread(start_agent, settings)
+        try:
+            async with inner(asgi_app) as state:
+                yield state
+        finally:
+            if agent is not None:
+                await asyncio.to_thread(agent.stop)
+            await asyncio.to_thread(close_process_bus, settings)
+
+    app.router.lifespan_context = lifespan
 
 
 def configure_logging(level: str) -> None:

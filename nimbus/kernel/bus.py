@@ -1,13 +1,16 @@
 """The bus between services and agents: ``cast`` (fire and forget), ``call`` (request and
 answer, with a timeout) and ``publish`` (fan-out events), with versioned payloads.
 
-Two transports share one interface: in-process (the all-in-one default, no broker) and
-RabbitMQ (``nimbus.kernel.bus_amqp``, chosen by an ``amqp://`` URL). A service sends through
-``Bus``; an agent serves an *endpoint*: an object whose public methods are the messages it
-accepts, with ``BUS_VERSION = "major.minor"``. A message carries the version its sender
-wrote; an endpoint takes a message of its own major version and a minor version it knows
-(same major, minor not above its own). Anything else is refused with a logged error, and a
-caller gets ``UnsupportedVersion`` — never a crash of the agent.
+Three transports share one interface: in-process (the all-in-one default with one worker,
+no broker), files in the data dir (``file:///path``: several worker processes, no broker;
+``nimbus.kernel.bus_file``) and RabbitMQ (``amqp://``; ``nimbus.kernel.bus_amqp``, which
+runs both kombu transports). ``bus_for(settings)`` is the one bus of a process.
+
+A service sends through ``Bus``; an agent serves an *endpoint*: an object whose public
+methods are the messages it accepts, with ``BUS_VERSION = "major.minor"``. A message carries
+the version its sender wrote; an endpoint takes a message of its own major version and a
+minor version it knows (same major, minor not above its own). Anything else is refused with
+a logged error, and a caller gets ``UnsupportedVersion`` — never a crash of the agent.
 
 Work sent with ``cast`` or ``call`` goes to a named *topic* (``network-agent.host1``); one
 of the endpoints serving a topic takes each message. Events sent with ``publish`` go to
@@ -16,6 +19,7 @@ every subscriber of the event's name.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import threading
@@ -25,7 +29,11 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from nimbus.config import Settings
 
 log = logging.getLogger("nimbus.bus")
 
@@ -38,8 +46,9 @@ class BusError(Exception):
 
 class CallTimeout(BusError):
     def __init__(self, topic: str, method: str, timeout: float) -> None:
-        super().__init__(f"no answer to {method!r} from {topic!r} within {timeout:g} s "
-                         "(is an agent serving that topic running?)")
+        waited = f"within {timeout:g} s" if timeout else "(nobody serves that topic)"
+        super().__init__(f"no answer to {method!r} from {topic!r} {waited} "
+                         "(is the agent or service that serves it running?)")
         self.topic, self.method, self.timeout = topic, method, timeout
 
 
@@ -72,10 +81,19 @@ class Envelope:
     payload: dict[str, Any]
     message_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     sent_at: float = field(default_factory=time.time)
+    # A call's deadline (epoch seconds); 0: none. Past it the caller has given up.
+    expires_at: float = 0.0
+
+    def with_deadline(self, timeout: float) -> Envelope:
+        return dataclasses.replace(self, expires_at=self.sent_at + timeout)
+
+    def expired(self, now: float | None = None) -> bool:
+        return bool(self.expires_at) and (now or time.time()) > self.expires_at
 
     def to_wire(self) -> dict[str, Any]:
         return {"method": self.method, "version": self.version, "payload": self.payload,
-                "message_id": self.message_id, "sent_at": self.sent_at}
+                "message_id": self.message_id, "sent_at": self.sent_at,
+                "expires_at": self.expires_at}
 
     @classmethod
     def from_wire(cls, body: Any) -> Envelope:
@@ -84,7 +102,8 @@ class Envelope:
         payload = body.get("payload")
         return cls(body["method"], str(body.get("version", "")),
                    payload if isinstance(payload, dict) else {},
-                   str(body.get("message_id", "")), float(body.get("sent_at") or 0))
+                   str(body.get("message_id", "")), float(body.get("sent_at") or 0),
+                   float(body.get("expires_at") or 0))
 
 
 def dispatch(endpoint: object, envelope: Envelope) -> Any:
@@ -193,6 +212,8 @@ def _remote_exception(result: tuple[str, str]) -> BusError:
 class InProcessBus:
     """Queues and threads inside one process: the ``nimbus up`` default."""
 
+    name = "memory"
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._topics: dict[str, queue.Queue[Any]] = {}
@@ -277,11 +298,68 @@ def event_endpoint(subscriber: object, event: str) -> object:
 
 
 def connect(url: str | None) -> Bus:
-    """The bus a URL names: none or ``memory://`` in-process; ``amqp://`` RabbitMQ."""
+    """The bus a URL names: none or ``memory://`` in-process; ``file:///dir`` files in that
+    directory; ``amqp://`` RabbitMQ."""
     if not url or url.startswith("memory:"):
         return InProcessBus()
+    if url.startswith("file://"):
+        from nimbus.kernel.bus_amqp import FileBus
+
+        path = url[len("file://"):]
+        if not path.startswith("/"):
+            raise BusError(f"a file bus URL names an absolute directory: {url!r}")
+        return FileBus(Path(path))
     if url.startswith(("amqp://", "amqps://", "pyamqp://")):
         from nimbus.kernel.bus_amqp import AmqpBus
 
         return AmqpBus(url)
     raise BusError(f"unknown bus URL scheme in {url.split('://', 1)[0]!r}://")
+
+
+# --- the one bus of a process ---------------------------------------------------------
+
+
+def bus_url_for(settings: Settings, *, shared: bool = False) -> str:
+    """The bus the settings name: ``[network] bus_url`` when set; else files in the data dir
+    when processes must share it (several workers, or ``shared``: an agent of its own);
+    else the in-process bus of that data dir (``memory://<data dir>``)."""
+    if settings.network.bus_url:
+        return settings.network.bus_url
+    if shared or settings.workers > 1:
+        return f"file://{settings.data_dir.absolute() / 'bus'}"
+    return f"memory://{settings.data_dir.absolute()}"
+
+
+_process_buses: dict[str, Bus] = {}
+_process_lock = threading.Lock()
+
+
+def bus_for(settings: Settings, *, shared: bool = False) -> Bus:
+    """The process-wide bus of these settings: every service endpoint and every agent in a
+    process sends and serves through this one object, so that with the in-process bus the
+    API's plugin endpoint and the agent hosted beside it meet. Built on first use from
+    ``bus_url_for``. (A process runs with one settings object, so one bus; tests that build
+    several clouds in one process get one bus per data dir, and never meet.)
+
+    A service serves its endpoint with ``bus_for(settings).serve(topic, endpoint)`` and
+    keeps the returned consumer to ``stop()`` it when its app shuts down."""
+    url = bus_url_for(settings, shared=shared)
+    with _process_lock:
+        bus = _process_buses.get(url)
+        if bus is None:
+            bus = _process_buses[url] = connect(url)
+        return bus
+
+
+def close_process_bus(settings: Settings | None = None) -> None:
+    """Close the process-wide bus of ``settings`` (all of them without), on shutdown and
+    between tests."""
+    with _process_lock:
+        if settings is None:
+            closing = list(_process_buses.values())
+            _process_buses.clear()
+        else:
+            held = _process_buses.pop(bus_url_for(settings), None)
+            closing = [held] if held is not None else []
+    for bus in closing:
+        bus.close()

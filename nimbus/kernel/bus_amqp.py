@@ -1,4 +1,6 @@
-"""The bus on RabbitMQ, for the scale-out shape.
+"""The bus through kombu: on RabbitMQ for the scale-out shape, and on files in the data dir
+(``nimbus.kernel.bus_file``) for ``nimbus up`` with several workers and no broker. One code
+path for both: the transports differ only in how a connection is made.
 
 Why kombu: Nimbus' services and agents are plain blocking code on threads, and kombu is the
 well-kept synchronous AMQP client (with py-amqp underneath) that oslo.messaging itself
@@ -14,20 +16,24 @@ Layout on the broker:
   timeout, so an answer nobody waits for is not worked on later;
 * events (``publish``): a durable topic exchange ``nimbus.events``; each subscriber has an
   exclusive queue bound to the event's name.
+
+A message carries ``expires_at`` (a call's deadline): an endpoint drops one that comes too
+late, since its caller has given up (the file transport has no per-message TTL).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
 from typing import Any
 
 import kombu
-from kombu.exceptions import OperationalError
 
 from nimbus.kernel.bus import (
     DEFAULT_CALL_TIMEOUT,
@@ -37,6 +43,7 @@ from nimbus.kernel.bus import (
     event_endpoint,
     handle_safely,
 )
+from nimbus.kernel.bus_file import transient_name
 
 log = logging.getLogger("nimbus.bus")
 
@@ -44,39 +51,62 @@ WORK = kombu.Exchange("nimbus", type="direct", durable=True)
 EVENTS = kombu.Exchange("nimbus.events", type="topic", durable=True)
 RETRY = {"max_retries": 5, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 2}
 
+# Makes a connection; the argument is its AMQP heartbeat (0: none), which the file
+# transport ignores.
+Connect = Callable[[int], kombu.Connection]
+
 
 def work_queue(topic: str) -> kombu.Queue:
     return kombu.Queue(f"nimbus.{topic}", WORK, routing_key=topic, durable=True)
 
 
-class _AmqpConsumer(threading.Thread):
+def amqp_connector(url: str) -> Connect:
+    return lambda heartbeat: kombu.Connection(url, heartbeat=heartbeat)
+
+
+def file_connector(root: Path) -> Connect:
+    from nimbus.kernel.bus_file import FileTransport, transport_options
+
+    options = transport_options(root)
+    return lambda _heartbeat: kombu.Connection(transport=FileTransport,
+                                               transport_options=options)
+
+
+class _KombuConsumer(threading.Thread):
     """A thread with a connection of its own that feeds one queue to ``on_message``,
     reconnecting after the broker goes away."""
 
-    def __init__(self, url: str, make_queue: Callable[[], kombu.Queue],
-                 on_message: Callable[[Any, kombu.Message], None], name: str) -> None:
+    def __init__(self, connect: Connect, make_queue: Callable[[], kombu.Queue],
+                 on_message: Callable[[Any, kombu.Message], None], name: str,
+                 transient: bool = False) -> None:
         super().__init__(name=f"bus:{name}", daemon=True)
-        self.url, self.make_queue, self.on_message, self.label = (
-            url, make_queue, on_message, name)
+        self.connect, self.make_queue, self.on_message, self.label = (
+            connect, make_queue, on_message, name)
+        self.transient = transient
         self._stopping = threading.Event()
         self.ready = threading.Event()
+        self.connection: kombu.Connection | None = None
         self.start()
 
     def run(self) -> None:
         while not self._stopping.is_set():
             try:
-                with kombu.Connection(self.url, heartbeat=10) as conn:
+                with self.connect(10) as conn:
                     conn.ensure_connection(max_retries=3, interval_start=0.5)
+                    self.connection = conn
                     self._consume(conn)
-            except (OperationalError, OSError, ConnectionError) as e:
+            # A broker closing the connection raises py-amqp's own errors (ConnectionForced),
+            # not OSError: whatever ends the connection, the consumer comes back.
+            except Exception as e:  # noqa: BLE001
                 if self._stopping.is_set():
                     return
-                log.warning("bus: consumer of %s lost the broker (%s); reconnecting",
-                            self.label, e)
+                log.warning("bus: consumer of %s lost the broker (%s: %s); reconnecting",
+                            self.label, type(e).__name__, e)
                 self._stopping.wait(1.0)
 
     def _consume(self, conn: kombu.Connection) -> None:
-        with conn.Consumer([self.make_queue()], callbacks=[self.on_message],
+        queue = self.make_queue()
+        with conn.Consumer([queue], callbacks=[self.on_message],
                            prefetch_count=1, accept=["json"]):
             self.ready.set()
             while not self._stopping.is_set():
@@ -84,6 +114,11 @@ class _AmqpConsumer(threading.Thread):
                     conn.drain_events(timeout=0.5)
                 except TimeoutError:
                     conn.heartbeat_check()
+        if self.transient:
+            # The file transport keeps bindings until told; on RabbitMQ the queue is
+            # auto-deleted anyway.
+            with contextlib.suppress(Exception):
+                queue.bind(conn.default_channel).delete()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -101,6 +136,10 @@ def endpoint_handler(endpoint: object, label: str) -> Callable[[Any, kombu.Messa
             log.error("bus: dropped a malformed message on %s: %s", label, e)
             message.ack()
             return
+        if envelope.expired():
+            log.info("bus: dropped %s on %s: its caller gave up", envelope.method, label)
+            message.ack()
+            return
         ok, result = handle_safely(endpoint, envelope, label)
         reply_to = message.properties.get("reply_to")
         if reply_to:
@@ -113,16 +152,18 @@ def endpoint_handler(endpoint: object, label: str) -> Callable[[Any, kombu.Messa
     return on_message
 
 
-class AmqpBus:
-    def __init__(self, url: str) -> None:
-        self.url = url
+class KombuBus:
+    def __init__(self, connect: Connect, name: str = "amqp") -> None:
+        self.connect, self.name = connect, name
         self._send_lock = threading.Lock()
-        self._conn = kombu.Connection(url, heartbeat=0)
+        # The sending connection sits idle between messages with no thread to answer the
+        # broker's heartbeats: it goes without, and ``ensure`` reconnects it when needed.
+        self._conn = connect(0)
         self._pending: dict[str, Future[Any]] = {}
         self._pending_lock = threading.Lock()
-        self._reply_name = f"nimbus.reply.{uuid.uuid4().hex}"
-        self._replies: _AmqpConsumer | None = None
-        self._consumers: list[_AmqpConsumer] = []
+        self._reply_name = transient_name("reply", uuid.uuid4().hex)
+        self._replies: _KombuConsumer | None = None
+        self._consumers: list[_KombuConsumer] = []
 
     # --- sending ---------------------------------------------------------------------
     def _send(self, body: dict[str, Any], exchange: kombu.Exchange, routing_key: str,
@@ -145,10 +186,11 @@ class AmqpBus:
         reply: Future[Any] = Future()
         with self._pending_lock:
             self._pending[correlation] = reply
+        envelope = Envelope(method, version, payload).with_deadline(timeout)
         try:
-            self._send(Envelope(method, version, payload).to_wire(), WORK, topic,
-                       [work_queue(topic)], reply_to=self._reply_name,
-                       correlation_id=correlation, expiration=timeout)
+            self._send(envelope.to_wire(), WORK, topic, [work_queue(topic)],
+                       reply_to=self._reply_name, correlation_id=correlation,
+                       expiration=timeout)
             return reply.result(timeout=timeout)
         except FutureTimeout:
             raise CallTimeout(topic, method, timeout) from None
@@ -160,34 +202,36 @@ class AmqpBus:
         self._send(Envelope(event, version, payload).to_wire(), EVENTS, event, [EVENTS])
 
     # --- receiving -------------------------------------------------------------------
-    def serve(self, topic: str, endpoint: object) -> _AmqpConsumer:
-        consumer = _AmqpConsumer(self.url, lambda: work_queue(topic),
-                                 endpoint_handler(endpoint, topic), topic)
+    def _consumer(self, make_queue: Callable[[], kombu.Queue],
+                  on_message: Callable[[Any, kombu.Message], None], label: str,
+                  transient: bool = False) -> _KombuConsumer:
+        consumer = _KombuConsumer(self.connect, make_queue, on_message, label, transient)
         self._consumers.append(consumer)
         consumer.ready.wait(10)
         return consumer
 
-    def subscribe(self, event: str, endpoint: object) -> _AmqpConsumer:
-        name = f"nimbus.event.{event}.{uuid.uuid4().hex[:12]}"
+    def serve(self, topic: str, endpoint: object) -> _KombuConsumer:
+        return self._consumer(lambda: work_queue(topic), endpoint_handler(endpoint, topic),
+                              topic)
+
+    def subscribe(self, event: str, endpoint: object) -> _KombuConsumer:
+        name = transient_name(f"event.{event}", uuid.uuid4().hex[:12])
 
         def make_queue() -> kombu.Queue:
             return kombu.Queue(name, EVENTS, routing_key=event, exclusive=True,
                                auto_delete=True)
 
-        consumer = _AmqpConsumer(self.url, make_queue,
-                                 endpoint_handler(event_endpoint(endpoint, event), event), event)
-        self._consumers.append(consumer)
-        consumer.ready.wait(10)
-        return consumer
+        return self._consumer(make_queue,
+                              endpoint_handler(event_endpoint(endpoint, event), event),
+                              event, transient=True)
 
     def _ensure_reply_consumer(self) -> None:
         if self._replies is not None:
             return
         with self._pending_lock:
-            if self._replies is not None:
-                return
-            self._replies = _AmqpConsumer(self.url, self._reply_queue, self._on_reply,
-                                          "replies")
+            if self._replies is None:
+                self._replies = _KombuConsumer(self.connect, self._reply_queue,
+                                               self._on_reply, "replies", transient=True)
         self._replies.ready.wait(10)
 
     def _reply_queue(self) -> kombu.Queue:
@@ -211,3 +255,11 @@ class AmqpBus:
         for consumer in [*self._consumers, *([self._replies] if self._replies else [])]:
             consumer.stop()
         self._conn.release()
+
+
+def AmqpBus(url: str) -> KombuBus:  # noqa: N802 - the name callers knew
+    return KombuBus(amqp_connector(url), "amqp")
+
+
+def FileBus(root: Path) -> KombuBus:  # noqa: N802
+    return KombuBus(file_connector(root), "file")

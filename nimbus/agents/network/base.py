@@ -8,11 +8,16 @@ says what it changed, and removes what it made for resources that are gone.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from nimbus.agents.network.messages import HostState
+
+
+def _unreported(port_id: str, status: str) -> None:
+    """No agent listening (a part used on its own, as in its tests)."""
 
 
 @dataclass
@@ -29,6 +34,9 @@ class HostContext:
     metadata_url: str = ""
     metadata_secret: str = ""
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("nimbus.agent"))
+    # A part calls this when a port's device is plugged ("ACTIVE") or gone ("DOWN"); the
+    # agent casts ``update_port_status`` for it (only when the status changed).
+    report_port_status: Callable[[str, str], None] = _unreported
 
 
 class Part(Protocol):

@@ -239,3 +239,13 @@ def standard_attrs(*, name: bool = True, description: bool = True) -> tuple[Attr
     if description:
         attrs.append(Attr("description", string(DESCRIPTION_MAX), put=True, default=""))
     return tuple(attrs)
+
+
+def with_defaults(rd: ResourceDef, values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with every POST default the API would fill in (for Nimbus' own creates)."""
+    out = dict(values)
+    for attr in rd.attrs:
+        if attr.post and attr.name not in out and attr.default is not REQUIRED:
+            out[attr.name] = attr.default
+    out.setdefault("tenant_id", out.get("project_id"))
+    return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,8 @@ from nimbus.services.network.models.security_groups import (
 )
 
 DHCP_OWNER = "network:dhcp"
+ROUTER_OWNERS = ("network:router_interface", "network:router_gateway",
+                 "network:router_interface_distributed")
 # Who the service is when it renders for an agent: it sees everything.
 SERVICE_CTX = RequestContext(user_id="nimbus-network", roles=("admin",))
 
@@ -55,7 +57,13 @@ class HostStates:
 
     # -- ports and networks -------------------------------------------------------------
     def _port_views(self, s: Session, host: str) -> list[dict[str, Any]]:
-        rows = list(s.scalars(select(Port).where(Port.binding_host_id == host)))
+        """The ports bound here, and every port of the networks this host serves DHCP or
+        routing for (dnsmasq needs every MAC; the metadata proxy every address)."""
+        served = select(Port.network_id).where(
+            Port.binding_host_id == host,
+            Port.device_owner.in_((DHCP_OWNER, *ROUTER_OWNERS)))
+        rows = list(s.scalars(select(Port).where(
+            or_(Port.binding_host_id == host, Port.network_id.in_(served)))))
         return list(self.services.ports.render_many(s, rows))
 
     def _networks(self, s: Session, ids: set[str], ports: list[dict[str, Any]],
@@ -78,7 +86,8 @@ class HostStates:
                 segmentation_id=(seg.segmentation_id or None) if seg else None,
                 mtu=net.mtu, admin_state_up=net.admin_state_up,
                 external=net.router_external,
-                dhcp=any(p["device_owner"] == DHCP_OWNER for p in mine),
+                dhcp=any(p["device_owner"] == DHCP_OWNER and p["binding:host_id"] == host
+                         for p in mine),
                 subnets=self._subnets(s, subnets.get(net.id, [])),
                 ports=[self._port(s, p, net) for p in mine],
                 **self._vxlan(s, net.id, host)))
