@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from identity import Row, server_env, tree_memory
+from identity import Row, process_tree, server_env, tree_memory
 from network import Api, ApiError, Bench, NetworkNimbus, make_network, serving
 
 HERE = Path(__file__).resolve().parent
@@ -350,13 +350,16 @@ def figure_rss(bench: Bench, server: NetworkNimbus, agent_note: str, when: str,
                   target=f"< {RSS_TARGET_MIB} MiB" if target else "",
                   ok=rss < RSS_TARGET_MIB if target else None,
                   note=f"whole process tree, {procs} processes; dnsmasq daemons (not in "
-                       f"the tree) {daemon_rss(server.data_dir):.0f} MiB; {agent_note}"))
+                       f"the tree) {daemon_rss(server):.0f} MiB; {agent_note}"))
 
 
-def daemon_rss(data_dir: Path) -> float:
+def daemon_rss(server: NetworkNimbus) -> float:
+    """MiB of the processes outside the server's tree that name its data dir (dnsmasq)."""
+    tree = set(process_tree(server.proc.pid))  # type: ignore[union-attr]
+    data_dir = server.data_dir
     total = 0
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
+        if not entry.name.isdigit() or int(entry.name) in tree:
             continue
         try:
             if str(data_dir) not in (entry / "cmdline").read_bytes().decode(errors="replace"):
@@ -370,15 +373,29 @@ def daemon_rss(data_dir: Path) -> float:
 
 
 # -- the figures --------------------------------------------------------------------------
-def attempt(bench: Bench, figure: str, run: Callable[..., T], *args: Any) -> T | None:
-    """``run(*args)``; a figure that fails becomes a MISS row saying why, and the others
-    still run."""
+def attempt(bench: Bench, server: NetworkNimbus, figure: str, run: Callable[..., T],
+            *args: Any) -> T | None:
+    """``run(*args)``; a figure that fails becomes a MISS row saying why (with the
+    agent's last complaint in the server's log), and the others still run."""
     try:
         return run(*args)
     except (RuntimeError, ApiError, subprocess.TimeoutExpired) as exc:
         bench.add(Row(FIGURE_NAMES[figure], rate="FAILED", target=FIGURE_TARGETS[figure],
-                      ok=False, note=str(exc)[:400]))
+                      ok=False, note=f"{str(exc)[:300]}; {agent_complaint(server)}"))
         return None
+
+
+def agent_complaint(server: NetworkNimbus) -> str:
+    """The last warning or error of the agent in the server's log, if any."""
+    log = server.data_dir.parent / f"nimbus-{server.port}.log"
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return "no server log"
+    for line in reversed(lines):
+        if "nimbus.agent" in line and (" WARNING " in line or " ERROR " in line):
+            return f"agent's last complaint: {line.split(' ', 2)[-1][:300]}"
+    return "the agent logged no warning"
 
 
 def unavailable(bench: Bench, why: str, figures: set[str] | None = None) -> None:
@@ -406,9 +423,11 @@ def data_plane_figures(bench: Bench) -> None:
             figure_rss(bench, server, agent_note, "idle", True)
         if bench.args.only & {"dhcp", "sg"}:
             with resources(api, plane) as (net_id, mtu, prefixlen):
-                guests = attempt(bench, "dhcp", figure_dhcp, bench, api, plane, net_id, mtu)
+                guests = attempt(bench, server, "dhcp", figure_dhcp, bench, api, plane,
+                                 net_id, mtu)
                 if "sg" in bench.args.only and guests:
-                    attempt(bench, "sg", figure_sg, bench, api, plane, guests, prefixlen)
+                    attempt(bench, server, "sg", figure_sg, bench, api, plane, guests,
+                            prefixlen)
                 elif "sg" in bench.args.only:
                     unavailable(bench, "not run: no guests (the DHCP figure failed)", {"sg"})
             if "rss" in bench.args.only:

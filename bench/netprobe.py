@@ -75,7 +75,7 @@ def dhcp(args: argparse.Namespace) -> int:
             if offered is not None and args.want in (None, offered):
                 say("ok", time.monotonic(), f"{offered} after {sent} discovers")
                 return 0
-    say("timeout", time.monotonic(), f"{sent} discovers")
+    say("timeout", time.monotonic(), f"no offer in {args.deadline:g} s, {sent} discovers")
     return 1
 
 
@@ -100,7 +100,7 @@ def connect(args: argparse.Namespace) -> int:
         time.sleep(max(0.0, args.every - (time.monotonic() - started)))
         if args.once:
             break
-    say("timeout", time.monotonic(), f"{tries} tries")
+    say("timeout", time.monotonic(), f"no connect in {args.deadline:g} s, {tries} tries")
     return 1
 
 
