@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from identity import (
+    CpuSample,
     Nimbus,
     Row,
     add_common_arguments,
@@ -220,10 +221,14 @@ def run_clients(api: Api, clients: int, call: Callable[[Any, int, int], Any],
     for t in threads:
         t.join()
     load.wall = time.perf_counter() - began
-    after = cpu_sample(api.server_pid)
-    load.server_cpu = sum(after.by_pid.values()) - sum(before.by_pid.get(pid, 0)
-                                                       for pid in after.by_pid)
+    load.server_cpu = cpu_since(before, api.server_pid)
     return load
+
+
+def cpu_since(before: CpuSample, server: int) -> float:
+    """CPU seconds the server's process tree used since ``before``."""
+    after = cpu_sample(server)
+    return sum(after.by_pid.values()) - sum(before.by_pid.get(pid, 0) for pid in after.by_pid)
 
 
 def latency_row(figure: str, load: Load, clients: int, workers: str, target_ms: float | None,
