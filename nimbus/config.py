@@ -163,6 +163,8 @@ class NetworkSettings:
     masquerade_interface: str = ""
     # Neutron's metadata_proxy_shared_secret; empty: one generated in the data dir.
     metadata_proxy_shared_secret: str = ""
+    # Where the metadata proxies forward guests' requests; empty: <public URL>/metadata/.
+    metadata_url: str = ""
     dhcp_lease_duration: int = 86400
     allow_overlapping_ips: bool = True
 

@@ -108,7 +108,8 @@ def build_context(settings: Settings,
     return HostContext(host=host, state_dir=state_dir,
                        netns=settings.network.host_netns or None,
                        options=settings.network,
-                       metadata_url=f"{settings.effective_public_url}/metadata/",
+                       metadata_url=settings.network.metadata_url or
+                       f"{settings.effective_public_url}/metadata/",
                        metadata_secret=metadata_secret(settings),
                        log=log, report_port_status=report_port_status)
 
@@ -329,8 +330,17 @@ class NetworkAgent:
 
     # --- reports ----------------------------------------------------------------------
     def reports(self) -> list[AgentReport]:
-        configurations = {"driver": self.driver, "parts": [p.name for p in self.parts],
-                          "devices": len(self._reported)}
+        configurations: dict[str, object] = {
+            "driver": self.driver, "parts": [p.name for p in self.parts],
+            "devices": len(self._reported)}
+        # What the parts say of themselves (the L2 part: mappings, tunneling_ip...).
+        for part in self.parts:
+            own = getattr(part, "configurations", None)
+            if callable(own):
+                try:
+                    configurations.update(own())
+                except Exception:  # noqa: BLE001 - a report must go out regardless
+                    log.exception("network agent: part %s has no configuration", part.name)
         return [AgentReport(host=self.host, agent_type=kind, started_at=self.started_at,
                             configurations=dict(configurations)) for kind in AGENT_TYPES]
 

@@ -99,3 +99,36 @@ class OverQuota(NeutronError, Conflict):
 class NotImplementedNeutron(NeutronError):
     status = 501
     neutron_type = "NotImplementedError"
+
+
+# -- security groups and address groups (neutron/extensions/securitygroup.py,
+#    neutron_lib/exceptions/address_group.py): Neutron's own types and words ---------------
+
+class InvalidNeutron(NeutronError, BadRequest):
+    """A 400 with Neutron's own exception type (SecurityGroupInvalidPortValue, ...)."""
+
+    def __init__(self, neutron_type: str, message: str) -> None:
+        self.neutron_type = neutron_type
+        super().__init__(message)
+
+
+class NotFoundNeutron(NeutronError, NotFound):
+    """A 404 whose words are not "<Kind> <id> could not be found."."""
+
+    def __init__(self, neutron_type: str, message: str) -> None:
+        self.neutron_type = neutron_type
+        super().__init__(message)
+
+
+def security_group_not_found(group_id: str) -> NotFoundNeutron:
+    return NotFoundNeutron("SecurityGroupNotFound", f"Security group {group_id} does not exist")
+
+
+def security_group_rule_not_found(rule_id: str) -> NotFoundNeutron:
+    return NotFoundNeutron("SecurityGroupRuleNotFound",
+                           f"Security group rule {rule_id} does not exist")
+
+
+def address_group_not_found(group_id: str) -> NotFoundNeutron:
+    return NotFoundNeutron("AddressGroupNotFound",
+                           f"Address group {group_id} could not be found.")

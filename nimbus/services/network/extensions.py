@@ -82,4 +82,36 @@ EXTENSIONS: list[dict[str, object]] = [
         "publish DNS records for IPs from a subnet"),
     ext("subnet-external-network", "Subnet External Network", "Informs if the subnet is "
         "associated to an external network."),
+    ext("quotas", "Quota management support", "Expose functions for quotas management per "
+        "project"),
+    ext("quota_details", "Quota details management support", "Expose functions for quotas "
+        "usage statistics per project"),
+    ext("quota-check-limit-default", "Quota engine limit check by default", "By default, the "
+        "Neutron quota engine checks the resource usage before applying a new quota limit"),
+    ext("qos", "Quality of Service", "The Quality of Service extension."),
+    ext("qos-bw-limit-direction", "Direction for QoS bandwidth limit rule", "Allow to "
+        "configure QoS bandwidth limit rule with specific direction: ingress or egress"),
+    ext("qos-default", "QoS default policy", "Expose the QoS default policy per project"),
+    ext("qos-rule-type-details", "Details of QoS rule types", "Expose details about QoS rule "
+        "types supported by loaded backend drivers"),
+    ext("qos-rules-alias", "Quality of Service rules alias API", "API to enable GET, PUT and "
+        "DELETE operations on QoS policy rules without specifying policy ID"),
+    ext("agent", "agent", "The agent management extension."),
+    ext("availability_zone", "Availability Zone", "The availability zone extension."),
+    ext("dhcp_agent_scheduler", "DHCP Agent Scheduler", "Schedule networks among dhcp agents"),
+    # Security groups and address groups (service/security_groups.py, sg_rules.py,
+    # address_groups.py).
+    ext("security-group", "security-group", "The security groups extension."),
+    ext("stateful-security-group", "Stateful security group", "Indicates if the security "
+        "group is stateful or not"),
+    ext("security-groups-normalized-cidr", "Normalized CIDR field for security group rules",
+        "Add new field with normalized remote_ip_prefix cidr in SG rule"),
+    ext("security-groups-remote-address-group", "Remote address group id field for security "
+        "group rules", "Add new field of remote address group id in SG rules"),
+    ext("security-groups-rules-belongs-to-default-sg", "Security group rule belongs to the "
+        "project's default security group", "Flag to determine if the security group rule "
+        "belongs to the project's default security group"),
+    ext("port-security-groups-filtering", "Port filtering on security groups", "Provides "
+        "security groups filtering when listing ports"),
+    ext("address-group", "Address group", "Support address group"),
 ]

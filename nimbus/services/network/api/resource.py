@@ -260,7 +260,7 @@ def load_visible(req: ApiRequest, rd: ResourceDef, item_id: str) -> dict[str, An
         return req.memo[memo_key]  # type: ignore[no-any-return]
     item = getattr(service_of(req), rd.service).get(req.ctx, item_id)
     if not allowed(req, f"get_{rd.singular}", item):
-        raise ResourceNotFound(rd.kind, item_id)
+        raise ResourceNotFound(rd.kind, item_id, label=rd.label or None)
     req.memo[memo_key] = item
     return item  # type: ignore[no-any-return]
 
@@ -292,11 +292,11 @@ def create_handler(rd: ResourceDef) -> Callable[[ApiRequest], Any]:
         bulk = isinstance(doc, dict) and rd.plural in doc
         items = body_of(req, rd, bulk=True)
         checked = []
+        svc = getattr(service_of(req), rd.service)
         for body in items:
             values = check_attrs(rd, body, creating=True, req=req)
             enforce_attrs(req, rd, "create", values, body, create_target(req, rd, values))
             checked.append(values)
-        svc = getattr(service_of(req), rd.service)
         if bulk:
             create_bulk = getattr(svc, "create_bulk", None)
             made = create_bulk(req.ctx, checked) if create_bulk else \

@@ -26,7 +26,7 @@ def _check_tag(tag: Any) -> str:
 
 
 def tag_routes(rd: ResourceDef) -> list[Route]:
-    base = f"/v2.0/{rd.plural}/{{id}}/tags"
+    base = f"/v2.0/{rd.collection}/{{id}}/tags"
 
     def may_update(req: ApiRequest) -> dict[str, Any]:
         item = load_visible(req, rd, req.path_params["id"])

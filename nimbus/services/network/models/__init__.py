@@ -2,8 +2,12 @@
 shared metadata."""
 
 from nimbus.services.network.models import (  # noqa: F401
+    address_groups,
+    agents,
     core,
     port_extras,
+    qos,
+    quotas,
     security_groups,
     subnetpools,
     trunks,

@@ -6,8 +6,16 @@ Overridden by ``policy/network.yaml`` in the data dir."""
 from __future__ import annotations
 
 from nimbus.kernel.policy import RuleDefaults
-from nimbus.services.network.policies import base, subnets, trunks
+from nimbus.services.network.policies import (
+    agents,
+    base,
+    qos,
+    quotas,
+    security_groups,
+    subnets,
+    trunks,
+)
 
 RULES: RuleDefaults = {}
-for module in (base, subnets, trunks):
+for module in (base, subnets, security_groups, quotas, qos, agents, trunks):
     RULES.update(module.RULES)

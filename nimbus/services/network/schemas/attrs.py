@@ -58,6 +58,8 @@ class ResourceDef:
     taggable: bool = True
     # The URL segment when it is not the plural ("rbac-policies" for rbac_policies).
     path: str = ""
+    # How NotFound names it when not by ``kind`` ("QoS policy").
+    label: str = ""
     by_name: dict[str, Attr] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

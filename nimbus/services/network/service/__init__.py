@@ -7,14 +7,19 @@ import logging
 from typing import Any
 
 from nimbus.kernel.runtime import Runtime
+from nimbus.services.network.service.address_groups import AddressGroups
 from nimbus.services.network.service.address_scopes import AddressScopes
+from nimbus.services.network.service.agents import Agents, AvailabilityZones
 from nimbus.services.network.service.hoststate import HostStates
 from nimbus.services.network.service.ip_availability import IpAvailability
 from nimbus.services.network.service.networks import Networks
 from nimbus.services.network.service.ports import Ports
+from nimbus.services.network.service.qos import QosPolicies, QosRules
+from nimbus.services.network.service.quotas import Quotas
 from nimbus.services.network.service.rbac import RbacPolicies
 from nimbus.services.network.service.security_groups import SecurityGroups
 from nimbus.services.network.service.segments import SegmentAllocator
+from nimbus.services.network.service.sg_rules import SecurityGroupRules
 from nimbus.services.network.service.subnetpools import SubnetPools
 from nimbus.services.network.service.subnets import Subnets
 from nimbus.services.network.service.tags import Tags
@@ -31,11 +36,21 @@ class NetworkService:
         self.segments = SegmentAllocator(self.options)
         # The bus the agents listen on; set when the process has one (see agents.py).
         self.bus: Any = None
+        self.plugin_consumer: Any = None
         self.tags = Tags(self.db)
         self.networks = Networks(self.db, self.options, self.changed, self)
         self.ports = Ports(self.db, self.options, self.changed, self)
         self.security_groups = SecurityGroups(self.db, self.options, self.changed, self)
+        self.security_group_rules = SecurityGroupRules(self.db, self.options, self.changed,
+                                                       self)
+        self.address_groups = AddressGroups(self.db, self.options, self.changed, self)
         self.tags.register("networks", self.networks.row)
+        self.quotas = Quotas(self.db)
+        self.qos_policies = QosPolicies(self.db, self.options, self.changed, self)
+        self.qos_rules = QosRules(self.qos_policies)
+        self.tags.register("policies", self.qos_policies.row)
+        self.agents = Agents(self.db, self.options, self.changed, self)
+        self.availability_zones = AvailabilityZones(self.agents)
         self.subnets = Subnets(self.db, self.options, self.changed, self)
         self.networks.before_delete.append(self.subnets.drop_network_subnets)
         self.tags.register("subnets", self.subnets.row)
@@ -46,6 +61,7 @@ class NetworkService:
         self.ip_availability = IpAvailability(self.db, self.options, self.changed, self)
         self.trunks = Trunks(self.db, self.options, self.changed, self)
         self.tags.register("ports", self.ports.row)
+        self.tags.register("security_groups", self.security_groups.row)
         self.tags.register("trunks", self.trunks.row)
         self.host_states = HostStates(self)
 

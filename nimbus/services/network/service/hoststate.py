@@ -11,18 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from nimbus.agents.network import messages as m
 from nimbus.kernel.context import RequestContext
 from nimbus.services.network.models.core import Network, Port, Subnet
-from nimbus.services.network.models.security_groups import (
-    PortSecurityGroup,
-    SecurityGroup,
-    SecurityGroupRule,
-)
+from nimbus.services.network.service.sg_state import security_group_state
 
 DHCP_OWNER = "network:dhcp"
 ROUTER_OWNERS = ("network:router_interface", "network:router_gateway",
@@ -40,17 +36,17 @@ class HostStates:
         created = self._schedule_dhcp(host)
         with self.db.session() as s:
             ports = self._port_views(s, host)
-            nets = self._networks(s, {p["network_id"] for p in ports}, ports, host)
-            state = m.HostState(host=host, networks=nets,
-                                security_groups=self._groups(s, ports),
+            wanted = {p["network_id"] for p in ports} | self._external_networks(s, host)
+            nets = self._networks(s, wanted, ports, host)
+            groups, address_groups = security_group_state(
+                s, sorted({g for p in ports for g in p["security_groups"]}))
+            state = m.HostState(host=host, networks=nets, security_groups=groups,
+                                address_groups=address_groups,
                                 local_ip=self._tunnel_ips().get(host) or
                                 self.services.options.local_ip or None)
             routers = getattr(self.services, "routers", None)
             if routers is not None and hasattr(routers, "routers_for_host"):
                 state.routers = routers.routers_for_host(s, host)
-            groups = getattr(self.services, "address_groups", None)
-            if groups is not None and hasattr(groups, "for_host_state"):
-                state.address_groups = groups.for_host_state(s, state.security_groups)
         if created:
             self.services.changed(networks=created)
         return state
@@ -92,6 +88,21 @@ class HostStates:
                 ports=[self._port(s, p, net) for p in mine],
                 **self._vxlan(s, net.id, host)))
         return out
+
+    def _external_networks(self, s: Session, host: str) -> set[str]:
+        """An L3 host holds the external networks (the host's side of ``public``), routers
+        or not."""
+        if host not in self._alive("l3", host):
+            return set()
+        return set(s.scalars(select(Network.id).where(Network.router_external.is_(True))))
+
+    def _alive(self, agent_type: str, asking: str) -> list[str]:
+        """Hosts with an alive agent of this type; the asking host counts while the
+        service has no agent registry (it is alive: it asks)."""
+        agents = getattr(self.services, "agents", None)
+        if agents is None or not hasattr(agents, "alive_hosts"):
+            return [asking]
+        return list(agents.alive_hosts(agent_type)) or [asking]
 
     def _subnets(self, s: Session, rows: list[Subnet]) -> list[m.Subnet]:
         views = self.services.subnets.render_many(s, rows, SERVICE_CTX) if rows else []
@@ -150,69 +161,37 @@ class HostStates:
             return {}
         return agents.tunnel_ips()  # type: ignore[no-any-return]
 
-    # -- security groups ----------------------------------------------------------------
-    def _groups(self, s: Session, ports: list[dict[str, Any]]) -> list[m.SecurityGroup]:
-        wanted = {g for p in ports for g in p["security_groups"]}
-        if not wanted:
-            return []
-        rules = list(s.scalars(select(SecurityGroupRule).where(
-            SecurityGroupRule.security_group_id.in_(sorted(wanted)))))
-        wanted |= {r.remote_group_id for r in rules if r.remote_group_id}
-        groups = {g.id: g for g in s.scalars(select(SecurityGroup).where(
-            SecurityGroup.id.in_(sorted(wanted))))}
-        members = self._members(s, sorted(wanted))
-        by_group: dict[str, list[m.SecurityGroupRule]] = {}
-        for r in rules:
-            by_group.setdefault(r.security_group_id, []).append(m.SecurityGroupRule(
-                id=r.id, direction=r.direction, ethertype=r.ethertype, protocol=r.protocol,
-                port_range_min=r.port_range_min, port_range_max=r.port_range_max,
-                remote_ip_prefix=r.normalized_cidr or r.remote_ip_prefix,
-                remote_group_id=r.remote_group_id,
-                remote_address_group_id=r.remote_address_group_id))
-        return [m.SecurityGroup(id=g.id, stateful=g.stateful, rules=by_group.get(g.id, []),
-                                member_ips=members.get(g.id, [])) for g in groups.values()]
-
-    def _members(self, s: Session, group_ids: list[str]) -> dict[str, list[str]]:
-        from nimbus.services.network.models.core import IPAllocation
-
-        found: dict[str, list[str]] = {}
-        for group_id, ip in s.execute(
-                select(PortSecurityGroup.security_group_id, IPAllocation.ip_address)
-                .join(IPAllocation, IPAllocation.port_id == PortSecurityGroup.port_id)
-                .where(PortSecurityGroup.security_group_id.in_(group_ids))):
-            found.setdefault(group_id, []).append(ip)
-        return {k: sorted(v) for k, v in found.items()}
-
-    # -- DHCP scheduling ----------------------------------------------------------------
+    # -- DHCP ports ---------------------------------------------------------------------
     def _schedule_dhcp(self, host: str) -> list[str]:
-        """DHCP ports for this host's share of the networks that need one; returns the
-        networks that got a new port."""
+        """This host's DHCP port on each network its DHCP agent serves (made now when
+        missing, removed when the network left it); returns the networks that changed."""
+        with self.db.session() as s, s.begin():
+            served = set(self._dhcp_networks(s, host))
+            with_dhcp = set(s.scalars(select(Subnet.network_id).where(
+                Subnet.enable_dhcp.is_(True))))
+            ports = {p.network_id: p.id for p in s.scalars(select(Port).where(
+                Port.device_owner == DHCP_OWNER, Port.binding_host_id == host))}
+        wanted = served & with_dhcp
+        changed = []
+        for network_id in sorted(wanted - set(ports)):
+            if self._make_dhcp_port(network_id, host):
+                changed.append(network_id)
+        for network_id in sorted(set(ports) - wanted):
+            with self.db.session() as s, s.begin():
+                row = s.get(Port, ports[network_id])
+                if row is not None:
+                    s.delete(row)
+            changed.append(network_id)
+        return changed
+
+    def _dhcp_networks(self, s: Session, host: str) -> list[str]:
         agents = getattr(self.services, "agents", None)
-        hosts = agents.alive_hosts("dhcp") if agents is not None and hasattr(
-            agents, "alive_hosts") else [host]
-        if host not in hosts:
-            return []
-        made = []
-        with self.db.session() as s:
-            for net_id in self._networks_without_dhcp(s):
-                if self._dhcp_host(s, hosts) == host:
-                    made.append(net_id)
-        for net_id in made:
-            self._make_dhcp_port(net_id, host)
-        return made
+        if agents is not None and hasattr(agents, "dhcp_networks_of_host"):
+            return list(agents.dhcp_networks_of_host(s, host))
+        # No agent registry: the asking host serves every network.
+        return list(s.scalars(select(Network.id)))
 
-    def _networks_without_dhcp(self, s: Session) -> list[str]:
-        with_dhcp = select(Subnet.network_id).where(Subnet.enable_dhcp.is_(True))
-        served = select(Port.network_id).where(Port.device_owner == DHCP_OWNER)
-        return list(s.scalars(select(Network.id).where(Network.id.in_(with_dhcp),
-                                                        Network.id.not_in(served))))
-
-    def _dhcp_host(self, s: Session, hosts: list[str]) -> str:
-        counts = dict(s.execute(select(Port.binding_host_id, func.count()).where(
-            Port.device_owner == DHCP_OWNER).group_by(Port.binding_host_id)).all())
-        return min(sorted(hosts), key=lambda h: counts.get(h, 0))
-
-    def _make_dhcp_port(self, network_id: str, host: str) -> None:
+    def _make_dhcp_port(self, network_id: str, host: str) -> bool:
         ports = self.services.ports
         try:
             with self.db.session() as s, s.begin():
@@ -220,10 +199,11 @@ class HostStates:
                 subnets = [x.id for x in s.scalars(select(Subnet).where(
                     Subnet.network_id == network_id, Subnet.enable_dhcp.is_(True)))]
                 if net is None or not subnets:
-                    return
+                    return False
                 ports.create_internal(
                     s, network_id=network_id, project_id=net.project_id,
-                    device_owner=DHCP_OWNER, device_id=f"dhcp-{host}-{network_id}",
+                    device_owner=DHCP_OWNER, device_id=f"dhcp-{host}-{network_id}"[:255],
                     fixed_ips=[{"subnet_id": x} for x in subnets], host=host)
+            return True
         except IntegrityError:
-            pass  # another API process made it first, or an address race: next pass
+            return False  # an address race with a port create: the next pass tries again

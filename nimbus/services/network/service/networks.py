@@ -14,6 +14,7 @@ from nimbus.kernel.db import new_id
 from nimbus.services.network.errors import InUse, InvalidInput, ResourceNotFound
 from nimbus.services.network.models.core import Network, Port, RbacPolicy, Segment, Subnet
 from nimbus.services.network.schemas.listing import ListQuery
+from nimbus.services.network.service import qos, quotas
 from nimbus.services.network.service import query as q
 from nimbus.services.network.service.base import ResourceStore, caller_is_admin
 from nimbus.services.network.service.standard import bump, drop_tags, standard_view, tags_of
@@ -122,6 +123,8 @@ class Networks(ResourceStore):
 
     def _insert(self, s: Session, ctx: RequestContext, values: dict[str, Any],
                 segments: list[dict[str, Any]]) -> Network:
+        quotas.check(s, values["project_id"], "network")
+        qos.check_policy(s, ctx, values.get("qos_policy_id"))
         allocated = self.allocator.allocate(s, segments)
         max_mtu = min(self.allocator.mtu_of(seg["network_type"]) for seg in allocated)
         mtu = values.get("mtu") or max_mtu
@@ -135,7 +138,8 @@ class Networks(ResourceStore):
                       port_security_enabled=values["port_security_enabled"],
                       availability_zone_hints=values.get("availability_zone_hints") or [],
                       dns_domain=values.get("dns_domain") or "",
-                      qos_policy_id=values.get("qos_policy_id"),
+                      qos_policy_id=values.get("qos_policy_id")
+                      or qos.default_policy(s, values["project_id"]),
                       vlan_transparent=values.get("vlan_transparent"))
         s.add(row)
         s.flush()
@@ -158,6 +162,8 @@ class Networks(ResourceStore):
                values: dict[str, Any]) -> dict[str, Any]:
         with self.db.session() as s, s.begin():
             row = self.row(s, network_id)
+            if "qos_policy_id" in values:
+                qos.check_policy(s, ctx, values["qos_policy_id"])
             for key, column in (("name", "name"), ("description", "description"),
                                 ("admin_state_up", "admin_state_up"),
                                 ("port_security_enabled", "port_security_enabled"),

@@ -17,7 +17,7 @@ from nimbus.services.network.errors import ConflictNeutron, InvalidInput, Resour
 from nimbus.services.network.models.core import IPAllocation, Network, Port
 from nimbus.services.network.models.security_groups import PortSecurityGroup
 from nimbus.services.network.schemas.listing import ListQuery
-from nimbus.services.network.service import port_extras
+from nimbus.services.network.service import port_extras, quotas
 from nimbus.services.network.service import query as q
 from nimbus.services.network.service.base import ResourceStore, caller_is_admin
 from nimbus.services.network.service.ipam import Ipam
@@ -145,6 +145,8 @@ class Ports(ResourceStore):
 
     def _insert(self, s: Session, ctx: RequestContext | None, values: dict[str, Any]) -> Port:
         net = self._network_for(s, ctx, values["network_id"])
+        if ctx is not None:
+            quotas.check(s, values["project_id"], "port")
         owner = values.get("device_owner") or ""
         security = values.get("port_security_enabled")
         if security is None:

@@ -24,6 +24,7 @@ from nimbus.services.network.models.subnetpools import AddressScope, SubnetPool
 from nimbus.services.network.schemas.listing import ListQuery
 from nimbus.services.network.schemas.rbac import ACTIONS
 from nimbus.services.network.service import query as q
+from nimbus.services.network.service import quotas
 from nimbus.services.network.service.base import ResourceStore, caller_is_admin
 from nimbus.services.network.service.networks import visible_networks
 
@@ -84,6 +85,7 @@ class RbacPolicies(ResourceStore):
         policy_id = str(uuid.uuid4())
         try:
             with self.db.session() as s, s.begin():
+                quotas.check(s, values["project_id"], "rbac_policy")
                 s.add(RbacPolicy(id=policy_id, project_id=values["project_id"], **entry))
                 if entry["object_type"] == "network" and entry["action"] == EXTERNAL:
                     s.get(Network, entry["object_id"]).router_external = True  # type: ignore

@@ -23,6 +23,7 @@ from nimbus.services.network.models.subnetpools import AddressScope, SubnetPool,
 from nimbus.services.network.schemas.listing import ListQuery
 from nimbus.services.network.schemas.subnets import NOT_SET
 from nimbus.services.network.service import query as q
+from nimbus.services.network.service import quotas
 from nimbus.services.network.service.base import ResourceStore, caller_is_admin
 from nimbus.services.network.service.standard import bump, drop_tags, standard_view, tags_of
 from nimbus.services.network.service.subnet_rules import BadRequestTyped, bad_subnet
@@ -120,6 +121,7 @@ class SubnetPools(ResourceStore):
             values.get("address_scope_id")
         pool_id = str(uuid.uuid4())
         with self.db.session() as s, s.begin():
+            quotas.check(s, values["project_id"], "subnetpool")
             if values.get("is_default"):
                 self._check_no_default(s, version, None)
             self._check_scope(s, ctx, scope, version, prefixes, pool_id)

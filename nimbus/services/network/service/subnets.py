@@ -26,6 +26,7 @@ from nimbus.services.network.models.core import (
 from nimbus.services.network.schemas.listing import ListQuery
 from nimbus.services.network.schemas.subnets import NOT_SET
 from nimbus.services.network.service import query as q
+from nimbus.services.network.service import quotas
 from nimbus.services.network.service import subnet_rules as rules
 from nimbus.services.network.service.base import ResourceStore, caller_is_admin
 from nimbus.services.network.service.networks import EXTERNAL, SHARED, granted
@@ -154,6 +155,7 @@ class Subnets(ResourceStore):
 
     def _insert(self, s: Session, network: Network, values: dict[str, Any],
                 pool_id: str | None) -> str:
+        quotas.check(s, values["project_id"], "subnet")
         net = ipaddress.ip_network(values["cidr"])
         self._check_new(values, net)
         self._check_overlap(s, network.id, net)

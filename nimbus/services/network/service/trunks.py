@@ -15,6 +15,7 @@ from nimbus.services.network.models.core import Port
 from nimbus.services.network.models.trunks import SubPort, Trunk
 from nimbus.services.network.schemas.listing import ListQuery
 from nimbus.services.network.service import query as q
+from nimbus.services.network.service import quotas
 from nimbus.services.network.service.base import ResourceStore, caller_is_admin
 from nimbus.services.network.service.standard import bump, drop_tags, standard_view, tags_of
 
@@ -61,6 +62,7 @@ class Trunks(ResourceStore):
 
     def create(self, ctx: RequestContext, values: dict[str, Any]) -> dict[str, Any]:
         with self.db.session() as s, s.begin():
+            quotas.check(s, values["project_id"], "trunk")
             parent = self._port(s, ctx, values["port_id"])
             self._check_free(s, parent.id, as_parent=True)
             row = Trunk(id=str(uuid.uuid4()), project_id=values["project_id"],

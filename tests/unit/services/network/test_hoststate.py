@@ -18,7 +18,12 @@ def _port(net, ctx, network_id, host="", **kw):
     return net.ports.create(ctx, values)
 
 
+def _dhcp_agent(net, host="h1"):
+    net.agents.report(m.to_wire(m.AgentReport(host=host, agent_type="dhcp")))
+
+
 def test_a_host_gets_its_ports_groups_and_a_dhcp_port(net, admin_ctx, make_subnet):
+    _dhcp_agent(net)
     network = _network(net, admin_ctx)
     subnet_id = make_subnet(network["id"])
     mine = _port(net, admin_ctx, network["id"], host="h1")
@@ -43,6 +48,7 @@ def test_a_host_gets_its_ports_groups_and_a_dhcp_port(net, admin_ctx, make_subne
 
 
 def test_dhcp_is_scheduled_once(net, admin_ctx, make_subnet):
+    _dhcp_agent(net)
     network = _network(net, admin_ctx)
     make_subnet(network["id"])
     net.host_state("h1")
@@ -61,3 +67,18 @@ def _query(**filters):
     from nimbus.services.network.schemas.listing import ListQuery
 
     return ListQuery(filters=filters)
+
+
+def test_no_dhcp_port_without_a_dhcp_agent_and_it_goes_with_the_binding(
+        net, admin_ctx, make_subnet):
+    network = _network(net, admin_ctx)
+    make_subnet(network["id"])
+    net.host_state("h1")
+    assert net.ports.list(admin_ctx, _query(device_owner=["network:dhcp"])) == []
+    _dhcp_agent(net)
+    net.host_state("h1")
+    assert len(net.ports.list(admin_ctx, _query(device_owner=["network:dhcp"]))) == 1
+    agent_id = net.agents.list(admin_ctx, _query(agent_type=["DHCP agent"]))[0]["id"]
+    net.agents.remove_dhcp_network(agent_id, network["id"])
+    net.host_state("h1")
+    assert net.ports.list(admin_ctx, _query(device_owner=["network:dhcp"])) == []
