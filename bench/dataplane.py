@@ -249,7 +249,8 @@ def figure_dhcp(bench: Bench, api: Api, plane: Plane, net_id: str, mtu: int) -> 
         times.append(seconds)
         guests.append(guest)
     times.sort()
-    bench.add(Row("port create -> DHCP offer", clients="1", p50=f"{median(times):.2f} s",
+    bench.add(Row("port create -> DHCP offer", clients="1",
+                  workers=dp_workers(bench), p50=f"{median(times):.2f} s",
                   rate=f"max {times[-1]:.2f} s", target=f"< {DHCP_TARGET_S:g} s",
                   ok=times[-1] < DHCP_TARGET_S,
                   note=f"{len(times)} ports ({', '.join(f'{t:.2f}' for t in times)} s), "
@@ -257,6 +258,10 @@ def figure_dhcp(bench: Bench, api: Api, plane: Plane, net_id: str, mtu: int) -> 
                        f"20 ms, broadcast); first port of the network (bridge, qdhcp, "
                        f"dnsmasq start) {cold:.2f} s, not counted"))
     return guests
+
+
+def dp_workers(bench: Bench) -> str:
+    return str(bench.args.data_plane_workers or "default")
 
 
 def median(values: list[float]) -> float:
@@ -333,7 +338,8 @@ def figure_sg(bench: Bench, api: Api, plane: Plane, guests: list[Guest], prefixl
     plumbed = wait_for_ping(source, target)
     times = sorted(sg_sample(api, plane, group, source, target)
                    for _ in range(bench.args.repeat))
-    bench.add(Row("SG rule create -> enforced", clients="1", p50=f"{median(times):.2f} s",
+    bench.add(Row("SG rule create -> enforced", clients="1",
+                  workers=dp_workers(bench), p50=f"{median(times):.2f} s",
                   rate=f"max {times[-1]:.2f} s", target=f"< {SG_TARGET_S:g} s",
                   ok=times[-1] < SG_TARGET_S,
                   note=f"{len(times)} rules ({', '.join(f'{t:.3f}' for t in times)} s), from "
@@ -345,8 +351,10 @@ def figure_sg(bench: Bench, api: Api, plane: Plane, guests: list[Guest], prefixl
 # -- memory -------------------------------------------------------------------------------
 def figure_rss(bench: Bench, server: NetworkNimbus, agent_note: str, when: str,
                target: bool) -> None:
+    """The whole process tree's memory (uvicorn workers, the supervisor, the agent's
+    threads); the dnsmasq daemons apart, as they outlive Nimbus by design."""
     rss, pss, procs = tree_memory(server.proc.pid)  # type: ignore[union-attr]
-    bench.add(Row(f"nimbus up + agent, RSS (PSS), {when}", workers="default",
+    bench.add(Row(f"nimbus up + agent, RSS (PSS), {when}", workers=dp_workers(bench),
                   rate=f"{rss:.0f} MiB ({pss:.0f})",
                   target=f"< {RSS_TARGET_MIB} MiB" if target else "",
                   ok=rss < RSS_TARGET_MIB if target else None,
@@ -442,7 +450,8 @@ def data_plane_figures(bench: Bench) -> None:
 def agent_server(bench: Bench, plane: Plane) -> Iterator[NetworkNimbus]:
     network = {"driver": "linuxbridge", "host": HOST, "host_netns": plane.host_netns,
                "public_network": "false"}
-    with serving(bench.args, bench.workdir / "dataplane", None, network) as server:
+    with serving(bench.args, bench.workdir / "dataplane", bench.args.data_plane_workers,
+                 network) as server:
         yield server
 
 

@@ -356,7 +356,8 @@ def describe(args: argparse.Namespace) -> None:
           f"{platform.python_version()}; load average {load}\n"
           f"server: {args.nimbus} up (source {nimbus_source(args)}); API figures: "
           f"{args.workers} workers, {args.clients} clients x {args.ports} port creates, "
-          f"{args.duration:g} s per list figure; data plane: {args.repeat} samples each\n",
+          f"{args.duration:g} s per list figure; data plane: "
+          f"{args.data_plane_workers or 'default'} workers, {args.repeat} samples each\n",
           flush=True)
 
 
@@ -371,6 +372,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="timed samples of each data-plane figure (after one untimed)")
     p.add_argument("--clients", type=int, default=8)
     p.add_argument("--workers", type=int, default=2, help="API workers for the API figures")
+    p.add_argument("--data-plane-workers", type=int, default=None,
+                   help="API workers of the data-plane server (default: nimbus up's own)")
     p.add_argument("--settle", type=float, default=5,
                    help="seconds idle before the memory figure")
     add_common_arguments(p, FIGURES)
