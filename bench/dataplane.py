@@ -18,6 +18,8 @@ deleted. Nothing outside those namespaces is touched.
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -249,15 +251,31 @@ def figure_dhcp(bench: Bench, api: Api, plane: Plane, net_id: str, mtu: int) -> 
         times.append(seconds)
         guests.append(guest)
     times.sort()
+    confirmed = udhcpc_lease(guests[-1])
     bench.add(Row("port create -> DHCP offer", clients="1",
                   workers=dp_workers(bench), p50=f"{median(times):.2f} s",
                   rate=f"max {times[-1]:.2f} s", target=f"< {DHCP_TARGET_S:g} s",
-                  ok=times[-1] < DHCP_TARGET_S,
                   note=f"{len(times)} ports ({', '.join(f'{t:.2f}' for t in times)} s), "
                        f"from the API's answer to the offer in the guest (DISCOVER every "
                        f"20 ms, broadcast); first port of the network (bridge, qdhcp, "
-                       f"dnsmasq start) {cold:.2f} s, not counted"))
+                       f"dnsmasq start) {cold:.2f} s, not counted; {confirmed}",
+                  ok=times[-1] < DHCP_TARGET_S and confirmed.startswith("udhcpc got its")))
     return guests
+
+
+def udhcpc_lease(guest: Guest) -> str:
+    """busybox udhcpc's view of the last guest: the whole exchange (discover, offer,
+    request, ack) with a real client, after the timed samples."""
+    busybox = shutil.which("busybox")
+    if busybox is None:
+        return "busybox missing: no udhcpc check"
+    done = subprocess.run(["ip", "netns", "exec", guest.netns, busybox, "udhcpc", "-i", "eth0",
+                           "-n", "-q", "-f", "-t", "5", "-T", "1", "-s", "/bin/true"],
+                          capture_output=True, text=True, timeout=30)
+    leased = re.search(r"lease of (\S+) obtained", done.stdout + done.stderr)
+    if leased is None or leased.group(1) != guest.address:
+        return f"udhcpc got NO lease of {guest.address}: {(done.stdout + done.stderr)[-200:]}"
+    return f"udhcpc got its lease of {guest.address} (DISCOVER to ACK)"
 
 
 def dp_workers(bench: Bench) -> str:
