@@ -32,7 +32,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from identity import Row, process_tree, server_env, tree_memory
-from network import Api, ApiError, Bench, NetworkNimbus, make_network, serving
+from network import (
+    Api,
+    ApiError,
+    Bench,
+    NetworkNimbus,
+    make_network,
+    serving,
+    unlimited_quotas,
+)
 
 HERE = Path(__file__).resolve().parent
 PROBE = HERE / "netprobe.py"
@@ -477,6 +485,7 @@ def agent_server(bench: Bench, plane: Plane) -> Iterator[NetworkNimbus]:
 def resources(api: Api, plane: Plane) -> Iterator[tuple[str, int, int]]:
     """A tenant network with a DHCP subnet; (network id, MTU, prefix length). Its ports,
     groups and itself are deleted at the end, while the agent still runs."""
+    unlimited_quotas(api)
     net_id, _subnet = make_network(api, "bench-dataplane", DP_CIDR)
     plane.networks.append(net_id)
     mtu = int(api.call("GET", f"/networks/{net_id}")["network"].get("mtu") or 1450)
