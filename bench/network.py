@@ -7,12 +7,17 @@ network agent. Prints one table; never part of the test run.
     python bench/network.py --only port-create,port-list --ports 50 --duration 3
 
 The API figures run on their own `nimbus up --workers 2` (temp data dir, free loopback port,
-NIMBUS_NETWORK__DRIVER=off: no agent). Clients are threads with an httpx client each and an
-admin token from keystoneauth1; every create is checked (201, fixed IPs never handed out
-twice). The data-plane figures (dhcp, sg, rss) need root and a tree with the network agent:
-they run a second `nimbus up` whose agent (linuxbridge driver, host ``bench-host``) treats a
+NIMBUS_NETWORK__DRIVER=off: no agent; the admin project's quotas lifted). Clients are
+threads with an httpx client each and an admin token from keystoneauth1; every create is
+checked (201, fixed IPs never handed out twice, in the answers and in the stored list).
+Beside each latency the server's CPU per call is shown, and the load average in every row:
+on a shared host the wall times include waits for a CPU that other programs hold.
+
+The data-plane figures (dhcp, sg, rss; bench/dataplane.py) need root and a tree with the
+network agent, else they say n/a: they run a second `nimbus up` (its default workers unless
+--data-plane-workers) whose agent (linuxbridge driver, host ``bench-host``) treats a
 network namespace the bench makes as its host, and plug stand-in guests (a netns each, a
-veth whose host end is tap<port[:11]>, the guest end with the port's MAC; see
+veth whose host end is tap<port[:11]>, the guest end with the port's MAC; probes in
 bench/netprobe.py). Traffic stays in those namespaces. Everything the bench made is removed
 at the end: resources through the API, then any namespace and process left over (only the
 ones it made). Set PYTHONPATH to bench another source tree.
