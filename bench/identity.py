@@ -122,10 +122,14 @@ class Nimbus:
                "--port", str(self.port)]
         return cmd + (["--workers", str(self.workers)] if self.workers is not None else [])
 
-    def start(self) -> Nimbus:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+    def environment(self) -> dict[str, str]:
         env = server_env(self.source)
         env["NIMBUS_BCRYPT_COST"] = str(self.args.bcrypt_cost)
+        return env
+
+    def start(self) -> Nimbus:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        env = self.environment()
         cmd = niced(self.args, self.command())
         log = open(self.data_dir.parent / f"nimbus-{self.port}.log", "wb")  # noqa: SIM115
         started = time.perf_counter()
