@@ -211,6 +211,11 @@ def token_scope(creds: Mapping[str, Any]) -> str:
     return "project"
 
 
+_TARGET_KEY = re.compile(r"%\(([^)]+)\)s")
+_FIELD_KEY = re.compile(r"field:[^:\s()]+:([^\s()]+)")
+_RULE_REF = re.compile(r"rule:([^\s()]+)")
+
+
 class Enforcer:
     """Rules of one API: defaults in code, overridden per rule by a policy.yaml."""
 
@@ -221,6 +226,29 @@ class Enforcer:
             loaded = yaml.safe_load(override_file.read_text()) or {}
             texts.update({str(k): str(v) for k, v in loaded.items()})
         self.rules = {name: parse_rule(text) for name, text in texts.items()}
+        self._texts = texts
+        self._keys: dict[str, frozenset[str] | None] = {}
+
+    def target_keys(self, name: str) -> frozenset[str] | None:
+        """The target keys a rule can read (through the rules it names, too); None when
+        that cannot be told (a rule that names itself). A decision depends on the caller
+        and on these keys only, so it can be kept for every target that agrees on them."""
+        if name not in self._keys:
+            self._keys[name] = self._keys_of(name, frozenset())
+        return self._keys[name]
+
+    def _keys_of(self, name: str, seen: frozenset[str]) -> frozenset[str] | None:
+        if name in seen:
+            return None
+        text = self._texts.get(name, "")
+        keys = set(_TARGET_KEY.findall(text))
+        keys.update(m.split("=", 1)[0] for m in _FIELD_KEY.findall(text))
+        for ref in _RULE_REF.findall(text):
+            inner = self._keys_of(ref, seen | {name})
+            if inner is None:
+                return None
+            keys |= inner
+        return frozenset(keys)
 
     def check_rule(self, name: str, target: Mapping[str, Any], creds: Mapping[str, Any]) -> bool:
         rule = self.rules.get(name)

@@ -33,11 +33,12 @@ from nimbus.kernel.errors import (
     BadRequest,
     CloudError,
     FaultFormat,
+    Forbidden,
     MethodNotAllowed,
     Unauthorized,
     internal_error,
 )
-from nimbus.kernel.policy import Enforcer
+from nimbus.kernel.policy import Enforcer, flatten
 
 log = logging.getLogger("nimbus.api")
 
@@ -213,6 +214,24 @@ def _decision_key(api: str, rule: str, target: Mapping[str, Any]) -> tuple[Any, 
     return tuple(leaves) if walk("", target) else None
 
 
+_ABSENT = "\0absent"
+
+
+def _narrow(target: Mapping[str, Any], keys: frozenset[str]) -> dict[str, Any]:
+    """The part of a target a rule reads (dotted keys from the nested levels), with keys
+    the target lacks marked as such."""
+    flat: dict[str, Any] | None = None
+    out: dict[str, Any] = {}
+    for key in keys:
+        if key in target:
+            out[key] = target[key]
+            continue
+        if flat is None:
+            flat = flatten(target)
+        out[key] = flat.get(key, _ABSENT)
+    return out
+
+
 def render_json(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -341,13 +360,23 @@ class ServiceApi:
 
     def authorize(self, rule: str, ctx: RequestContext, target: dict[str, Any]) -> None:
         """Enforce ``rule``. A decision depends only on the rule, the caller's context and
-        the target, so it is kept with the context (which lives as long as its token
-        stays cached) for targets made of plain values."""
-        key = _decision_key(self.name, rule, target)
+        the target keys the rule reads, so it is kept with the context (which lives as long
+        as its token stays cached) for every target that agrees on those keys: a page of
+        100 ports costs a handful of evaluations, not 900."""
+        keys = self.enforcer.target_keys(rule)
+        key = _decision_key(self.name, rule, target if keys is None else _narrow(target, keys))
         decisions = ctx.policy_decisions
-        if key is not None and decisions.get(key) is True:
+        known = decisions.get(key) if key is not None else None
+        if known is True:
             return
-        self.enforcer.enforce(rule, ctx.policy_credentials(), target)
+        if known is False:
+            raise Forbidden(f"You are not authorized to perform the requested action: {rule}.")
+        try:
+            self.enforcer.enforce(rule, ctx.policy_credentials(), target)
+        except Forbidden:
+            if key is not None and len(decisions) < MAX_DECISIONS:
+                decisions[key] = False
+            raise
         if key is not None and len(decisions) < MAX_DECISIONS:
             decisions[key] = True
 
