@@ -12,17 +12,21 @@ from nimbus.kernel.runtime import Runtime
 from nimbus.kernel.web import Route, ServiceApi
 from nimbus.services.network.api import discovery
 from nimbus.services.network.api.resource import ANY_CALLER, crud_routes
+from nimbus.services.network.api.routers import floating_routes, router_routes
 from nimbus.services.network.api.tags import tag_routes
 from nimbus.services.network.errors import neutron_fault
 from nimbus.services.network.policies import RULES
 from nimbus.services.network.schemas.attrs import ResourceDef
 from nimbus.services.network.schemas.networks import NETWORK
 from nimbus.services.network.schemas.ports import PORT
+from nimbus.services.network.schemas.routers import FLOATINGIP
 from nimbus.services.network.service import network_of
 
 RESOURCES: list[ResourceDef] = [NETWORK, PORT]
+RESOURCES.append(FLOATINGIP)
 
 EXTRA_ROUTES: list[Route] = []
+EXTRA_ROUTES.extend(router_routes() + floating_routes())  # routers: CRUD with gateway policy
 
 
 def routes() -> list[Route]:

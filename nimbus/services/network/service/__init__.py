@@ -7,8 +7,12 @@ import logging
 from typing import Any
 
 from nimbus.kernel.runtime import Runtime
+from nimbus.services.network.service import l3_hooks
+from nimbus.services.network.service.floatingips import FloatingIps
 from nimbus.services.network.service.networks import Networks
+from nimbus.services.network.service.port_forwardings import PortForwardings
 from nimbus.services.network.service.ports import Ports
+from nimbus.services.network.service.routers import Routers
 from nimbus.services.network.service.security_groups import SecurityGroups
 from nimbus.services.network.service.segments import SegmentAllocator
 from nimbus.services.network.service.tags import Tags
@@ -30,6 +34,17 @@ class NetworkService:
         self.security_groups = SecurityGroups(self.db, self.options, self.changed, self)
         self.tags.register("networks", self.networks.row)
         self.tags.register("ports", self.ports.row)
+        self._init_l3()
+
+    def _init_l3(self) -> None:
+        """Routers, floating IPs and port forwardings, and their hooks on the others'
+        deletes (called last: the hooks need every other store)."""
+        self.routers = Routers(self.db, self.options, self.changed, self)
+        self.floatingips = FloatingIps(self.db, self.options, self.changed, self)
+        self.port_forwardings = PortForwardings(self.db, self.options, self.changed, self)
+        self.tags.register("routers", self.routers.row)
+        self.tags.register("floatingips", self.floatingips.row)
+        l3_hooks.register(self)
 
     def changed(self, **what: list[str]) -> None:
         """Tell the agents that these resources moved (they fetch their state again)."""
