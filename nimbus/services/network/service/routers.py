@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from nimbus.kernel.context import RequestContext
 from nimbus.services.network import l3_errors as l3
-from nimbus.services.network.api.resource import ListQuery
 from nimbus.services.network.errors import BadRequestNeutron, ResourceNotFound
 from nimbus.services.network.models.core import IPAllocation, Network, Port, Subnet
 from nimbus.services.network.models.routers import FloatingIp, Router, RouterPort, RouterRoute
@@ -22,6 +21,9 @@ from nimbus.services.network.service.base import ResourceStore, caller_is_admin
 from nimbus.services.network.service.networks import visible_networks
 from nimbus.services.network.service.router_interfaces import RouterInterfaces, subnet_cidrs
 from nimbus.services.network.service.standard import bump, drop_tags, standard_view, tags_of
+
+if TYPE_CHECKING:
+    from nimbus.services.network.api.resource import ListQuery
 
 GATEWAY = "network:router_gateway"
 INTERFACE = "network:router_interface"
