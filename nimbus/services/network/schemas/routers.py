@@ -137,10 +137,10 @@ PORT_FORWARDING = ResourceDef("port_forwarding", "port_forwardings", "PortForwar
     Attr("tenant_id", string(255), default=None, visible=False, filter=False, sort=False),
     Attr("external_port", integer(1, 65535, nullable=True), put=True, default=None,
          convert_filter=filter_int),
+    # Filters the store refuses with Neutron's PortForwardingNotSupportFilterField.
     Attr("internal_port", integer(1, 65535, nullable=True), put=True, default=None,
-         filter=False, sort=False),
-    Attr("internal_ip_address", ip_address(4), put=True, default=REQUIRED, filter=False,
          sort=False),
+    Attr("internal_ip_address", ip_address(4), put=True, default=REQUIRED, sort=False),
     Attr("protocol", protocol_value, put=True, default=REQUIRED),
     Attr("internal_port_id", uuid_str, put=True, default=REQUIRED),
     Attr("description", string(255), put=True, default="", sort=False),
