@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, exists, select
@@ -73,11 +74,16 @@ def ipv4_fixed_ips(s: Session, port_id: str) -> list[tuple[str, str]]:
     return [(sub, ip) for sub, ip in rows if ipaddress.ip_address(ip).version == 4]
 
 
+
+# Module-level names for annotations inside classes that define ``list``.
+Items = list[dict[str, Any]]
+Ids = list[str]
+
 class FloatingIps(ResourceStore):
     resource_type = "floatingips"
 
     # -- reading ------------------------------------------------------------------------
-    def list(self, ctx: RequestContext, query: ListQuery) -> list[dict[str, Any]]:
+    def list(self, ctx: RequestContext, query: ListQuery) -> Items:
         with self.db.session() as s:
             stmt = select(FloatingIp)
             if not caller_is_admin(ctx):
@@ -98,7 +104,7 @@ class FloatingIps(ResourceStore):
             raise l3.floatingip_not_found(fip_id)
         return row
 
-    def pools(self, ctx: RequestContext) -> list[dict[str, Any]]:
+    def pools(self, ctx: RequestContext) -> Items:
         """floatingip-pools: the IPv4 subnets of the external networks the caller sees."""
         with self.db.session() as s:
             stmt = select(Subnet).join(Network, Network.id == Subnet.network_id).where(
@@ -159,7 +165,7 @@ class FloatingIps(ResourceStore):
 
     def update(self, ctx: RequestContext, fip_id: str,
                values: dict[str, Any]) -> dict[str, Any]:
-        def work(s: Session) -> list[str]:
+        def work(s: Session) -> Ids:
             row = self.row(s, fip_id)
             before = row.router_id
             if "description" in values:
@@ -260,13 +266,13 @@ class FloatingIps(ResourceStore):
         return port, subnet, chosen[0][1]
 
     # -- rendering ----------------------------------------------------------------------
-    def render_many(self, s: Session, rows: list[FloatingIp]) -> list[dict[str, Any]]:
+    def render_many(self, s: Session, rows: Sequence[FloatingIp]) -> Items:
         ids = [r.id for r in rows]
         tags = tags_of(s, self.resource_type, ids)
         port_ids = sorted({r.fixed_port_id for r in rows if r.fixed_port_id})
         ports = {p.id: p for p in s.scalars(select(Port).where(Port.id.in_(port_ids)))} \
             if port_ids else {}
-        forwardings: dict[str, list[dict[str, Any]]] = {}
+        forwardings: dict[str, Items] = {}
         if ids:
             for pf in s.scalars(select(PortForwarding).where(
                     PortForwarding.floatingip_id.in_(ids)).order_by(PortForwarding.id)):
@@ -274,8 +280,8 @@ class FloatingIps(ResourceStore):
         return [self._view(r, tags.get(r.id, []), ports.get(r.fixed_port_id or ""),
                            forwardings.get(r.id, [])) for r in rows]
 
-    def _view(self, row: FloatingIp, tags: list[str], port: Port | None,
-              forwardings: list[dict[str, Any]]) -> dict[str, Any]:
+    def _view(self, row: FloatingIp, tags: Ids, port: Port | None,
+              forwardings: Items) -> dict[str, Any]:
         out = standard_view(row, tags, name=False)
         details = None if port is None else {
             "name": port.name, "network_id": port.network_id,

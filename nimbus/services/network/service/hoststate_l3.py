@@ -62,7 +62,7 @@ def routers_for_host(s: Session, host: str,
         mine = ports.get(row.id, [])
         gateway_ips = [p for owner, p, _gw in mine if owner == GATEWAY]
         v4 = [p for p in gateway_ips if ipaddress.ip_address(p.ip_address).version == 4]
-        gateway = (v4 or gateway_ips or [None])[0]
+        gateway = (v4 or gateway_ips or [None])[0]  # type: ignore[list-item]
         ext_gw = next((gw for owner, p, gw in mine if owner == GATEWAY and p is gateway), None)
         out.append(messages.Router(
             id=row.id, project_id=row.project_id, admin_state_up=row.admin_state_up,
@@ -118,7 +118,7 @@ def _floating(s: Session, ids: list[str]) -> tuple[dict[str, list[Any]], dict[st
                      .where(FloatingIp.router_id.in_(ids)).order_by(PortForwarding.id))
     for pf, address, router_id in rows:
         ranged = pf.external_port_start != pf.external_port_end
-        forwardings.setdefault(router_id, []).append(messages.PortForwarding(
+        forwardings.setdefault(router_id or "", []).append(messages.PortForwarding(
             id=pf.id, floating_ip_address=address, external_port=pf.external_port_start,
             internal_ip_address=pf.internal_ip_address, internal_port=pf.internal_port_start,
             protocol=pf.protocol,

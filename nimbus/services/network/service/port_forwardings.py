@@ -84,10 +84,14 @@ def view(pf: PortForwarding) -> dict[str, Any]:
     }
 
 
+
+# Module-level names for annotations inside classes that define ``list``.
+Items = list[dict[str, Any]]
+
 class PortForwardings(ResourceStore):
     resource_type = "port_forwardings"
 
-    def list(self, ctx: RequestContext, fip_id: str, query: ListQuery) -> list[dict[str, Any]]:
+    def list(self, ctx: RequestContext, fip_id: str, query: ListQuery) -> Items:
         for name in query.filters:
             if name in NOT_FILTERS:
                 raise l3.L3BadRequest("PortForwardingNotSupportFilterField",

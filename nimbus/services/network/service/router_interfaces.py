@@ -5,7 +5,7 @@ no overlapping CIDRs, nothing a floating IP or an extra route still needs)."""
 from __future__ import annotations
 
 import ipaddress
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -22,11 +22,8 @@ from nimbus.services.network.models.routers import (
     RouterRoute,
 )
 from nimbus.services.network.schemas.attrs import uuid_str
-from nimbus.services.network.service.base import caller_is_admin
+from nimbus.services.network.service.base import ResourceStore, caller_is_admin
 from nimbus.services.network.service.standard import bump
-
-if TYPE_CHECKING:
-    from nimbus.services.network.service.routers import Routers
 
 GATEWAY = "network:router_gateway"
 INTERFACE = "network:router_interface"
@@ -64,10 +61,13 @@ def _interface_body(body: Any, *, removing: bool) -> tuple[str | None, str | Non
     return ids["port_id"], ids["subnet_id"]
 
 
-class RouterInterfaces:
-    """Mixed into ``Routers`` (which gives ``row``, ``db``, ``services``, ``changed``)."""
+class RouterInterfaces(ResourceStore):
+    """The interface half of ``Routers`` (which gives ``row``)."""
 
-    def add_interface(self: Routers, ctx: RequestContext, router_id: str,
+    def row(self, s: Session, router_id: str) -> Router:
+        raise NotImplementedError
+
+    def add_interface(self, ctx: RequestContext, router_id: str,
                       body: Any) -> dict[str, Any]:
         port_id, subnet_id = _interface_body(body, removing=False)
 
@@ -84,7 +84,7 @@ class RouterInterfaces:
         self.changed(routers=[router_id], networks=[info["network_id"]])
         return info  # type: ignore[no-any-return]
 
-    def _visible_subnet(self: Routers, s: Session, ctx: RequestContext,
+    def _visible_subnet(self, s: Session, ctx: RequestContext,
                         subnet_id: str) -> Subnet:
         subnet = s.get(Subnet, subnet_id)
         if subnet is not None and not caller_is_admin(ctx) and \
@@ -98,7 +98,7 @@ class RouterInterfaces:
             raise ResourceNotFound("Subnet", subnet_id)
         return subnet
 
-    def _attach_subnet(self: Routers, s: Session, ctx: RequestContext, row: Router,
+    def _attach_subnet(self, s: Session, ctx: RequestContext, row: Router,
                        subnet_id: str) -> tuple[Port, list[Subnet]]:
         subnet = self._visible_subnet(s, ctx, subnet_id)
         if not subnet.gateway_ip:
@@ -141,7 +141,7 @@ class RouterInterfaces:
                 return port
         return None
 
-    def _attach_port(self: Routers, s: Session, ctx: RequestContext, row: Router,
+    def _attach_port(self, s: Session, ctx: RequestContext, row: Router,
                      port_id: str) -> tuple[Port, list[Subnet]]:
         port = s.get(Port, port_id)
         if port is None or (not caller_is_admin(ctx) and port.project_id != ctx.project_id
@@ -204,7 +204,7 @@ class RouterInterfaces:
                     _raise_on_overlap(first, second)
 
     # -- removing -----------------------------------------------------------------------
-    def remove_interface(self: Routers, ctx: RequestContext, router_id: str,
+    def remove_interface(self, ctx: RequestContext, router_id: str,
                          body: Any) -> dict[str, Any]:
         port_id, subnet_id = _interface_body(body, removing=True)
 
@@ -222,7 +222,7 @@ class RouterInterfaces:
         self.changed(routers=[router_id], networks=[info["network_id"]])
         return info  # type: ignore[no-any-return]
 
-    def _detach_port(self: Routers, s: Session, row: Router, port_id: str,
+    def _detach_port(self, s: Session, row: Router, port_id: str,
                      subnet_id: str | None) -> tuple[Port, list[Subnet]]:
         link = s.get(RouterPort, (row.id, port_id))
         port = s.get(Port, port_id)
@@ -239,7 +239,7 @@ class RouterInterfaces:
         s.execute(delete(Port).where(Port.id == port_id))
         return port, subnets
 
-    def _detach_subnet(self: Routers, s: Session, ctx: RequestContext, row: Router,
+    def _detach_subnet(self, s: Session, ctx: RequestContext, row: Router,
                        subnet_id: str) -> tuple[Port, list[Subnet]]:
         subnet = self._visible_subnet(s, ctx, subnet_id)
         ports = list(s.scalars(select(Port).join(RouterPort, RouterPort.port_id == Port.id)

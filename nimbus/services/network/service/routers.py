@@ -5,7 +5,7 @@ must respect (a router's ports, subnets, networks) in ``l3_hooks.py``."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select
@@ -17,7 +17,7 @@ from nimbus.services.network.errors import BadRequestNeutron, ResourceNotFound
 from nimbus.services.network.models.core import IPAllocation, Network, Port, Subnet
 from nimbus.services.network.models.routers import FloatingIp, Router, RouterPort, RouterRoute
 from nimbus.services.network.service import query as q
-from nimbus.services.network.service.base import ResourceStore, caller_is_admin
+from nimbus.services.network.service.base import caller_is_admin
 from nimbus.services.network.service.networks import visible_networks
 from nimbus.services.network.service.router_interfaces import RouterInterfaces, subnet_cidrs
 from nimbus.services.network.service.standard import bump, drop_tags, standard_view, tags_of
@@ -35,6 +35,12 @@ COLUMNS = {"id": Router.id, "name": Router.name, "project_id": Router.project_id
            "updated_at": Router.updated_at}
 
 
+
+# Module-level names for annotations inside classes that define ``list``.
+Items = list[dict[str, Any]]
+Routes = list[dict[str, str]]
+Ids = list[str]
+
 def after_commit(s: Session, work: Callable[[], None]) -> None:
     """Run ``work`` once the session's transaction is committed (agents see committed
     state only)."""
@@ -43,11 +49,11 @@ def after_commit(s: Session, work: Callable[[], None]) -> None:
     event.listen(s, "after_commit", lambda _s: work(), once=True)
 
 
-class Routers(RouterInterfaces, ResourceStore):
+class Routers(RouterInterfaces):
     resource_type = "routers"
 
     # -- reading ------------------------------------------------------------------------
-    def list(self, ctx: RequestContext, query: ListQuery) -> list[dict[str, Any]]:
+    def list(self, ctx: RequestContext, query: ListQuery) -> Items:
         with self.db.session() as s:
             stmt = select(Router)
             if not caller_is_admin(ctx):
@@ -72,7 +78,7 @@ class Routers(RouterInterfaces, ResourceStore):
     def create(self, ctx: RequestContext, values: dict[str, Any]) -> dict[str, Any]:
         router_id = str(uuid.uuid4())
 
-        def work(s: Session) -> list[str]:
+        def work(s: Session) -> Ids:
             row = Router(id=router_id, project_id=values["project_id"],
                          name=values.get("name") or "",
                          description=values.get("description") or "",
@@ -89,13 +95,13 @@ class Routers(RouterInterfaces, ResourceStore):
 
     def update(self, ctx: RequestContext, router_id: str,
                values: dict[str, Any]) -> dict[str, Any]:
-        def work(s: Session) -> list[str]:
+        def work(s: Session) -> Ids:
             row = self.row(s, router_id)
             for key in ("name", "description", "admin_state_up"):
                 if key in values:
                     setattr(row, key, values[key])
             self._migrate(row, values)
-            networks: list[str] = []
+            networks: Ids = []
             if "external_gateway_info" in values:
                 networks = self.set_gateway(s, ctx, row, values["external_gateway_info"])
             if "routes" in values:
@@ -134,7 +140,7 @@ class Routers(RouterInterfaces, ResourceStore):
 
     # -- the gateway --------------------------------------------------------------------
     def set_gateway(self, s: Session, ctx: RequestContext, row: Router,
-                    info: dict[str, Any] | None) -> list[str]:
+                    info: dict[str, Any] | None) -> Ids:
         """Put the router's gateway where ``info`` says (None: nowhere); returns the
         networks whose ports changed."""
         current = s.get(Port, row.gw_port_id) if row.gw_port_id else None
@@ -182,7 +188,7 @@ class Routers(RouterInterfaces, ResourceStore):
         return net
 
     def _check_external_ips(self, s: Session, net: Network,
-                            ext_ips: list[dict[str, Any]]) -> None:
+                            ext_ips: Items) -> None:
         gateways = set(s.scalars(select(Subnet.gateway_ip).where(
             Subnet.network_id == net.id, Subnet.gateway_ip.is_not(None))))
         for ext_ip in ext_ips:
@@ -190,7 +196,7 @@ class Routers(RouterInterfaces, ResourceStore):
                 raise BadRequestNeutron("router", f"External IP {ext_ip['ip_address']} is "
                                                   "the same as the gateway IP")
 
-    def _ips_change(self, s: Session, port: Port, ext_ips: list[dict[str, Any]]) -> bool:
+    def _ips_change(self, s: Session, port: Port, ext_ips: Items) -> bool:
         current = list(s.execute(select(IPAllocation.subnet_id, IPAllocation.ip_address)
                                  .where(IPAllocation.port_id == port.id)))
         wanted_subnets = {e["subnet_id"] for e in ext_ips if e.get("subnet_id")}
@@ -210,8 +216,8 @@ class Routers(RouterInterfaces, ResourceStore):
         s.expunge(port)
 
     # -- extra routes -------------------------------------------------------------------
-    def routes_of(self, s: Session, ids: list[str]) -> dict[str, list[dict[str, str]]]:
-        found: dict[str, list[dict[str, str]]] = {}
+    def routes_of(self, s: Session, ids: Ids) -> dict[str, Routes]:
+        found: dict[str, Routes] = {}
         if ids:
             for route in s.scalars(select(RouterRoute).where(RouterRoute.router_id.in_(ids))
                                    .order_by(RouterRoute.destination, RouterRoute.nexthop)):
@@ -219,7 +225,7 @@ class Routers(RouterInterfaces, ResourceStore):
                     {"destination": route.destination, "nexthop": route.nexthop})
         return found
 
-    def set_routes(self, s: Session, row: Router, routes: list[dict[str, str]]) -> None:
+    def set_routes(self, s: Session, row: Router, routes: Routes) -> None:
         if len(routes) > MAX_ROUTES:
             raise l3.routes_exhausted(row.id, MAX_ROUTES)
         self.validate_routes(s, row, routes)
@@ -229,7 +235,7 @@ class Routers(RouterInterfaces, ResourceStore):
                               nexthop=route["nexthop"]))
         s.flush()
 
-    def validate_routes(self, s: Session, row: Router, routes: list[dict[str, str]]) -> None:
+    def validate_routes(self, s: Session, row: Router, routes: Routes) -> None:
         """Each nexthop on a subnet the router is on, and none the router's own address."""
         import ipaddress
 
@@ -241,7 +247,7 @@ class Routers(RouterInterfaces, ResourceStore):
             if str(hop) in addresses:
                 raise l3.invalid_routes(routes, "the nexthop is used by router")
 
-    def edit_routes(self, ctx: RequestContext, router_id: str, routes: list[dict[str, str]],
+    def edit_routes(self, ctx: RequestContext, router_id: str, routes: Routes,
                     *, add: bool) -> dict[str, Any]:
         """``add_extraroutes`` / ``remove_extraroutes``: a set union or difference."""
         with self.db.session() as s:
@@ -253,13 +259,13 @@ class Routers(RouterInterfaces, ResourceStore):
         return self.update(ctx, router_id, {"routes": wanted})
 
     # -- rendering ----------------------------------------------------------------------
-    def render_many(self, s: Session, rows: list[Router]) -> list[dict[str, Any]]:
+    def render_many(self, s: Session, rows: Sequence[Router]) -> Items:
         ids = [r.id for r in rows]
         tags = tags_of(s, self.resource_type, ids)
         routes = self.routes_of(s, ids)
         gw_ids = [r.gw_port_id for r in rows if r.gw_port_id]
         gw_nets: dict[str, str] = {}
-        gw_ips: dict[str, list[dict[str, str]]] = {}
+        gw_ips: dict[str, Routes] = {}
         if gw_ids:
             gw_nets = dict(s.execute(select(Port.id, Port.network_id)
                                      .where(Port.id.in_(gw_ids))).all())
@@ -270,8 +276,8 @@ class Routers(RouterInterfaces, ResourceStore):
         return [self._view(r, tags.get(r.id, []), routes.get(r.id, []), gw_nets, gw_ips)
                 for r in rows]
 
-    def _view(self, row: Router, tags: list[str], routes: list[dict[str, str]],
-              gw_nets: dict[str, str], gw_ips: dict[str, list[dict[str, str]]]
+    def _view(self, row: Router, tags: Ids, routes: Routes,
+              gw_nets: dict[str, str], gw_ips: dict[str, Routes]
               ) -> dict[str, Any]:
         out = standard_view(row, tags)
         gateway = None
