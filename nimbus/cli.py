@@ -150,6 +150,31 @@ def fernet_rotate(data_dir: str | None) -> None:
     click.echo(f"Rotated: key {primary} is now primary in {settings.fernet_key_dir}.")
 
 
+@manage.command("network-teardown")
+@click.option("--data-dir", default=None)
+@click.option("--state-dir", default=None,
+              help="One agent's files (default: every DATA_DIR/network-agent/<host>).")
+def network_teardown(data_dir: str | None, state_dir: str | None) -> None:
+    """Remove every bridge, namespace, process and nftables table the network agent made
+    (stop Nimbus first, or its agent makes them again)."""
+    from pathlib import Path
+
+    from nimbus.agents.network.teardown import agent_state_dirs, teardown_host
+
+    settings = _settings(data_dir)
+    dirs = [Path(state_dir)] if state_dir else agent_state_dirs(settings.data_dir)
+    changes: list[str] = []
+    for where in dirs:
+        changes += teardown_host(where, settings.network.host_netns or None)
+    if not dirs:
+        # No agent files: still clear the host netns' own devices and nimbus* tables.
+        changes += teardown_host(settings.data_dir / "network-agent",
+                                 settings.network.host_netns or None)
+    for line in changes:
+        click.echo(line)
+    click.echo(f"Network teardown done: {len(changes)} removed.")
+
+
 @main.command()
 @click.option("--data-dir", default=None)
 def status(data_dir: str | None) -> None:

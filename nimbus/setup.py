@@ -53,6 +53,7 @@ def prepare(settings: Settings, runtime: Runtime | None = None) -> Prepared:
         if first or not clouds.exists() or _existing_password(clouds):
             write_clouds_yaml(clouds, settings, password)
         _register_guest_image(runtime)
+        _make_public_network(runtime)
     finally:
         if own_runtime:
             runtime.close()
@@ -73,6 +74,13 @@ def _register_guest_image(runtime: Runtime) -> None:
         else default_guest_image()
     admin_project = identity_of(runtime).admin_project_id()
     register_guest_image(runtime, admin_project, path)
+
+
+def _make_public_network(runtime: Runtime) -> None:
+    from nimbus.services.identity.service import identity_of
+    from nimbus.services.network.seed import ensure_public_network
+
+    ensure_public_network(runtime, identity_of(runtime).admin_project_id())
 
 
 def _existing_password(clouds: Path) -> str | None:

@@ -78,7 +78,8 @@ ensure_tempest() {
 }
 
 # ensure_host_tools: the Debian packages the tests drive for real (QEMU and qemu-img, the
-# ISO maker for config drives, slapd and the ldap tools for the LDAP identity tests).
+# ISO maker for config drives, slapd and the ldap tools for the LDAP identity tests, dnsmasq
+# and busybox's udhcpc for the network agent's).
 # Skipped when present; root and apt-get needed otherwise.
 ensure_host_tools() {
     local missing=()
@@ -87,6 +88,17 @@ ensure_host_tools() {
     command -v genisoimage >/dev/null || missing+=(genisoimage)
     [ -x /usr/sbin/slapd ] || missing+=(slapd)
     command -v ldapadd >/dev/null || missing+=(ldap-utils)
+    # The network agent: security groups and NAT (nft, conntrack), QoS (tc).
+    command -v nft >/dev/null || missing+=(nftables)
+    command -v conntrack >/dev/null || missing+=(conntrack)
+    command -v tc >/dev/null || missing+=(iproute2)
+    # The network agent's DHCP (dnsmasq, dhcp_release), its sysctls, and the L2/DHCP tests' guests
+    # (ping, busybox's udhcpc).
+    command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
+    command -v sysctl >/dev/null || [ -x /usr/sbin/sysctl ] || missing+=(procps)
+    command -v ping >/dev/null || missing+=(iputils-ping)
+    command -v busybox >/dev/null || missing+=(busybox)
+    command -v dhcp_release >/dev/null || missing+=(dnsmasq-utils)
     [[ " ${missing[*]} " != *" slapd "* ]] || quiet_slapd_install
     [ "${#missing[@]}" -eq 0 ] || apt_install "${missing[@]}"
     [[ " ${missing[*]} " != *" slapd "* ]] || stop_system_slapd

@@ -65,7 +65,7 @@ def start_cloud(data_dir: Path, port: int | None = None,
     proc = subprocess.Popen([*NIMBUS, "up", "--data-dir", str(data_dir), "--port", str(port)],
                             env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"nimbus up exited with {proc.returncode}; see {log.name}")
@@ -76,7 +76,7 @@ def start_cloud(data_dir: Path, port: int | None = None,
             time.sleep(0.1)
     else:
         proc.kill()
-        raise RuntimeError("nimbus up did not answer within 30 s")
+        raise RuntimeError("nimbus up did not answer within 90 s")
     clouds = data_dir / "clouds.yaml"
     password = yaml.safe_load(clouds.read_text())["clouds"]["nimbus"]["auth"]["password"]
     return LiveCloud(url, data_dir, clouds, password, proc, env, port)

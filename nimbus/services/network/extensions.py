@@ -45,8 +45,43 @@ EXTENSIONS: list[dict[str, object]] = [
     ext("network_availability_zone", "Network Availability Zone", "Availability zone "
         "support for network."),
     ext("port-security", "Port Security", "Provides port security"),
+    ext("binding", "Port Binding", "Expose port bindings of a virtual port to external "
+        "application"),
+    ext("allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs"),
+    ext("extra_dhcp_opt", "Neutron Extra DHCP options", "Extra options configuration for "
+        "DHCP. For example PXE boot options to DHCP clients can be specified (e.g. tftp-server, "
+        "server-ip-address, bootfile-name)"),
+    ext("trunk", "Trunk Extension", "Provides support for trunk ports"),
+    ext("trunk-details", "Trunk port details", "Expose trunk port details"),
+    ext("dns-integration", "DNS Integration", "Provides integration with DNS."),
+    ext("ip-substring-filtering", "IP address substring filtering", "Provides IP address "
+        "substring filtering when listing ports"),
     ext("net-dns-domain", "DNS domain for networks", "Allows the DNS domain to be set on "
         "networks"),
+    # subnets, subnet pools, address scopes, RBAC, IP availability
+    ext("subnet_allocation", "Subnet Allocation", "Enables allocation of subnets from a "
+        "subnet pool"),
+    ext("default-subnetpools", "Default Subnetpools", "Provides ability to mark and use a "
+        "subnetpool as the default."),
+    ext("subnetpool-prefix-ops", "Subnet Pool Prefix Operations", "Provides support for "
+        "adjusting the prefix list of subnet pools"),
+    ext("address-scope", "Address scope", "Address scopes extension."),
+    ext("rbac-policies", "RBAC Policies", "Allows creation and modification of policies "
+        "that control project access to resources."),
+    ext("rbac-address-scope", "Add address_scope type to RBAC", "Add address_scope type to "
+        "RBAC"),
+    ext("rbac-subnetpool", "Add subnetpool type to RBAC", "Add subnetpool type to RBAC"),
+    ext("network-ip-availability", "Network IP Availability", "Provides IP availability "
+        "data for each network and subnet."),
+    ext("subnet-service-types", "Subnet service types", "Provides ability to set the "
+        "subnet service_types field"),
+    ext("segment", "Segment", "Segments extension."),
+    ext("subnet-segmentid-writable", "Subnet SegmentID (writable)", "Provides a writable "
+        "segment_id attribute for a subnet resource."),
+    ext("subnet-dns-publish-fixed-ip", "Subnet DNS publish fixed IP", "Support choosing to "
+        "publish DNS records for IPs from a subnet"),
+    ext("subnet-external-network", "Subnet External Network", "Informs if the subnet is "
+        "associated to an external network."),
 ]
 
 # L3: routers, floating IPs, port forwardings (schemas/routers.py).

@@ -10,7 +10,8 @@ from __future__ import annotations
 from nimbus.kernel.policy import Enforcer
 from nimbus.kernel.runtime import Runtime
 from nimbus.kernel.web import Route, ServiceApi
-from nimbus.services.network.api import discovery
+from nimbus.services.network.api import discovery, trunks
+from nimbus.services.network.api import subnetpools as subnetpool_actions
 from nimbus.services.network.api.resource import ANY_CALLER, crud_routes
 from nimbus.services.network.api.routers import floating_routes, router_routes
 from nimbus.services.network.api.tags import tag_routes
@@ -19,14 +20,19 @@ from nimbus.services.network.policies import RULES
 from nimbus.services.network.schemas.attrs import ResourceDef
 from nimbus.services.network.schemas.networks import NETWORK
 from nimbus.services.network.schemas.ports import PORT
+from nimbus.services.network.schemas.rbac import NETWORK_IP_AVAILABILITY, RBAC_POLICY
 from nimbus.services.network.schemas.routers import FLOATINGIP
+from nimbus.services.network.schemas.subnetpools import ADDRESS_SCOPE, SUBNETPOOL
+from nimbus.services.network.schemas.subnets import SUBNET
+from nimbus.services.network.schemas.trunks import TRUNK
 from nimbus.services.network.service import network_of
 
-RESOURCES: list[ResourceDef] = [NETWORK, PORT]
-RESOURCES.append(FLOATINGIP)
+RESOURCES: list[ResourceDef] = [NETWORK, SUBNET, PORT, SUBNETPOOL, ADDRESS_SCOPE, RBAC_POLICY,
+                                TRUNK, FLOATINGIP]
 
-EXTRA_ROUTES: list[Route] = []
-EXTRA_ROUTES.extend(router_routes() + floating_routes())  # routers: CRUD with gateway policy
+EXTRA_ROUTES: list[Route] = [*subnetpool_actions.ROUTES, *trunks.ROUTES]
+# Routers: their CRUD too (the gateway's sub-attribute policy), actions and tags.
+EXTRA_ROUTES.extend(router_routes() + floating_routes())
 
 
 def routes() -> list[Route]:
@@ -38,6 +44,7 @@ def routes() -> list[Route]:
         Route("GET", "/v2.0/extensions/{alias}", discovery.show_extension, ANY_CALLER),
         *EXTRA_ROUTES,
     ]
+    table.extend(crud_routes(NETWORK_IP_AVAILABILITY, verbs="LS"))
     for rd in RESOURCES:
         table.extend(crud_routes(rd))
         if rd.taggable:

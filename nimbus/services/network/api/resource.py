@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,23 +25,13 @@ from nimbus.services.network.errors import (
     ResourceNotFound,
 )
 from nimbus.services.network.schemas.attrs import REQUIRED, Attr, ResourceDef
+from nimbus.services.network.schemas.listing import ListQuery
 
 LIST_PARAMS = {"fields", "sort_key", "sort_dir", "limit", "marker", "page_reverse",
                "tags", "tags-any", "not-tags", "not-tags-any"}
 TAG_FILTERS = ("tags", "tags-any", "not-tags", "not-tags-any")
 # Any caller with a token may ask; what it sees is decided per resource.
 ANY_CALLER = "network_api"
-
-
-@dataclass
-class ListQuery:
-    filters: dict[str, list[Any]] = field(default_factory=dict)
-    sorts: list[tuple[str, bool]] = field(default_factory=list)     # (key, ascending)
-    limit: int | None = None
-    marker: str | None = None
-    page_reverse: bool = False
-    tags: dict[str, list[str]] = field(default_factory=dict)
-    fields: list[str] | None = None
 
 
 def service_of(req: ApiRequest) -> Any:
@@ -185,6 +174,13 @@ def _fill_project(values: dict[str, Any], req: ApiRequest) -> None:
     values["project_id"] = values["tenant_id"] = chosen
 
 
+def create_target(req: ApiRequest, rd: ResourceDef, values: dict[str, Any]) -> dict[str, Any]:
+    """What ``create_<res>`` is checked against: the values, plus what the store adds
+    (``policy_target``: the parent network's owner for subnets and ports, say)."""
+    extend = getattr(getattr(service_of(req), rd.service), "policy_target", None)
+    return {**values, **extend(req.ctx, values)} if extend else values
+
+
 def enforce_attrs(req: ApiRequest, rd: ResourceDef, action: str, values: dict[str, Any],
                   given: dict[str, Any], target: dict[str, Any]) -> None:
     """The action's rule, then ``<action>_<res>:<attr>`` for each policy attribute given."""
@@ -224,7 +220,7 @@ def links(req: ApiRequest, rd: ResourceDef, items: list[dict[str, Any]],
     """Neutron's ``<plural>_links``: next when the page is full, previous after a marker."""
     if query.limit is None:
         return []
-    base = f"{req.base_url}/v2.0/{rd.plural}"
+    base = f"{req.base_url}/v2.0/{rd.collection}"
     keep = [(k, v) for k, v in req.query.multi_items() if k not in ("marker", "page_reverse")]
     out = []
     if items and len(items) >= query.limit:
@@ -298,7 +294,7 @@ def create_handler(rd: ResourceDef) -> Callable[[ApiRequest], Any]:
         checked = []
         for body in items:
             values = check_attrs(rd, body, creating=True, req=req)
-            enforce_attrs(req, rd, "create", values, body, values)
+            enforce_attrs(req, rd, "create", values, body, create_target(req, rd, values))
             checked.append(values)
         svc = getattr(service_of(req), rd.service)
         if bulk:
@@ -347,7 +343,7 @@ def delete_handler(rd: ResourceDef) -> Callable[[ApiRequest], Any]:
 
 def crud_routes(rd: ResourceDef, *, verbs: str = "LSCUD") -> list[Route]:
     """The routes of a resource: List, Show, Create, Update, Delete (a subset by ``verbs``)."""
-    coll = f"/v2.0/{rd.plural}"
+    coll = f"/v2.0/{rd.collection}"
     item = f"{coll}/{{id}}"
     table = {"L": Route("GET", coll, list_handler(rd), ANY_CALLER),
              "S": Route("GET", item, show_handler(rd), ANY_CALLER),

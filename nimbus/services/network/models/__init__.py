@@ -1,4 +1,11 @@
 """Networking tables, one module per family; importing this package puts them all on the
 shared metadata."""
 
-from nimbus.services.network.models import core, routers, security_groups  # noqa: F401
+from nimbus.services.network.models import (  # noqa: F401
+    core,
+    port_extras,
+    routers,
+    security_groups,
+    subnetpools,
+    trunks,
+)

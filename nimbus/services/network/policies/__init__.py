@@ -6,8 +6,8 @@ Overridden by ``policy/network.yaml`` in the data dir."""
 from __future__ import annotations
 
 from nimbus.kernel.policy import RuleDefaults
-from nimbus.services.network.policies import base, floatingips, routers
+from nimbus.services.network.policies import base, floatingips, routers, subnets, trunks
 
 RULES: RuleDefaults = {}
-for module in (base, routers, floatingips):
+for module in (base, subnets, trunks, routers, floatingips):
     RULES.update(module.RULES)

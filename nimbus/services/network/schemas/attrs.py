@@ -56,10 +56,16 @@ class ResourceDef:
     # Has project_id/tenant_id, name, description, tags and the other standard attributes.
     standard: bool = True
     taggable: bool = True
+    # The URL segment when it is not the plural ("rbac-policies" for rbac_policies).
+    path: str = ""
     by_name: dict[str, Attr] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_name", {a.name: a for a in self.attrs})
+
+    @property
+    def collection(self) -> str:
+        return self.path or self.plural
 
 
 # -- validators -------------------------------------------------------------------------
@@ -233,3 +239,13 @@ def standard_attrs(*, name: bool = True, description: bool = True) -> tuple[Attr
     if description:
         attrs.append(Attr("description", string(DESCRIPTION_MAX), put=True, default=""))
     return tuple(attrs)
+
+
+def with_defaults(rd: ResourceDef, values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with every POST default the API would fill in (for Nimbus' own creates)."""
+    out = dict(values)
+    for attr in rd.attrs:
+        if attr.post and attr.name not in out and attr.default is not REQUIRED:
+            out[attr.name] = attr.default
+    out.setdefault("tenant_id", out.get("project_id"))
+    return out

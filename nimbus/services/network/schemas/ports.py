@@ -122,4 +122,5 @@ PORT = ResourceDef("port", "ports", "Port", (
          convert_filter=filter_bool),
     Attr("ip_allocation", post=False, default=None),
     Attr("resource_request", post=False, default=None, filter=False, sort=False),
+    Attr("trunk_details", post=False, default=None, filter=False, sort=False),
 ), service="ports")

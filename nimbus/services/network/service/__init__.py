@@ -8,14 +8,21 @@ from typing import Any
 
 from nimbus.kernel.runtime import Runtime
 from nimbus.services.network.service import l3_hooks
+from nimbus.services.network.service.address_scopes import AddressScopes
 from nimbus.services.network.service.floatingips import FloatingIps
+from nimbus.services.network.service.hoststate import HostStates
+from nimbus.services.network.service.ip_availability import IpAvailability
 from nimbus.services.network.service.networks import Networks
 from nimbus.services.network.service.port_forwardings import PortForwardings
 from nimbus.services.network.service.ports import Ports
+from nimbus.services.network.service.rbac import RbacPolicies
 from nimbus.services.network.service.routers import Routers
 from nimbus.services.network.service.security_groups import SecurityGroups
 from nimbus.services.network.service.segments import SegmentAllocator
+from nimbus.services.network.service.subnetpools import SubnetPools
+from nimbus.services.network.service.subnets import Subnets
 from nimbus.services.network.service.tags import Tags
+from nimbus.services.network.service.trunks import Trunks
 
 log = logging.getLogger("nimbus.network")
 
@@ -33,8 +40,23 @@ class NetworkService:
         self.ports = Ports(self.db, self.options, self.changed, self)
         self.security_groups = SecurityGroups(self.db, self.options, self.changed, self)
         self.tags.register("networks", self.networks.row)
+        self.subnets = Subnets(self.db, self.options, self.changed, self)
+        self.networks.before_delete.append(self.subnets.drop_network_subnets)
+        self.tags.register("subnets", self.subnets.row)
+        self.subnetpools = SubnetPools(self.db, self.options, self.changed, self)
+        self.tags.register("subnetpools", self.subnetpools.row)
+        self.address_scopes = AddressScopes(self.db, self.options, self.changed, self)
+        self.rbac_policies = RbacPolicies(self.db, self.options, self.changed, self)
+        self.ip_availability = IpAvailability(self.db, self.options, self.changed, self)
+        self.trunks = Trunks(self.db, self.options, self.changed, self)
         self.tags.register("ports", self.ports.row)
+        self.tags.register("trunks", self.trunks.row)
+        self.host_states = HostStates(self)
         self._init_l3()
+
+    def host_state(self, host: str) -> Any:
+        """What the network agent on ``host`` must make there (messages.HostState)."""
+        return self.host_states.host_state(host)
 
     def _init_l3(self) -> None:
         """Routers, floating IPs and port forwardings, and their hooks on the others'

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from nimbus.kernel.context import RequestContext
 from nimbus.kernel.db import new_id
-from nimbus.services.network.api.resource import ListQuery
 from nimbus.services.network.errors import InUse, InvalidInput, ResourceNotFound
 from nimbus.services.network.models.core import Network, Port, RbacPolicy, Segment, Subnet
+from nimbus.services.network.schemas.listing import ListQuery
 from nimbus.services.network.service import query as q
 from nimbus.services.network.service.base import ResourceStore, caller_is_admin
 from nimbus.services.network.service.standard import bump, drop_tags, standard_view, tags_of
@@ -244,8 +244,14 @@ class Networks(ResourceStore):
                 if target == "*" or target == ctx.project_id:
                     rbac.setdefault(net_id, set()).add(action if target == "*"
                                                        else action + ":project")
-        return [self._view(r, tags.get(r.id, []), segments.get(r.id, []),
-                           subnets.get(r.id, []), rbac.get(r.id, set())) for r in rows]
+        views = [self._view(r, tags.get(r.id, []), segments.get(r.id, []),
+                            subnets.get(r.id, []), rbac.get(r.id, set())) for r in rows]
+        # The address scopes of the pools the network's subnets came from.
+        scopes = self.services.subnetpools.scopes_of_networks(s, ids)
+        for view in views:
+            found = scopes.get(view["id"], {})
+            view["ipv4_address_scope"], view["ipv6_address_scope"] = found.get(4), found.get(6)
+        return views
 
     def _view(self, row: Network, tags: list[str], segments: list[Segment],
               subnets: list[str], rbac: set[str]) -> dict[str, Any]:

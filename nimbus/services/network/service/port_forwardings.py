@@ -24,7 +24,7 @@ from nimbus.services.network.service.floatingips import ipv4_fixed_ips, router_f
 from nimbus.services.network.service.standard import bump, iso
 
 if TYPE_CHECKING:
-    from nimbus.services.network.api.resource import ListQuery
+    from nimbus.services.network.schemas.listing import ListQuery
 
 RES = "port_forwarding"
 COLUMNS = {"id": PortForwarding.id, "protocol": PortForwarding.protocol,

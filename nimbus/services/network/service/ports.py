@@ -13,10 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from nimbus.kernel.context import RequestContext
-from nimbus.services.network.api.resource import ListQuery
 from nimbus.services.network.errors import ConflictNeutron, InvalidInput, ResourceNotFound
 from nimbus.services.network.models.core import IPAllocation, Network, Port
 from nimbus.services.network.models.security_groups import PortSecurityGroup
+from nimbus.services.network.schemas.listing import ListQuery
+from nimbus.services.network.service import port_extras
 from nimbus.services.network.service import query as q
 from nimbus.services.network.service.base import ResourceStore, caller_is_admin
 from nimbus.services.network.service.ipam import Ipam
@@ -170,6 +171,8 @@ class Ports(ResourceStore):
         s.flush()
         self.ipam.allocate(s, net.id, row.id, row.mac_address, values.get("fixed_ips"))
         self._set_groups(s, row, values.get("security_groups"), ctx)
+        port_extras.set_address_pairs(s, row, values.get("allowed_address_pairs"))
+        port_extras.set_dhcp_opts(s, row, values.get("extra_dhcp_opts"), creating=True)
         for hook in self.after_write:
             hook(s, row, values)
         return row
@@ -254,8 +257,18 @@ class Ports(ResourceStore):
             if groups is None and "security_groups" not in values:
                 groups = [] if not row.port_security_enabled else None
             self._set_groups(s, row, groups if groups is not None else [], ctx)
+        if "port_security_enabled" in values and not row.port_security_enabled and \
+                "allowed_address_pairs" not in values and self._has_pairs(s, row):
+            raise ConflictNeutron("AddressPairAndPortSecurityRequired", "Port Security must be "
+                                  "enabled in order to have allowed address pairs on a port.")
+        port_extras.set_address_pairs(s, row, values.get("allowed_address_pairs"))
+        port_extras.set_dhcp_opts(s, row, values.get("extra_dhcp_opts"), creating=False)
         for hook in self.after_write:
             hook(s, row, values)
+
+    def _has_pairs(self, s: Session, row: Port) -> bool:
+        return bool(port_extras.extras_of(s, [row.id]).get(row.id, {})
+                    .get("allowed_address_pairs"))
 
     def _replace_ips(self, s: Session, row: Port, wanted: list[dict[str, Any]]) -> None:
         current = {(a.subnet_id, a.ip_address) for a in s.scalars(
@@ -316,7 +329,7 @@ class Ports(ResourceStore):
         if net_ids:
             nets = dict(s.execute(select(Network.id, Network.project_id)
                                   .where(Network.id.in_(net_ids))).all())
-        extra = [hook(s, rows) for hook in self.render_hooks]
+        extra = [port_extras.extras_of(s, ids), *[hook(s, rows) for hook in self.render_hooks]]
         out = []
         for r in rows:
             view = self._view(r, tags.get(r.id, []), ips.get(r.id, []),
@@ -340,7 +353,9 @@ class Ports(ResourceStore):
             "binding:profile": r.binding_profile or {},
             "binding:vif_type": r.binding_vif_type,
             "binding:vif_details": r.binding_vif_details or {},
-            "dns_name": r.dns_name, "dns_domain": r.dns_domain, "dns_assignment": [],
+            "dns_name": r.dns_name, "dns_domain": r.dns_domain,
+            "dns_assignment": port_extras.dns_assignment(r.dns_name, self.options.dns_domain,
+                                                         ips),
             "qos_policy_id": r.qos_policy_id, "qos_network_policy_id": None,
             "propagate_uplink_status": r.propagate_uplink_status,
             "ip_allocation": "immediate", "resource_request": None,

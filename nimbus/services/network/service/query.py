@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 from sqlalchemy.orm import Session
 
-from nimbus.services.network.api.resource import ListQuery
 from nimbus.services.network.errors import ResourceNotFound
 from nimbus.services.network.models.core import Tag
+from nimbus.services.network.schemas.listing import ListQuery
 
 
 def apply_filters(stmt: Select[Any], columns: Mapping[str, Any], query: ListQuery,

@@ -23,7 +23,7 @@ from nimbus.services.network.service.router_interfaces import RouterInterfaces, 
 from nimbus.services.network.service.standard import bump, drop_tags, standard_view, tags_of
 
 if TYPE_CHECKING:
-    from nimbus.services.network.api.resource import ListQuery
+    from nimbus.services.network.schemas.listing import ListQuery
 
 GATEWAY = "network:router_gateway"
 INTERFACE = "network:router_interface"
