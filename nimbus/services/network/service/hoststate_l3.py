@@ -27,11 +27,12 @@ from nimbus.services.network.models.routers import (
 GATEWAY = "network:router_gateway"
 
 
-def schedule(s: Session, alive: list[str]) -> None:
+def schedule(s: Session, alive: list[str]) -> list[str]:
     """Give every router whose host is gone (or that has none) to the least loaded alive
-    L3 host (flushed, committed by the caller)."""
+    L3 host, and bind its ports there (flushed, committed by the caller); returns the
+    routers that moved."""
     if not alive:
-        return
+        return []
     load = Counter({h: 0 for h in alive})
     orphans = []
     for row in s.scalars(select(Router).order_by(Router.created_at, Router.id)):
@@ -42,7 +43,20 @@ def schedule(s: Session, alive: list[str]) -> None:
     for row in orphans:
         row.host = min(alive, key=lambda h: (load[h], h))
         load[row.host] += 1
+        bind_router_ports(s, row)
     s.flush()
+    return [row.id for row in orphans]
+
+
+def bind_router_ports(s: Session, row: Router) -> None:
+    """The router's qr-/qg- ports live on its L3 host (binding:host_id, as Neutron's)."""
+    for port in s.scalars(select(Port).join(RouterPort, RouterPort.port_id == Port.id)
+                          .where(RouterPort.router_id == row.id)):
+        port.binding_host_id = row.host
+        port.binding_vif_type = "bridge" if row.host else "unbound"
+        port.binding_vif_details = {"port_filter": True, "connectivity": "l2",
+                                    "bridge_name": f"brq{port.network_id[:11]}"} \
+            if row.host else {}
 
 
 def routers_for_host(s: Session, host: str,

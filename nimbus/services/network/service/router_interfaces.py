@@ -119,7 +119,7 @@ class RouterInterfaces(ResourceStore):
                 return existing, [subnet]
         port = self.services.ports.create_internal(
             s, network_id=subnet.network_id, project_id=row.project_id,
-            device_owner=INTERFACE, device_id=row.id, fixed_ips=[fixed])
+            device_owner=INTERFACE, device_id=row.id, fixed_ips=[fixed], host=row.host)
         s.add(RouterPort(router_id=row.id, port_id=port.id, port_type=INTERFACE))
         s.flush()
         return port, [subnet]
@@ -166,6 +166,8 @@ class RouterInterfaces(ResourceStore):
             raise BadRequestNeutron("router", "Cannot have multiple IPv4 subnets on router "
                                               "port")
         port.device_id, port.device_owner = row.id, INTERFACE
+        if row.host:
+            self.services.ports._bind(port, row.host)
         bump(port)
         s.add(RouterPort(router_id=row.id, port_id=port.id, port_type=INTERFACE))
         s.flush()

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from nimbus.agents.network import messages
 from nimbus.kernel.context import RequestContext
 from nimbus.services.network import l3_errors as l3
 from nimbus.services.network.errors import BadRequestNeutron, ResourceNotFound
@@ -40,6 +41,7 @@ COLUMNS = {"id": Router.id, "name": Router.name, "project_id": Router.project_id
 Items = list[dict[str, Any]]
 Routes = list[dict[str, str]]
 Ids = list[str]
+HostedRouters = list[messages.Router]
 
 def after_commit(s: Session, work: Callable[[], None]) -> None:
     """Run ``work`` once the session's transaction is committed (agents see committed
@@ -165,7 +167,7 @@ class Routers(RouterInterfaces):
             self.check_router_subnets(s, row, subnets)
             port = self.services.ports.create_internal(
                 s, network_id=net.id, project_id="", device_owner=GATEWAY,
-                device_id=row.id, fixed_ips=ext_ips or None)
+                device_id=row.id, fixed_ips=ext_ips or None, host=row.host)
             s.add(RouterPort(router_id=row.id, port_id=port.id, port_type=GATEWAY))
             row.gw_port_id = port.id
             s.flush()
@@ -257,6 +259,23 @@ class Routers(RouterInterfaces):
         else:
             wanted = [r for r in current if r not in routes]
         return self.update(ctx, router_id, {"routes": wanted})
+
+    # -- the L3 agents ------------------------------------------------------------------
+    def routers_for_host(self, s: Session, host: str) -> HostedRouters:
+        """What ``host``'s L3 part serves (messages.Router), scheduling routers whose host
+        is gone; the networks of routers that moved are announced once committed."""
+        from nimbus.services.network.service import hoststate_l3
+
+        agents = getattr(self.services, "agents", None)
+        alive = agents.alive_hosts("l3") if agents is not None and hasattr(
+            agents, "alive_hosts") else None
+        moved = hoststate_l3.schedule(s, sorted(set(alive or [host])))
+        if moved:
+            networks = sorted(set(s.scalars(select(Port.network_id).join(
+                RouterPort, RouterPort.port_id == Port.id)
+                .where(RouterPort.router_id.in_(moved)))))
+            after_commit(s, lambda: self.changed(routers=moved, networks=networks))
+        return hoststate_l3.routers_for_host(s, host, alive)
 
     # -- rendering ----------------------------------------------------------------------
     def render_many(self, s: Session, rows: Sequence[Router]) -> Items:

@@ -215,3 +215,14 @@ def _query(**filters):
     from nimbus.services.network.api.resource import ListQuery
 
     return ListQuery(filters=dict(filters))
+
+
+def test_the_host_state_carries_routers_and_binds_their_ports(svc, admin, topo):
+    state = svc.host_state("h1")
+    [router] = [r for r in state.routers if r.id == topo["router"]]
+    assert router.gateway is not None and router.interfaces
+    ports = svc.ports.list(admin, _query(device_id=[topo["router"]]))
+    assert {p["binding:host_id"] for p in ports} == {"h1"}
+    again = svc.host_state("h1")
+    # the second pass sees the router's networks (its ports are bound here now)
+    assert {topo["public"], topo["private"]} <= {n.id for n in again.networks}
