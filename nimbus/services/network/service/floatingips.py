@@ -178,6 +178,9 @@ class FloatingIps(ResourceStore):
         return self.get(ctx, fip_id)
 
     def delete(self, ctx: RequestContext, fip_id: str) -> None:
+        self._delete(fip_id)
+
+    def _delete(self, fip_id: str) -> None:
         with self.db.session() as s, s.begin():
             row = self.row(s, fip_id)
             router_id, network_id = row.router_id, row.floating_network_id
@@ -189,6 +192,18 @@ class FloatingIps(ResourceStore):
             s.flush()
             s.execute(delete(Port).where(Port.id == port_id))
         self.changed(routers=[router_id] if router_id else [], networks=[network_id])
+
+    def delete_disassociated(self, network_id: str) -> None:
+        """An external network's delete takes its unassociated floating IPs with it."""
+        with self.db.session() as s:
+            ids = list(s.scalars(select(FloatingIp.id).where(
+                FloatingIp.floating_network_id == network_id,
+                FloatingIp.fixed_port_id.is_(None))))
+        for fip_id in ids:
+            try:
+                self._delete(fip_id)
+            except l3.L3NotFound:
+                continue  # deleted meanwhile
 
     # -- association --------------------------------------------------------------------
     def associate(self, s: Session, ctx: RequestContext, row: FloatingIp,

@@ -28,6 +28,7 @@ FLOATINGIP_OWNER = "network:floatingip"
 
 def register(services: Any) -> None:
     services.ports.before_delete.append(lambda s, _kind, pid: port_deleting(services, s, pid))
+    _delete_floating_ips_first(services)
     services.ports.after_write.append(keep_floating_fixed_ip)
     subnets = getattr(services, "subnets", None)
     if subnets is not None and hasattr(subnets, "before_delete"):
@@ -99,3 +100,17 @@ def subnet_deleting(s: Session, subnet_id: str) -> None:
     if used is not None:
         raise l3.subnet_in_use(subnet_id)
 
+
+
+def _delete_floating_ips_first(services: Any) -> None:
+    """Neutron's network delete first deletes the network's unassociated floating IPs
+    (``_process_l3_delete``), before it looks for ports still in use; the networks store
+    checks ports before its hooks run, so its ``delete`` is wrapped."""
+    networks = services.networks
+    plain_delete = networks.delete
+
+    def delete(ctx: Any, network_id: str) -> None:
+        services.floatingips.delete_disassociated(network_id)
+        plain_delete(ctx, network_id)
+
+    networks.delete = delete

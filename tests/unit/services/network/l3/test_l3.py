@@ -226,3 +226,12 @@ def test_the_host_state_carries_routers_and_binds_their_ports(svc, admin, topo):
     again = svc.host_state("h1")
     # the second pass sees the router's networks (its ports are bound here now)
     assert {topo["public"], topo["private"]} <= {n.id for n in again.networks}
+
+
+def test_external_network_delete_takes_free_floating_ips(svc, admin, make_net, make_subnet,
+                                                          make_fip):
+    public = make_net(external=True)
+    make_subnet(public, "172.24.9.0/24")
+    make_fip(public)
+    svc.networks.delete(admin, public)
+    assert svc.floatingips.list(admin, _query()) == []
