@@ -29,7 +29,9 @@ FLOATINGIP_OWNER = "network:floatingip"
 def register(services: Any) -> None:
     services.ports.before_delete.append(lambda s, _kind, pid: port_deleting(services, s, pid))
     _delete_floating_ips_first(services)
-    services.ports.after_write.append(keep_floating_fixed_ip)
+    _keep_external_while_gateways(services)
+    services.ports.after_write.append(
+        lambda s, row, values: keep_floating_fixed_ip(services, s, row, values))
     subnets = getattr(services, "subnets", None)
     if subnets is not None and hasattr(subnets, "before_delete"):
         subnets.before_delete.append(lambda s, _kind, sid: subnet_deleting(s, sid))
@@ -75,7 +77,8 @@ def _drop_forwardings(s: Session, stmt: Any) -> set[str]:
     return routers
 
 
-def keep_floating_fixed_ip(s: Session, row: Port, values: dict[str, Any]) -> None:
+def keep_floating_fixed_ip(services: Any, s: Session, row: Port,
+                           values: dict[str, Any]) -> None:
     """A port's new fixed IPs must keep the address its floating IP points at; forwardings
     to an address the port no longer has are dropped (as Neutron does)."""
     if "fixed_ips" not in values:
@@ -87,9 +90,11 @@ def keep_floating_fixed_ip(s: Session, row: Port, values: dict[str, Any]) -> Non
             raise BadRequestNeutron("port", f"Cannot update the fixed_ips of the port "
                                             f"{row.id}, because its original fixed_ip has "
                                             "been associated to a floating ip")
-    _drop_forwardings(s, select(PortForwarding).where(
+    routers = _drop_forwardings(s, select(PortForwarding).where(
         PortForwarding.internal_port_id == row.id,
         PortForwarding.internal_ip_address.not_in(addresses or {""})))
+    if routers:
+        after_commit(s, lambda: services.changed(routers=sorted(routers)))
 
 
 def subnet_deleting(s: Session, subnet_id: str) -> None:
@@ -114,3 +119,24 @@ def _delete_floating_ips_first(services: Any) -> None:
         plain_delete(ctx, network_id)
 
     networks.delete = delete
+
+
+def _keep_external_while_gateways(services: Any) -> None:
+    """``router:external`` stays True while routers have their gateway on the network
+    (Neutron's ExternalNetworkInUse); the networks store has no update hook, so its
+    ``update`` is wrapped."""
+    networks = services.networks
+    plain_update = networks.update
+
+    def update(ctx: Any, network_id: str, values: dict[str, Any]) -> Any:
+        if values.get("router:external") is False:
+            with services.db.session() as s:
+                gateway = s.scalar(select(Port.id).where(
+                    Port.network_id == network_id, Port.device_owner == "network:router_gateway"))
+            if gateway is not None:
+                raise l3.L3Conflict("ExternalNetworkInUse", f"External network {network_id} "
+                                    "cannot be updated to be made non-external, since it has "
+                                    "existing gateway ports.")
+        return plain_update(ctx, network_id, values)
+
+    networks.update = update

@@ -235,3 +235,10 @@ def test_external_network_delete_takes_free_floating_ips(svc, admin, make_net, m
     make_fip(public)
     svc.networks.delete(admin, public)
     assert svc.floatingips.list(admin, _query()) == []
+
+
+def test_gateway_network_stays_external(svc, admin, topo):
+    with pytest.raises(NeutronError) as err:
+        svc.networks.update(admin, topo["public"], {"router:external": False})
+    assert fault(err) == (409, "ExternalNetworkInUse")
+    assert svc.networks.update(admin, topo["public"], {"name": "still"})["router:external"]
