@@ -188,3 +188,12 @@ def test_neutronclient(admin, l3, topo):
     client.update_floatingip(made["id"], {"floatingip": {"port_id": None}})
     assert client.show_floatingip(made["id"])["floatingip"]["port_id"] is None
     client.delete_floatingip(made["id"])
+
+
+def test_dns_name_and_domain(admin, l3, topo):
+    fip = l3.fip(topo["public"], dns_name="web", dns_domain="example.org.")
+    shown = admin.network.get_ip(fip.id)
+    assert (shown.dns_name, shown.dns_domain) == ("web", "example.org.")
+    assert {f.id for f in admin.network.ips(dns_name="web")} == {fip.id}
+    resp = admin.network.put(f"/floatingips/{fip.id}", json={"floatingip": {"dns_name": "x"}})
+    assert resp.status_code == 400

@@ -33,6 +33,8 @@ def upgrade() -> None:
     sa.Column('fixed_ip_address', sa.String(length=64), nullable=True),
     sa.Column('router_id', sa.String(length=36), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('dns_name', sa.String(length=255), nullable=False),
+    sa.Column('dns_domain', sa.String(length=255), nullable=False),
     sa.ForeignKeyConstraint(['floating_port_id'], ['network_port.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('floating_network_id', 'fixed_port_id', 'fixed_ip_address', name='uq_network_floatingip_fixed'),

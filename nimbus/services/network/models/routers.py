@@ -75,6 +75,8 @@ class FloatingIp(Base):
     fixed_ip_address: Mapped[str | None] = mapped_column(String(64))
     router_id: Mapped[str | None] = mapped_column(String(36), index=True)
     status: Mapped[str] = mapped_column(String(16), default="DOWN")
+    dns_name: Mapped[str] = mapped_column(String(255), default="")
+    dns_domain: Mapped[str] = mapped_column(String(255), default="")
 
 
 class PortForwarding(Base):

@@ -107,6 +107,9 @@ FLOATINGIP = ResourceDef("floatingip", "floatingips", "FloatingIP", (
     Attr("status", post=False, default=None),
     Attr("port_details", post=False, default=None, filter=False, sort=False),
     Attr("port_forwardings", post=False, default=None, filter=False, sort=False),
+    # dns-integration: the name a DNS service would publish the address under.
+    Attr("dns_name", string(255), default="", sort=False),
+    Attr("dns_domain", string(255), default="", sort=False),
 ), service="floatingips")
 
 

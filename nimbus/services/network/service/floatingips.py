@@ -35,6 +35,7 @@ COLUMNS = {"id": FloatingIp.id, "project_id": FloatingIp.project_id,
            "floating_network_id": FloatingIp.floating_network_id,
            "router_id": FloatingIp.router_id, "port_id": FloatingIp.fixed_port_id,
            "fixed_ip_address": FloatingIp.fixed_ip_address, "status": FloatingIp.status,
+           "dns_name": FloatingIp.dns_name, "dns_domain": FloatingIp.dns_domain,
            "revision_number": FloatingIp.revision_number,
            "created_at": FloatingIp.created_at, "updated_at": FloatingIp.updated_at}
 
@@ -136,7 +137,9 @@ class FloatingIps(ResourceStore):
             row = FloatingIp(id=fip_id, project_id=values["project_id"],
                              description=values.get("description") or "",
                              floating_network_id=net.id, floating_ip_address=v4[0][1],
-                             floating_port_id=port.id, status="DOWN")
+                             floating_port_id=port.id, status="DOWN",
+                             dns_name=values.get("dns_name") or "",
+                             dns_domain=values.get("dns_domain") or "")
             s.add(row)
             self.associate(s, ctx, row, values)
             s.flush()
@@ -308,6 +311,7 @@ class FloatingIps(ResourceStore):
             "floating_network_id": row.floating_network_id, "router_id": row.router_id,
             "port_id": row.fixed_port_id, "fixed_ip_address": row.fixed_ip_address,
             "status": row.status, "port_details": details, "port_forwardings": forwardings,
+            "dns_name": row.dns_name, "dns_domain": row.dns_domain,
         })
         return out
 
