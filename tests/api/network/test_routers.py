@@ -253,3 +253,36 @@ def test_neutronclient(cloud, admin, l3):
     client.delete_router(router["id"])
     with pytest.raises(nc_exc.NotFound):
         client.show_router(router["id"])
+
+
+def test_gateway_with_chosen_addresses(admin, l3):
+    public, subnet = l3.public()
+    wanted = str(ipaddress.ip_network(subnet.cidr)[77])
+    router = l3.router(external_gateway_info={
+        "network_id": public.id, "enable_snat": False,
+        "external_fixed_ips": [{"subnet_id": subnet.id, "ip_address": wanted}]})
+    gateway = router.external_gateway_info
+    assert gateway["external_fixed_ips"] == [{"subnet_id": subnet.id, "ip_address": wanted}]
+    assert gateway["enable_snat"] is False
+    moved = str(ipaddress.ip_network(subnet.cidr)[78])
+    updated = admin.network.update_router(router, external_gateway_info={
+        "network_id": public.id, "external_fixed_ips": [{"ip_address": moved}]})
+    assert updated.external_gateway_info["external_fixed_ips"][0]["ip_address"] == moved
+    with pytest.raises(sdk_exc.BadRequestException, match="same as the gateway IP"):
+        admin.network.update_router(router, external_gateway_info={
+            "network_id": public.id, "external_fixed_ips": [{"ip_address": subnet.gateway_ip}]})
+    with pytest.raises(sdk_exc.ConflictException):
+        l3.router(external_gateway_info={"network_id": public.id,
+                                         "external_fixed_ips": [{"ip_address": moved}]})
+
+
+def test_a_reader_looks_but_does_not_touch(admin, l3, make_member):
+    reader = make_member("reader")
+    router = l3.router(project_id=reader.project.id)
+    assert reader.conn.network.get_router(router.id).id == router.id
+    with pytest.raises(sdk_exc.ForbiddenException):
+        reader.conn.network.update_router(router, name="x")
+    with pytest.raises(sdk_exc.ForbiddenException):
+        reader.conn.network.add_interface_to_router(router, subnet_id=router.id)
+    with pytest.raises(sdk_exc.ForbiddenException):
+        reader.conn.network.delete_router(router.id, ignore_missing=False)
