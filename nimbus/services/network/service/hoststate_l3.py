@@ -62,8 +62,13 @@ def bind_router_ports(s: Session, row: Router) -> None:
 def routers_for_host(s: Session, host: str,
                      l3_hosts: list[str] | None = None) -> list[messages.Router]:
     """The routers ``host`` serves; ``l3_hosts`` are the alive L3 agents' hosts (None:
-    the all-in-one, where ``host`` is the only one)."""
-    schedule(s, sorted(set(l3_hosts or [host])))
+    the all-in-one, where ``host`` is the only one; empty: none alive, so nothing moves)."""
+    schedule(s, sorted(set([host] if l3_hosts is None else l3_hosts)))
+    return hosted_routers(s, host)
+
+
+def hosted_routers(s: Session, host: str) -> list[messages.Router]:
+    """The routers recorded on ``host``, as the agent contract's messages."""
     rows = list(s.scalars(select(Router).where(Router.host == host).order_by(Router.id)))
     ids = [r.id for r in rows]
     if not ids:

@@ -263,19 +263,20 @@ class Routers(RouterInterfaces):
     # -- the L3 agents ------------------------------------------------------------------
     def routers_for_host(self, s: Session, host: str) -> HostedRouters:
         """What ``host``'s L3 part serves (messages.Router), scheduling routers whose host
-        is gone; the networks of routers that moved are announced once committed."""
+        is gone to the alive L3 agents (``host`` itself when there is no agents store);
+        the networks of routers that moved are announced once committed."""
         from nimbus.services.network.service import hoststate_l3
 
         agents = getattr(self.services, "agents", None)
         alive = agents.alive_hosts("l3") if agents is not None and hasattr(
-            agents, "alive_hosts") else None
-        moved = hoststate_l3.schedule(s, sorted(set(alive or [host])))
+            agents, "alive_hosts") else [host]
+        moved = hoststate_l3.schedule(s, sorted(set(alive)))
         if moved:
             networks = sorted(set(s.scalars(select(Port.network_id).join(
                 RouterPort, RouterPort.port_id == Port.id)
                 .where(RouterPort.router_id.in_(moved)))))
             after_commit(s, lambda: self.changed(routers=moved, networks=networks))
-        return hoststate_l3.routers_for_host(s, host, alive)
+        return hoststate_l3.hosted_routers(s, host)
 
     # -- rendering ----------------------------------------------------------------------
     def render_many(self, s: Session, rows: Sequence[Router]) -> Items:

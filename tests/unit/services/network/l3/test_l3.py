@@ -242,3 +242,11 @@ def test_gateway_network_stays_external(svc, admin, topo):
         svc.networks.update(admin, topo["public"], {"router:external": False})
     assert fault(err) == (409, "ExternalNetworkInUse")
     assert svc.networks.update(admin, topo["public"], {"name": "still"})["router:external"]
+
+
+def test_no_alive_l3_agent_moves_nothing(svc, admin, topo):
+    with svc.db.session() as s:
+        assert routers_for_host(s, "h1", []) == []
+        assert [r.id for r in routers_for_host(s, "h1", ["h1"])] == [topo["router"]]
+        # h1 stops reporting and no other L3 agent is alive: the router stays on h1
+        assert [r.id for r in routers_for_host(s, "h1", [])] == [topo["router"]]
