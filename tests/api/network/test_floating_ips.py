@@ -197,3 +197,19 @@ def test_dns_name_and_domain(admin, l3, topo):
     assert {f.id for f in admin.network.ips(dns_name="web")} == {fip.id}
     resp = admin.network.put(f"/floatingips/{fip.id}", json={"floatingip": {"dns_name": "x"}})
     assert resp.status_code == 400
+
+
+def test_cli_listings(cli, l3, topo):
+    port = l3.port(topo["private"])
+    fip = l3.fip(topo["public"], port_id=port.id, description="web")
+    rows = cli("floating", "ip", "list", "--long", "-f", "json")
+    mine = next(r for r in rows if r["ID"] == fip.id)
+    assert mine["Port"] == port.id and mine["Router"] == topo["router"].id
+    assert mine["Description"] == "web"
+    by_port = cli("floating", "ip", "list", "--port", port.id, "-f", "json")
+    assert [r["ID"] for r in by_port] == [fip.id]
+    routers = cli("router", "list", "--long", "-f", "json")
+    listed = next(r for r in routers if r["ID"] == topo["router"].id)
+    assert listed["External gateway info"]["network_id"] == topo["public"].id
+    shown = cli("router", "show", topo["router"].id, "-f", "json")
+    assert shown["interfaces_info"][0]["subnet_id"] == topo["private_subnet"].id
