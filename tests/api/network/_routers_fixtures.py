@@ -1,23 +1,16 @@
 """Fixtures the L3 API tests share: an external network with a subnet, private networks
-with subnets, members of other projects, and clean-up in the right order (floating IPs,
-routers, ports, networks).
-
-Subnets come from the subnet API when the cloud has it; until then they are written
-straight into the cloud's database (the subnet API has its own tests).
-"""
+with subnets, routers, ports and floating IPs, and clean-up in the right order (floating IPs,
+routers, ports, networks)."""
 
 from __future__ import annotations
 
 import ipaddress
 import itertools
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from openstack import exceptions as sdk_exc
 
-from nimbus.kernel.db import Database, utcnow
 from tests.api.conftest import unique
 from tests.conftest import LiveCloud
 
@@ -31,8 +24,8 @@ def next_cidr(prefix: str = "10.") -> str:
 
 
 class L3World:
-    def __init__(self, cloud: LiveCloud, admin: Any, db: Database) -> None:
-        self.cloud, self.admin, self.db = cloud, admin, db
+    def __init__(self, cloud: LiveCloud, admin: Any) -> None:
+        self.cloud, self.admin = cloud, admin
         self.networks: list[str] = []
         self.routers: list[str] = []
         self.fips: list[str] = []
@@ -47,29 +40,11 @@ class L3World:
 
     def subnet(self, network: Any, cidr: str | None = None, conn: Any = None,
                gateway: str | None = "auto") -> Any:
-        """A subnet on ``network`` (the subnet API, or a row in the cloud's database)."""
         cidr = cidr or next_cidr()
         net = ipaddress.ip_network(cidr)
         gw = str(net[1]) if gateway == "auto" else gateway
-        try:
-            return (conn or self.admin).network.create_subnet(
-                network_id=network.id, cidr=cidr, ip_version=net.version, gateway_ip=gw)
-        except sdk_exc.NotFoundException:
-            pass
-        from types import SimpleNamespace
-
-        from nimbus.services.network.models.core import AllocationPool, Subnet
-
-        subnet_id = str(uuid.uuid4())
-        with self.db.session() as s, s.begin():
-            s.add(Subnet(id=subnet_id, project_id=network.project_id, network_id=network.id,
-                         name=unique("subnet"), ip_version=net.version, cidr=cidr,
-                         gateway_ip=gw, created_at=utcnow()))
-            s.flush()
-            s.add(AllocationPool(subnet_id=subnet_id, first_ip=str(net[2]),
-                                 last_ip=str(net[min(net.num_addresses - 2, 200)])))
-        return SimpleNamespace(id=subnet_id, cidr=cidr, network_id=network.id,
-                               gateway_ip=gw, project_id=network.project_id)
+        return (conn or self.admin).network.create_subnet(
+            network_id=network.id, cidr=cidr, ip_version=net.version, gateway_ip=gw)
 
     def public(self) -> tuple[Any, Any]:
         net = self.network(name=unique("public"), is_router_external=True)
@@ -95,11 +70,6 @@ class L3World:
         self.fips.append(fip.id)
         return fip
 
-    def needs_subnet_api(self) -> None:
-        """The CLI finds subnets through the subnet API: skip (saying why) without it."""
-        if self.admin.network.get("/subnets").status_code == 404:
-            pytest.skip("the subnet API is not in this cloud yet (the CLI looks subnets up)")
-
     # -- clean-up -------------------------------------------------------------------------
     def close(self) -> None:
         net = self.admin.network
@@ -123,16 +93,9 @@ def _quietly(call: Any, *args: Any, **kw: Any) -> None:
         pass
 
 
-@pytest.fixture(scope="session")
-def cloud_db(cloud: LiveCloud) -> Iterator[Database]:
-    db = Database(f"sqlite:///{cloud.data_dir / 'nimbus.db'}")
-    yield db
-    db.engine.dispose()
-
-
 @pytest.fixture
-def l3(cloud: LiveCloud, admin: Any, cloud_db: Database) -> Iterator[L3World]:
-    world = L3World(cloud, admin, cloud_db)
+def l3(cloud: LiveCloud, admin: Any) -> Iterator[L3World]:
+    world = L3World(cloud, admin)
     yield world
     world.close()
-__all__ = ["L3World", "cloud_db", "l3"]
+__all__ = ["L3World", "l3"]

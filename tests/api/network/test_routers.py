@@ -90,7 +90,6 @@ def test_gateway_errors(admin, l3, make_member):
 
 
 def test_interfaces_with_the_cli(admin, cli, l3):
-    l3.needs_subnet_api()
     net1, sub1 = l3.private()
     net2, sub2 = l3.private()
     name = unique("r")
