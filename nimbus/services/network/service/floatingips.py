@@ -7,7 +7,7 @@ from __future__ import annotations
 import ipaddress
 import uuid
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session, aliased
@@ -17,13 +17,11 @@ from nimbus.services.network import l3_errors as l3
 from nimbus.services.network.errors import BadRequestNeutron, ResourceNotFound
 from nimbus.services.network.models.core import IPAllocation, Network, Port, Subnet
 from nimbus.services.network.models.routers import FloatingIp, PortForwarding, RouterPort
+from nimbus.services.network.schemas.listing import ListQuery
 from nimbus.services.network.service import query as q
 from nimbus.services.network.service.base import ResourceStore, caller_is_admin
 from nimbus.services.network.service.networks import visible_networks
 from nimbus.services.network.service.standard import bump, drop_tags, standard_view, tags_of
-
-if TYPE_CHECKING:
-    from nimbus.services.network.schemas.listing import ListQuery
 
 FLOATINGIP_OWNER = "network:floatingip"
 GATEWAY = "network:router_gateway"

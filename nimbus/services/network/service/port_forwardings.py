@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -18,13 +18,11 @@ from nimbus.services.network import l3_errors as l3
 from nimbus.services.network.errors import BadRequestNeutron, ResourceNotFound
 from nimbus.services.network.models.core import Network, Port, Subnet
 from nimbus.services.network.models.routers import FloatingIp, PortForwarding
+from nimbus.services.network.schemas.listing import ListQuery
 from nimbus.services.network.service import query as q
 from nimbus.services.network.service.base import ResourceStore, caller_is_admin
 from nimbus.services.network.service.floatingips import ipv4_fixed_ips, router_for
 from nimbus.services.network.service.standard import bump, iso
-
-if TYPE_CHECKING:
-    from nimbus.services.network.schemas.listing import ListQuery
 
 RES = "port_forwarding"
 COLUMNS = {"id": PortForwarding.id, "protocol": PortForwarding.protocol,

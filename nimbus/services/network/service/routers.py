@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -17,14 +17,12 @@ from nimbus.services.network import l3_errors as l3
 from nimbus.services.network.errors import BadRequestNeutron, ResourceNotFound
 from nimbus.services.network.models.core import IPAllocation, Network, Port, Subnet
 from nimbus.services.network.models.routers import FloatingIp, Router, RouterPort, RouterRoute
+from nimbus.services.network.schemas.listing import ListQuery
 from nimbus.services.network.service import query as q
 from nimbus.services.network.service.base import caller_is_admin
 from nimbus.services.network.service.networks import visible_networks
 from nimbus.services.network.service.router_interfaces import RouterInterfaces, subnet_cidrs
 from nimbus.services.network.service.standard import bump, drop_tags, standard_view, tags_of
-
-if TYPE_CHECKING:
-    from nimbus.services.network.schemas.listing import ListQuery
 
 GATEWAY = "network:router_gateway"
 INTERFACE = "network:router_interface"
