@@ -114,3 +114,30 @@ EXTENSIONS: list[dict[str, object]] = [
         "security groups filtering when listing ports"),
     ext("address-group", "Address group", "Support address group"),
 ]
+
+# L3: routers, floating IPs, port forwardings (schemas/routers.py).
+EXTENSIONS.extend([
+    ext("router", "Neutron L3 Router", "Router abstraction for basic L3 forwarding between L2 "
+        "Neutron networks and access to external networks via a NAT gateway."),
+    ext("ext-gw-mode", "Neutron L3 Configurable external gateway mode", "Extension of the "
+        "router abstraction for specifying whether SNAT should occur on the external gateway"),
+    ext("extraroute", "Neutron Extra Route", "Extra routes configuration for L3 router"),
+    ext("extraroute-atomic", "Atomically add/remove extra routes", "Edit extra routes of a "
+        "router on server side by atomically adding/removing extra routes"),
+    ext("l3-ha", "HA Router extension", "Adds HA capability to routers."),
+    ext("dvr", "Distributed Virtual Router", "Enables configuration of Distributed Virtual "
+        "Routers."),
+    ext("router_availability_zone", "Router Availability Zone", "Availability zone support "
+        "for router."),
+    ext("floatingip-pools", "Floating IP Pools Extension", "Provides a floating IP pools API."),
+    ext("fip-port-details", "Floating IP Port Details Extension", "Add port_details attribute "
+        "to Floating IP resource"),
+    ext("floating-ip-port-forwarding", "Floating IP Port Forwarding", "Allow port forwarding "
+        "from floating IP port to an internal port"),
+    ext("floating-ip-port-forwarding-description", "Floating IP Port Forwarding new attribute "
+        "description", "Add a description field to Port Forwarding rules"),
+    ext("floating-ip-port-forwarding-port-ranges", "Floating IP Port Forwarding support port "
+        "ranges", "Add support to port ranges"),
+    ext("expose-port-forwarding-in-fip", "Expose Floating IP port forwardings", "Expose port "
+        "forwarding fields in floating IP response"),
+])

@@ -18,6 +18,7 @@ from nimbus.services.network.api import qos as qos_api
 from nimbus.services.network.api import quotas as quotas_api
 from nimbus.services.network.api import subnetpools as subnetpool_actions
 from nimbus.services.network.api.resource import ANY_CALLER, crud_routes
+from nimbus.services.network.api.routers import floating_routes, router_routes
 from nimbus.services.network.api.tags import tag_routes
 from nimbus.services.network.errors import neutron_fault
 from nimbus.services.network.policies import RULES
@@ -28,6 +29,7 @@ from nimbus.services.network.schemas.networks import NETWORK
 from nimbus.services.network.schemas.ports import PORT
 from nimbus.services.network.schemas.qos import QOS_POLICY
 from nimbus.services.network.schemas.rbac import NETWORK_IP_AVAILABILITY, RBAC_POLICY
+from nimbus.services.network.schemas.routers import FLOATINGIP
 from nimbus.services.network.schemas.security_groups import SECURITY_GROUP, SECURITY_GROUP_RULE
 from nimbus.services.network.schemas.subnetpools import ADDRESS_SCOPE, SUBNETPOOL
 from nimbus.services.network.schemas.subnets import SUBNET
@@ -36,12 +38,14 @@ from nimbus.services.network.service import network_of
 
 RESOURCES: list[ResourceDef] = [NETWORK, SUBNET, PORT, SUBNETPOOL, ADDRESS_SCOPE, RBAC_POLICY,
                                 TRUNK, QOS_POLICY, SECURITY_GROUP, SECURITY_GROUP_RULE,
-                                ADDRESS_GROUP]
+                                ADDRESS_GROUP, FLOATINGIP]
 
 EXTRA_ROUTES: list[Route] = [*subnetpool_actions.ROUTES, *trunks.ROUTES, *quotas_api.ROUTES,
                              *qos_api.ROUTES, *agents_api.ROUTES, *address_groups.ROUTES,
                              *crud_routes(AGENT, verbs="LSUD"),
                              *crud_routes(AVAILABILITY_ZONE, verbs="L")]
+# Routers: their CRUD too (the gateway's sub-attribute policy), actions and tags.
+EXTRA_ROUTES.extend(router_routes() + floating_routes())
 
 
 def routes() -> list[Route]:

@@ -8,6 +8,7 @@ from nimbus.services.network.models import (  # noqa: F401
     port_extras,
     qos,
     quotas,
+    routers,
     security_groups,
     subnetpools,
     trunks,

@@ -9,13 +9,16 @@ from nimbus.kernel.policy import RuleDefaults
 from nimbus.services.network.policies import (
     agents,
     base,
+    floatingips,
     qos,
     quotas,
+    routers,
     security_groups,
     subnets,
     trunks,
 )
 
 RULES: RuleDefaults = {}
-for module in (base, subnets, security_groups, quotas, qos, agents, trunks):
+for module in (base, subnets, security_groups, quotas, qos, agents, trunks, routers,
+               floatingips):
     RULES.update(module.RULES)

@@ -7,16 +7,20 @@ import logging
 from typing import Any
 
 from nimbus.kernel.runtime import Runtime
+from nimbus.services.network.service import l3_hooks
 from nimbus.services.network.service.address_groups import AddressGroups
 from nimbus.services.network.service.address_scopes import AddressScopes
 from nimbus.services.network.service.agents import Agents, AvailabilityZones
+from nimbus.services.network.service.floatingips import FloatingIps
 from nimbus.services.network.service.hoststate import HostStates
 from nimbus.services.network.service.ip_availability import IpAvailability
 from nimbus.services.network.service.networks import Networks
+from nimbus.services.network.service.port_forwardings import PortForwardings
 from nimbus.services.network.service.ports import Ports
 from nimbus.services.network.service.qos import QosPolicies, QosRules
 from nimbus.services.network.service.quotas import Quotas
 from nimbus.services.network.service.rbac import RbacPolicies
+from nimbus.services.network.service.routers import Routers
 from nimbus.services.network.service.security_groups import SecurityGroups
 from nimbus.services.network.service.segments import SegmentAllocator
 from nimbus.services.network.service.sg_rules import SecurityGroupRules
@@ -64,10 +68,21 @@ class NetworkService:
         self.tags.register("security_groups", self.security_groups.row)
         self.tags.register("trunks", self.trunks.row)
         self.host_states = HostStates(self)
+        self._init_l3()
 
     def host_state(self, host: str) -> Any:
         """What the network agent on ``host`` must make there (messages.HostState)."""
         return self.host_states.host_state(host)
+
+    def _init_l3(self) -> None:
+        """Routers, floating IPs and port forwardings, and their hooks on the others'
+        deletes (called last: the hooks need every other store)."""
+        self.routers = Routers(self.db, self.options, self.changed, self)
+        self.floatingips = FloatingIps(self.db, self.options, self.changed, self)
+        self.port_forwardings = PortForwardings(self.db, self.options, self.changed, self)
+        self.tags.register("routers", self.routers.row)
+        self.tags.register("floatingips", self.floatingips.row)
+        l3_hooks.register(self)
 
     def changed(self, **what: list[str]) -> None:
         """Tell the agents that these resources moved (they fetch their state again)."""
