@@ -19,6 +19,7 @@ from nimbus.services.network.models.core import IPAllocation, Network, Port, Sub
 from nimbus.services.network.models.routers import FloatingIp, PortForwarding, RouterPort
 from nimbus.services.network.schemas.listing import ListQuery
 from nimbus.services.network.service import query as q
+from nimbus.services.network.service import quotas
 from nimbus.services.network.service.base import ResourceStore, caller_is_admin
 from nimbus.services.network.service.networks import visible_networks
 from nimbus.services.network.service.standard import bump, drop_tags, standard_view, tags_of
@@ -120,6 +121,7 @@ class FloatingIps(ResourceStore):
         fip_id = str(uuid.uuid4())
 
         def work(s: Session) -> str | None:
+            quotas.check(s, values["project_id"], "floatingip")
             net = self._external_network(s, ctx, values["floating_network_id"])
             fixed: dict[str, Any] = {}
             if values.get("subnet_id"):

@@ -19,6 +19,7 @@ from nimbus.services.network.models.core import IPAllocation, Network, Port, Sub
 from nimbus.services.network.models.routers import FloatingIp, Router, RouterPort, RouterRoute
 from nimbus.services.network.schemas.listing import ListQuery
 from nimbus.services.network.service import query as q
+from nimbus.services.network.service import quotas
 from nimbus.services.network.service.base import caller_is_admin
 from nimbus.services.network.service.networks import visible_networks
 from nimbus.services.network.service.router_interfaces import RouterInterfaces, subnet_cidrs
@@ -79,6 +80,7 @@ class Routers(RouterInterfaces):
         router_id = str(uuid.uuid4())
 
         def work(s: Session) -> Ids:
+            quotas.check(s, values["project_id"], "router")
             row = Router(id=router_id, project_id=values["project_id"],
                          name=values.get("name") or "",
                          description=values.get("description") or "",
