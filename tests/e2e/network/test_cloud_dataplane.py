@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import http.server
 import json
+import signal
 import subprocess
 import sys
 import threading
@@ -231,7 +232,7 @@ def test_a_restart_of_nimbus_does_not_interrupt_traffic(tenant: Any) -> None:
         c = guest_for(tenant, tenant.port())
         c.lease()
     finally:
-        pinger.terminate()
+        pinger.send_signal(signal.SIGINT)  # ping prints its summary on SIGINT
         out, _ = pinger.communicate(timeout=10)
     sent = int(out.split(" packets transmitted")[0].rsplit("\n", 1)[-1])
     received = int(out.split(" received")[0].rsplit(", ", 1)[-1])
