@@ -31,6 +31,7 @@ EXTENSIONS: list[dict[str, object]] = [
         "trunk, network_segment_range, router, network, policy, subnetpool, port, "
         "security_group, floatingip", "Enables to set tag on resources with standard "
         "attribute."),
+    ext("tag", "Tag support", "Enables to set tag on resources."),
     ext("revision-if-match", "If-Match constraints based on revision_number", "Extension "
         "indicating that If-Match based on revision_number is supported."),
     ext("project-id", "project_id field enabled", "Extension that indicates that project_id "
