@@ -65,15 +65,17 @@ def extras_of(s: Session, port_ids: list[str]) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for chunk in range(0, len(port_ids), 500):
         part = port_ids[chunk:chunk + 500]
-        for pair in s.scalars(select(AllowedAddressPair).where(
-                AllowedAddressPair.port_id.in_(part))):
-            found.setdefault(pair.port_id, {}).setdefault("allowed_address_pairs", []).append(
-                {"ip_address": pair.ip_address, "mac_address": pair.mac_address})
-        for opt in s.scalars(select(ExtraDhcpOpt).where(ExtraDhcpOpt.port_id.in_(part))
-                             .order_by(ExtraDhcpOpt.id)):
-            found.setdefault(opt.port_id, {}).setdefault("extra_dhcp_opts", []).append(
-                {"opt_name": opt.opt_name, "opt_value": opt.opt_value,
-                 "ip_version": opt.ip_version})
+        for port_id, ip, mac in s.execute(select(
+                AllowedAddressPair.port_id, AllowedAddressPair.ip_address,
+                AllowedAddressPair.mac_address).where(AllowedAddressPair.port_id.in_(part))):
+            found.setdefault(port_id, {}).setdefault("allowed_address_pairs", []).append(
+                {"ip_address": ip, "mac_address": mac})
+        for port_id, name, value, version in s.execute(select(
+                ExtraDhcpOpt.port_id, ExtraDhcpOpt.opt_name, ExtraDhcpOpt.opt_value,
+                ExtraDhcpOpt.ip_version).where(ExtraDhcpOpt.port_id.in_(part))
+                .order_by(ExtraDhcpOpt.id)):
+            found.setdefault(port_id, {}).setdefault("extra_dhcp_opts", []).append(
+                {"opt_name": name, "opt_value": value, "ip_version": version})
     return found
 
 

@@ -57,7 +57,8 @@ class Ports(ResourceStore):
     # -- reading ------------------------------------------------------------------------
     def list(self, ctx: RequestContext, query: ListQuery) -> list[dict[str, Any]]:
         with self.db.session() as s:
-            stmt = select(Port)
+            # Plain rows, not ORM objects: a page of ports is read, never changed.
+            stmt = select(*Port.__table__.columns)
             if not caller_is_admin(ctx):
                 stmt = stmt.where(or_(Port.project_id == ctx.project_id,
                                       exists().where(Network.id == Port.network_id,
@@ -66,7 +67,7 @@ class Ports(ResourceStore):
             stmt = self._extra_filters(stmt, rest)
             stmt = q.apply_tags(stmt, Port.id, self.resource_type, query.tags)
             stmt = q.apply_order_and_page(s, stmt, Port, COLUMNS, query, "Port")
-            rows = q.finish_page(list(s.scalars(stmt)), query)
+            rows = q.finish_page(list(s.execute(stmt)), query)
             return self.render_many(s, rows)
 
     def _extra_filters(self, stmt: Any, rest: dict[str, list[Any]]) -> Any:
@@ -330,9 +331,11 @@ class Ports(ResourceStore):
         net_qos: dict[str, str | None] = {}
         for chunk in range(0, len(ids), 500):
             part = ids[chunk:chunk + 500]
-            for alloc in s.scalars(select(IPAllocation).where(IPAllocation.port_id.in_(part))):
-                ips.setdefault(alloc.port_id, []).append(
-                    {"subnet_id": alloc.subnet_id, "ip_address": alloc.ip_address})
+            for port_id, subnet_id, address in s.execute(
+                    select(IPAllocation.port_id, IPAllocation.subnet_id, IPAllocation.ip_address)
+                    .where(IPAllocation.port_id.in_(part))):
+                ips.setdefault(port_id, []).append({"subnet_id": subnet_id,
+                                                    "ip_address": address})
             for port_id, group_id in s.execute(
                     select(PortSecurityGroup.port_id, PortSecurityGroup.security_group_id)
                     .where(PortSecurityGroup.port_id.in_(part))):
