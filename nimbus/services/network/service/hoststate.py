@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from nimbus.agents.network import messages as m
 from nimbus.kernel.context import RequestContext
 from nimbus.services.network.models.core import Network, Port, Subnet
+from nimbus.services.network.service import qos
 from nimbus.services.network.service.sg_state import security_group_state
 
 DHCP_OWNER = "network:dhcp"
@@ -138,11 +139,9 @@ class HostStates:
             subports=dict(p.get("trunk_subports") or {}))
 
     def _qos(self, s: Session, p: dict[str, Any], net: Network) -> m.Qos | None:
-        qos = getattr(self.services, "qos", None)
-        policy_id = p.get("qos_policy_id") or net.qos_policy_id
-        if qos is None or not policy_id or not hasattr(qos, "rules_for"):
-            return None
-        return qos.rules_for(s, policy_id)  # type: ignore[no-any-return]
+        """The port's QoS policy, else its network's (not for Nimbus' own ports)."""
+        return qos.rules_for_port(s, p.get("qos_policy_id"), net.qos_policy_id,
+                                  p["device_owner"])
 
     def _vxlan(self, s: Session, network_id: str, host: str) -> dict[str, Any]:
         """The other hosts' VTEPs on this network, and where each of their MACs lives."""

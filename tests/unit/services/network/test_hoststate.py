@@ -82,3 +82,19 @@ def test_no_dhcp_port_without_a_dhcp_agent_and_it_goes_with_the_binding(
     net.agents.remove_dhcp_network(agent_id, network["id"])
     net.host_state("h1")
     assert net.ports.list(admin_ctx, _query(device_owner=["network:dhcp"])) == []
+
+
+def test_a_port_carries_its_network_qos_policy(net, admin_ctx, make_subnet):
+    from nimbus.services.network.models.qos import QosPolicy, QosRule
+
+    with net.db.session() as s, s.begin():
+        s.add(QosPolicy(id="qp1", project_id="p-admin", name="slow"))
+        s.flush()
+        s.add(QosRule(id="qr1", policy_id="qp1", rule_type="bandwidth_limit",
+                      direction="egress", max_kbps=1000, max_burst_kbps=100))
+    network = _network(net, admin_ctx, qos_policy_id="qp1")
+    make_subnet(network["id"])
+    _port(net, admin_ctx, network["id"], host="h1")
+    (served,) = net.host_state("h1").networks
+    (port,) = [p for p in served.ports if p.device_owner == ""]
+    assert port.qos == m.Qos(max_kbps=1000, max_burst_kbps=100)
