@@ -1,5 +1,6 @@
 """Policy files in the data dir override the default rules, one file per service as in
-OpenStack (Keystone's and Glance's policy.yaml): policy/identity.yaml, policy/image.yaml.
+OpenStack (Keystone's, Glance's and Neutron's policy.yaml): policy/identity.yaml,
+policy/image.yaml, policy/network.yaml.
 A rule of one service's file never reaches another service, even where the names are the
 same (both define ``default`` and admin rules)."""
 
@@ -23,6 +24,7 @@ def strict_cloud(tmp_path_factory):
         # A name Glance also uses: it must not change who is an image admin.
         '"context_is_admin": "!"\n')
     (data / "policy" / "image.yaml").write_text('"delete_image": "!"\n')
+    (data / "policy" / "network.yaml").write_text('"create_router": "!"\n')
     # The old single file is not read any more (nimbus up says so).
     (data / "policy.yaml").write_text('"identity:create_project": "!"\n')
     live = start_cloud(data)
@@ -56,3 +58,14 @@ def test_image_rules_come_from_the_image_file_alone(strict_cloud):
     # publicizes, which only context_is_admin allows.
     conn.image.update_image(image, visibility="public")
     assert conn.image.get_image(image.id).visibility == "public"
+
+
+def test_network_rules_come_from_the_network_file_alone(strict_cloud):
+    conn = connect(strict_cloud)
+    with pytest.raises(sdk_exc.ForbiddenException):
+        conn.network.create_router(name="denied")
+    # identity.yaml's context_is_admin did not reach Neutron's rules: the admin still sets
+    # provider attributes, which only context_is_admin allows.
+    net = conn.network.create_network(name="provider", provider_network_type="vxlan",
+                                      provider_segmentation_id=4242)
+    assert conn.network.get_network(net.id).provider_segmentation_id == 4242
