@@ -10,7 +10,9 @@ from nimbus.agents.network import messages
 
 
 def publish_changed(bus: Any, **what: list[str]) -> None:
-    event = messages.Changed(**{k: list(v) for k, v in what.items()})
+    # Typed as Any: mypy can't tell the keys are only Changed's list fields.
+    fields: dict[str, Any] = {k: list(v) for k, v in what.items()}
+    event = messages.Changed(**fields)
     bus.publish(messages.CHANGED_EVENT, messages.to_wire(event), version=messages.VERSION)
 
 

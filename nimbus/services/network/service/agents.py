@@ -162,7 +162,7 @@ class Agents(ResourceStore):
         return True
 
     # -- what the host-state builder asks -------------------------------------------------
-    def alive_hosts(self, kind: str) -> list[str]:
+    def alive_hosts(self, kind: str) -> Ids:
         """Hosts with an enabled, alive agent of this kind (a key of messages.AGENT_TYPES)."""
         name = messages.AGENT_TYPES[kind][0]
         with self.db.session() as s:

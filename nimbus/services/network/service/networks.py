@@ -3,6 +3,7 @@ admin gives), sharing and external access through RBAC entries, MTU from the seg
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, func, or_, select
@@ -51,7 +52,7 @@ def visible_networks(ctx: RequestContext) -> Any:
 class Networks(ResourceStore):
     resource_type = "networks"
 
-    def list(self, ctx: RequestContext, query: ListQuery) -> list[dict[str, Any]]:
+    def list(self, ctx: RequestContext, query: ListQuery) -> builtins.list[dict[str, Any]]:
         with self.db.session() as s:
             stmt = select(Network)
             if not caller_is_admin(ctx):
@@ -63,7 +64,7 @@ class Networks(ResourceStore):
             rows = q.finish_page(list(s.scalars(stmt)), query)
             return self.render_many(s, rows, ctx)
 
-    def _extra_filters(self, stmt: Any, rest: dict[str, list[Any]],
+    def _extra_filters(self, stmt: Any, rest: dict[str, builtins.list[Any]],
                        ctx: RequestContext) -> Any:
         for name, values in rest.items():
             if name == "shared":
@@ -109,7 +110,7 @@ class Networks(ResourceStore):
         self.changed(networks=[network_id])
         return self.get(ctx, network_id)
 
-    def _segments_requested(self, values: dict[str, Any]) -> list[dict[str, Any]]:
+    def _segments_requested(self, values: dict[str, Any]) -> builtins.list[dict[str, Any]]:
         provider = {k: values.pop(k) for k in list(values) if k.startswith("provider:")}
         segments = values.pop("segments", None)
         if segments and any(v is not None for v in provider.values()):
@@ -122,7 +123,7 @@ class Networks(ResourceStore):
         return [provider] if provider.get("provider:network_type") else []
 
     def _insert(self, s: Session, ctx: RequestContext, values: dict[str, Any],
-                segments: list[dict[str, Any]]) -> Network:
+                segments: builtins.list[dict[str, Any]]) -> Network:
         quotas.check(s, values["project_id"], "network")
         qos.check_policy(s, ctx, values.get("qos_policy_id"))
         allocated = self.allocator.allocate(s, segments)
@@ -190,7 +191,7 @@ class Networks(ResourceStore):
                       ctx: RequestContext) -> None:
         wildcard = and_(RbacPolicy.object_type == "network", RbacPolicy.object_id == row.id,
                         RbacPolicy.action == action, RbacPolicy.target_project == "*")
-        present = s.scalar(select(func.count()).where(wildcard)) > 0
+        present = (s.scalar(select(func.count()).where(wildcard)) or 0) > 0
         if on and not present:
             self._grant(s, row, action, ctx)
         elif not on and present:
@@ -200,9 +201,9 @@ class Networks(ResourceStore):
             s.execute(delete(RbacPolicy).where(wildcard))
 
     def _used_by_others(self, s: Session, row: Network) -> bool:
-        return s.scalar(select(func.count()).select_from(Port).where(
+        return (s.scalar(select(func.count()).select_from(Port).where(
             Port.network_id == row.id, Port.project_id != row.project_id,
-            ~Port.device_owner.like("network:%"))) > 0
+            ~Port.device_owner.like("network:%"))) or 0) > 0
 
     def delete(self, ctx: RequestContext, network_id: str) -> None:
         with self.db.session() as s, s.begin():
@@ -224,20 +225,20 @@ class Networks(ResourceStore):
         self.changed(networks=[network_id])
 
     # -- rendering ----------------------------------------------------------------------
-    def segments_of(self, s: Session, ids: list[str]) -> dict[str, list[Segment]]:
-        found: dict[str, list[Segment]] = {}
+    def segments_of(self, s: Session, ids: builtins.list[str]) -> dict[str, builtins.list[Segment]]:
+        found: dict[str, builtins.list[Segment]] = {}
         if ids:
             for seg in s.scalars(select(Segment).where(Segment.network_id.in_(ids))
                                  .order_by(Segment.segment_index)):
                 found.setdefault(seg.network_id, []).append(seg)
         return found
 
-    def render_many(self, s: Session, rows: list[Network],
-                    ctx: RequestContext) -> list[dict[str, Any]]:
+    def render_many(self, s: Session, rows: builtins.list[Network],
+                    ctx: RequestContext) -> builtins.list[dict[str, Any]]:
         ids = [r.id for r in rows]
         tags = tags_of(s, self.resource_type, ids)
         segments = self.segments_of(s, ids)
-        subnets: dict[str, list[str]] = {}
+        subnets: dict[str, builtins.list[str]] = {}
         rbac: dict[str, set[str]] = {}
         if ids:
             for net_id, subnet_id in s.execute(select(Subnet.network_id, Subnet.id)
@@ -259,8 +260,8 @@ class Networks(ResourceStore):
             view["ipv4_address_scope"], view["ipv6_address_scope"] = found.get(4), found.get(6)
         return views
 
-    def _view(self, row: Network, tags: list[str], segments: list[Segment],
-              subnets: list[str], rbac: set[str]) -> dict[str, Any]:
+    def _view(self, row: Network, tags: builtins.list[str], segments: builtins.list[Segment],
+              subnets: builtins.list[str], rbac: set[str]) -> dict[str, Any]:
         out = standard_view(row, tags)
         out.update({
             "admin_state_up": row.admin_state_up, "status": row.status,

@@ -4,6 +4,7 @@ is in, and its binding to a host. ``create_internal`` makes the ports Nimbus its
 
 from __future__ import annotations
 
+import builtins
 import random
 import uuid
 from typing import Any
@@ -55,7 +56,7 @@ class Ports(ResourceStore):
         self.ipam = Ipam()
 
     # -- reading ------------------------------------------------------------------------
-    def list(self, ctx: RequestContext, query: ListQuery) -> list[dict[str, Any]]:
+    def list(self, ctx: RequestContext, query: ListQuery) -> builtins.list[dict[str, Any]]:
         with self.db.session() as s:
             # Plain rows, not ORM objects: a page of ports is read, never changed.
             stmt = select(*Port.__table__.columns)
@@ -70,7 +71,7 @@ class Ports(ResourceStore):
             rows = q.finish_page(list(s.execute(stmt)), query)
             return self.render_many(s, rows)
 
-    def _extra_filters(self, stmt: Any, rest: dict[str, list[Any]]) -> Any:
+    def _extra_filters(self, stmt: Any, rest: dict[str, builtins.list[Any]]) -> Any:
         for name, values in rest.items():
             if name == "fixed_ips":
                 for value in values:
@@ -117,7 +118,7 @@ class Ports(ResourceStore):
 
     def create_internal(self, s: Session, *, network_id: str, project_id: str,
                         device_owner: str, device_id: str = "",
-                        fixed_ips: list[dict[str, Any]] | None = None,
+                        fixed_ips: builtins.list[dict[str, Any]] | None = None,
                         host: str = "", name: str = "") -> Port:
         """A port for Nimbus' own use, in the caller's transaction (the caller retries on
         IntegrityError, as ``create`` does)."""
@@ -207,7 +208,7 @@ class Ports(ResourceStore):
             row.binding_vif_type = "unbound"
             row.binding_vif_details = {}
 
-    def _set_groups(self, s: Session, row: Port, groups: list[str] | None,
+    def _set_groups(self, s: Session, row: Port, groups: builtins.list[str] | None,
                     ctx: RequestContext | None) -> None:
         s.execute(delete(PortSecurityGroup).where(PortSecurityGroup.port_id == row.id))
         if is_service_port(row.device_owner) and not groups:
@@ -282,7 +283,7 @@ class Ports(ResourceStore):
         return bool(port_extras.extras_of(s, [row.id]).get(row.id, {})
                     .get("allowed_address_pairs"))
 
-    def _replace_ips(self, s: Session, row: Port, wanted: list[dict[str, Any]]) -> None:
+    def _replace_ips(self, s: Session, row: Port, wanted: builtins.list[dict[str, Any]]) -> None:
         current = {(a.subnet_id, a.ip_address) for a in s.scalars(
             select(IPAllocation).where(IPAllocation.port_id == row.id))}
         keep = {(w.get("subnet_id"), w.get("ip_address")) for w in wanted}
@@ -322,11 +323,11 @@ class Ports(ResourceStore):
             return True
 
     # -- rendering ----------------------------------------------------------------------
-    def render_many(self, s: Session, rows: list[Port]) -> list[dict[str, Any]]:
+    def render_many(self, s: Session, rows: builtins.list[Port]) -> builtins.list[dict[str, Any]]:
         ids = [r.id for r in rows]
         tags = tags_of(s, self.resource_type, ids)
-        ips: dict[str, list[dict[str, str]]] = {}
-        groups: dict[str, list[str]] = {}
+        ips: dict[str, builtins.list[dict[str, str]]] = {}
+        groups: dict[str, builtins.list[str]] = {}
         nets: dict[str, str] = {}
         net_qos: dict[str, str | None] = {}
         for chunk in range(0, len(ids), 500):
@@ -358,8 +359,8 @@ class Ports(ResourceStore):
             out.append(view)
         return out
 
-    def _view(self, r: Port, tags: list[str], ips: list[dict[str, str]],
-              groups: list[str], network_owner: str,
+    def _view(self, r: Port, tags: builtins.list[str], ips: builtins.list[dict[str, str]],
+              groups: builtins.list[str], network_owner: str,
               network_qos: str | None = None) -> dict[str, Any]:
         out = standard_view(r, tags)
         out.update({

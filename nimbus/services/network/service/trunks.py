@@ -3,6 +3,7 @@ parent's view carries ``trunk_details`` and the agent gets ``subports`` (port ->
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from typing import Any
 
@@ -40,7 +41,7 @@ class Trunks(ResourceStore):
         ports.before_delete.append(self._port_deleting)
         ports.render_hooks.append(self._port_details)
 
-    def list(self, ctx: RequestContext, query: ListQuery) -> list[dict[str, Any]]:
+    def list(self, ctx: RequestContext, query: ListQuery) -> builtins.list[dict[str, Any]]:
         with self.db.session() as s:
             stmt = select(Trunk)
             if not caller_is_admin(ctx):
@@ -102,7 +103,7 @@ class Trunks(ResourceStore):
 
     # -- subports -----------------------------------------------------------------------
     def add_subports(self, ctx: RequestContext, trunk_id: str,
-                     sub_ports: list[dict[str, Any]]) -> dict[str, Any]:
+                     sub_ports: builtins.list[dict[str, Any]]) -> dict[str, Any]:
         with self.db.session() as s, s.begin():
             row = self._enabled(s, trunk_id)
             parent = s.get(Port, row.port_id)
@@ -112,7 +113,7 @@ class Trunks(ResourceStore):
         return self.get(ctx, trunk_id)
 
     def remove_subports(self, ctx: RequestContext, trunk_id: str,
-                        sub_ports: list[dict[str, Any]]) -> dict[str, Any]:
+                        sub_ports: builtins.list[dict[str, Any]]) -> dict[str, Any]:
         with self.db.session() as s, s.begin():
             row = self._enabled(s, trunk_id)
             present = {sp.port_id for sp in self._subports(s, trunk_id)}
@@ -126,11 +127,11 @@ class Trunks(ResourceStore):
         self.changed(networks=self._networks(trunk_id))
         return self.get(ctx, trunk_id)
 
-    def get_subports(self, ctx: RequestContext, trunk_id: str) -> list[dict[str, Any]]:
+    def get_subports(self, ctx: RequestContext, trunk_id: str) -> builtins.list[dict[str, Any]]:
         return list(self.get(ctx, trunk_id)["sub_ports"])
 
     def _add(self, s: Session, ctx: RequestContext, row: Trunk, parent: Port | None,
-             sub_ports: list[dict[str, Any]]) -> None:
+             sub_ports: builtins.list[dict[str, Any]]) -> None:
         taken = {sp.segmentation_id for sp in self._subports(s, row.id)}
         for sub in sub_ports:
             if sub["segmentation_id"] in taken:
@@ -151,7 +152,7 @@ class Trunks(ResourceStore):
                 port.binding_host_id = parent.binding_host_id
         s.flush()
 
-    def _release(self, s: Session, port_ids: list[str]) -> None:
+    def _release(self, s: Session, port_ids: builtins.list[str]) -> None:
         if not port_ids:
             return
         s.execute(delete(SubPort).where(SubPort.port_id.in_(port_ids)))
@@ -181,11 +182,11 @@ class Trunks(ResourceStore):
             raise Conflict("TrunkDisabled", f"Trunk {trunk_id} is currently disabled.")
         return row
 
-    def _subports(self, s: Session, trunk_id: str) -> list[SubPort]:
+    def _subports(self, s: Session, trunk_id: str) -> builtins.list[SubPort]:
         return list(s.scalars(select(SubPort).where(SubPort.trunk_id == trunk_id)
                               .order_by(SubPort.segmentation_id)))
 
-    def _networks(self, trunk_id: str) -> list[str]:
+    def _networks(self, trunk_id: str) -> builtins.list[str]:
         with self.db.session() as s:
             ids = select(SubPort.port_id).where(SubPort.trunk_id == trunk_id)
             parent = select(Trunk.port_id).where(Trunk.id == trunk_id)
@@ -203,13 +204,13 @@ class Trunks(ResourceStore):
             raise Conflict("PortInUseAsSubPort", f"Port {port_id} is currently a subport for "
                            f"trunk {sub_of}.")
 
-    def _port_details(self, s: Session, rows: list[Port]) -> dict[str, dict[str, Any]]:
+    def _port_details(self, s: Session, rows: builtins.list[Port]) -> dict[str, dict[str, Any]]:
         ids = [r.id for r in rows]
         trunks = dict(s.execute(select(Trunk.port_id, Trunk.id)
                                 .where(Trunk.port_id.in_(ids))).all()) if ids else {}
         if not trunks:
             return {}
-        subs: dict[str, list[dict[str, Any]]] = {}
+        subs: dict[str, builtins.list[dict[str, Any]]] = {}
         for sp, mac in s.execute(select(SubPort, Port.mac_address)
                                  .join(Port, Port.id == SubPort.port_id)
                                  .where(SubPort.trunk_id.in_(list(trunks.values())))):
@@ -223,10 +224,10 @@ class Trunks(ResourceStore):
                                              for x in subs.get(trunk_id, [])}}
                 for port_id, trunk_id in trunks.items()}
 
-    def render_many(self, s: Session, rows: list[Trunk]) -> list[dict[str, Any]]:
+    def render_many(self, s: Session, rows: builtins.list[Trunk]) -> builtins.list[dict[str, Any]]:
         ids = [r.id for r in rows]
         tags = tags_of(s, self.resource_type, ids)
-        subs: dict[str, list[dict[str, Any]]] = {}
+        subs: dict[str, builtins.list[dict[str, Any]]] = {}
         if ids:
             for sp in s.scalars(select(SubPort).where(SubPort.trunk_id.in_(ids))
                                 .order_by(SubPort.segmentation_id)):
