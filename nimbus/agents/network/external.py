@@ -61,9 +61,8 @@ class ExternalPart:
     def reconcile(self, state: HostState) -> list[str]:
         changes: list[str] = []
         try:
-            with links.session():
-                changes += self._gateway(public_network(self.ctx, state))
-                changes += self._masquerade()
+            changes += self._gateway(public_network(self.ctx, state))
+            changes += self._masquerade()
         except links.HOST_ERRORS as exc:
             self.ctx.log.error("external: %s", exc)
             changes.append(f"failed: {exc}")
