@@ -18,7 +18,7 @@ from typing import Any
 
 from pyroute2.netlink.exceptions import NetlinkError
 
-from nimbus.agents.network import ip
+from nimbus.agents.network import ip, nft
 from nimbus.agents.network.ip import IpError, LinkNotFound
 from nimbus.agents.network.nft import ToolError
 
@@ -163,6 +163,15 @@ def sysctl(netns_name: str | None, key: str, value: str) -> bool:
         return False
     ip.sysctl_set(key, value, netns=netns_name)
     return True
+
+
+def drop_nft_table(netns_name: str | None, family: str, table: str) -> bool:
+    """Remove an nftables table if it is there (``nft.delete_table``); for cleanup paths,
+    where a failure only means it is not removed (logged by nobody, as before)."""
+    try:
+        return nft.delete_table(family, table, netns=netns_name)
+    except nft.NftError:
+        return False
 
 
 class Ledger:

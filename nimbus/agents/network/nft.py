@@ -323,3 +323,13 @@ def table_text(family: str, name: str, *, netns: str | None = None,
     proc = run_tool(["nft", "list", "table", family, name], netns=netns, timeout=timeout,
                     check=False, error=NftError)
     return proc.stdout if proc.returncode == 0 else None
+
+
+def list_tables(*, netns: str | None = None,
+                timeout: float = TIMEOUT) -> list[tuple[str, str]]:
+    """Every table in ``netns`` as (family, name)."""
+    proc = run_tool(["nft", "-j", "list", "tables"], netns=netns, timeout=timeout,
+                    error=NftError)
+    return [(item["table"]["family"], item["table"]["name"])
+            for item in json.loads(proc.stdout or "{}").get("nftables", [])
+            if "table" in item]
