@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from nimbus.agents.network import ip, nft
 from nimbus.agents.network import l3_links as links
 from nimbus.agents.network.base import HostContext
 from nimbus.agents.network.l3 import bridge_name
@@ -61,9 +62,8 @@ class ExternalPart:
     def reconcile(self, state: HostState) -> list[str]:
         changes: list[str] = []
         try:
-            with links.session():
-                changes += self._gateway(public_network(self.ctx, state))
-                changes += self._masquerade()
+            changes += self._gateway(public_network(self.ctx, state))
+            changes += self._masquerade()
         except links.HOST_ERRORS as exc:
             self.ctx.log.error("external: %s", exc)
             changes.append(f"failed: {exc}")
@@ -131,18 +131,16 @@ class ExternalPart:
                    f"    type nat hook postrouting priority srcnat; policy accept;\n"
                    f'    oifname "{interface}" ip saddr {cidr} masquerade\n  }}\n}}\n')
         wanted = f'oifname "{interface}" ip saddr {cidr} masquerade'
-        current = links.run(["nft", "list", "table", "ip", MASQUERADE_TABLE],
-                            self.ctx.netns, check=False).stdout
+        current = nft.table_text("ip", MASQUERADE_TABLE, netns=self.ctx.netns) or ""
         changes = []
         self.ledger.data["nft_tables"] = [[self.ctx.netns, "ip", MASQUERADE_TABLE]]
         if "forward_was" not in self.ledger.data:
-            self.ledger.data["forward_was"] = links.run(
-                ["sysctl", "-n", "net.ipv4.ip_forward"], self.ctx.netns).stdout.strip()
+            self.ledger.data["forward_was"] = ip.sysctl_get("net.ipv4.ip_forward",
+                                                            netns=self.ctx.netns)
         self.ledger.save()
         if wanted not in current:
-            links.run(["nft", "-f", "-"], self.ctx.netns, stdin=(
-                f"table ip {MASQUERADE_TABLE}\ndelete table ip {MASQUERADE_TABLE}\n"
-                + ruleset))
+            nft.apply(f"table ip {MASQUERADE_TABLE}\ndelete table ip {MASQUERADE_TABLE}\n"
+                      + ruleset, netns=self.ctx.netns)
             changes.append(f"masquerade of {cidr} to {interface}")
         if links.sysctl(self.ctx.netns, "net.ipv4.ip_forward", "1"):
             changes.append("net.ipv4.ip_forward=1 (masquerade)")
@@ -150,9 +148,7 @@ class ExternalPart:
 
     def _drop_masquerade(self) -> list[str]:
         changes = []
-        done = links.run(["nft", "delete", "table", "ip", MASQUERADE_TABLE], self.ctx.netns,
-                         check=False)
-        if done.returncode == 0:
+        if links.drop_nft_table(self.ctx.netns, "ip", MASQUERADE_TABLE):
             changes.append(f"table {MASQUERADE_TABLE} removed")
         was = self.ledger.data.pop("forward_was", None)
         if was is not None and links.sysctl(self.ctx.netns, "net.ipv4.ip_forward", was):

@@ -620,3 +620,33 @@ def _ipr_errors(op: str, netns: str | None) -> Iterator[None]:
         raise IpError(op, netns, os.strerror(e.code) if e.code else str(e), e.code) from e
     except OSError as e:
         raise IpError(op, netns, str(e), e.errno or 0) from e
+
+
+# --- static routes (added for the L3 part by helper cleanup) -----------------------------
+
+RTPROT_STATIC = 4
+
+
+def _static_route_key(msg: Any) -> tuple[str, str]:
+    zero = "0.0.0.0" if msg["family"] == socket.AF_INET else "::"
+    return f"{msg.get_attr('RTA_DST') or zero}/{msg['dst_len']}", msg.get_attr("RTA_GATEWAY") or ""
+
+
+def set_static_routes(wanted: set[tuple[str, str]], *, netns: str | None = None) -> list[str]:
+    """Make the routes with protocol "static" in the main table be ``wanted``
+    ({(destination cidr, nexthop)}); the kernel's connected routes and routes of other
+    protocols are left alone. Returns what changed as ``+route``/``-route``."""
+    changes = []
+    with _ipr("set static routes", netns) as ipr:
+        have = set()
+        for family in (socket.AF_INET, socket.AF_INET6):
+            for msg in ipr.get_routes(family=family, table=254, proto=RTPROT_STATIC):
+                have.add(_static_route_key(msg))
+        for dst, gw in sorted(have - wanted):
+            ipr.route("del", dst=dst, gateway=gw or None, table=254, proto=RTPROT_STATIC)
+            changes.append(f"-route {dst} via {gw}")
+        for dst, gw in sorted(wanted - have):
+            net = ipaddress.ip_network(dst, strict=False)
+            ipr.route("replace", dst=str(net), gateway=gw, table=254, proto=RTPROT_STATIC)
+            changes.append(f"+route {dst} via {gw}")
+    return changes

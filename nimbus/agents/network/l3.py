@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 
 from nimbus.agents.network import l3_links as links
-from nimbus.agents.network import metadata_proxy
+from nimbus.agents.network import metadata_proxy, nft
 from nimbus.agents.network.base import HostContext
 from nimbus.agents.network.messages import (
     HostState,
@@ -43,26 +43,6 @@ def bridge_name(network_id: str) -> str:
 
 def namespace_name(router_id: str) -> str:
     return f"qrouter-{router_id}"
-
-
-# --- nftables: to be replaced by nft.py (helper sg) at merge time ----------------------
-
-def _nft_apply(netns_name: str, ruleset: str) -> None:
-    """Load ``ruleset`` with ``nft -f -`` inside the namespace (one atomic transaction).
-    Private stand-in for the nft.py wrapper; swap at merge."""
-    links.run(["nft", "-f", "-"], netns_name, stdin=ruleset)
-
-
-def _nft_table_text(netns_name: str, family: str, table: str) -> str | None:
-    done = links.run(["nft", "list", "table", family, table], netns_name, check=False)
-    return done.stdout if done.returncode == 0 else None
-
-
-def _nft_delete_table(netns_name: str | None, family: str, table: str) -> bool:
-    done = links.run(["nft", "delete", "table", family, table], netns_name, check=False)
-    return done.returncode == 0
-
-# --- end of the nftables stand-in ------------------------------------------------------
 
 
 @dataclass
@@ -189,10 +169,6 @@ class L3Part:
         self.ledger = links.Ledger(ctx.state_dir, "l3")
 
     def reconcile(self, state: HostState) -> list[str]:
-        with links.session():
-            return self._reconcile(state)
-
-    def _reconcile(self, state: HostState) -> list[str]:
         changes: list[str] = []
         wanted = {r.id: r for r in state.routers if r.admin_state_up}
         networks = {n.id: n for n in state.networks}
@@ -216,10 +192,8 @@ class L3Part:
 
     def teardown(self) -> list[str]:
         changes = []
-        with links.session():
-            for router_id in sorted(self._routers()):
-                changes += [f"router {router_id}: {c}" for c in
-                            self._remove_router(router_id)]
+        for router_id in sorted(self._routers()):
+            changes += [f"router {router_id}: {c}" for c in self._remove_router(router_id)]
         return changes
 
     # --- the ledger -----------------------------------------------------------------------
@@ -292,12 +266,12 @@ class L3Part:
     def _apply_nat(self, router: Router, ns: str, plan: _Plan) -> list[str]:
         ruleset = render_nat(router, plan)
         digest = _TABLE_COMMENT.search(ruleset).group(1)  # type: ignore[union-attr]
-        current = _nft_table_text(ns, "ip", NAT_TABLE) or ""
+        current = nft.table_text("ip", NAT_TABLE, netns=ns) or ""
         found = _TABLE_COMMENT.search(current)
         changes = []
         if found is None or found.group(1) != digest:
             # Declaring the table first makes the delete safe when it does not exist yet.
-            _nft_apply(ns, f"table ip {NAT_TABLE}\ndelete table ip {NAT_TABLE}\n{ruleset}")
+            nft.apply(f"table ip {NAT_TABLE}\ndelete table ip {NAT_TABLE}\n{ruleset}", netns=ns)
             changes.append(f"nat table {NAT_TABLE} loaded ({digest})")
         entry = self._routers()[router.id]
         gone = set(entry.get("nat_mappings", [])) - nat_mappings(router)

@@ -1,29 +1,27 @@
-"""The few netlink and process helpers the L3 part, the external bridge and the metadata
-proxy need, until they are folded into ``ip.py`` (the L2/DHCP helper's netlink wrapper).
+"""What the L3 part, the external bridge, the metadata proxy and teardown share: the
+ledger, a command runner, the gratuitous ARP, and thin calls of ``ip.py`` (the one netlink
+wrapper) in the shape these callers use (namespace first, sets of addresses, ``only=``).
+No netlink of its own: every link, address, route and namespace goes through ``ip.py``.
 
 Every function takes the network namespace it works in: ``None`` is the one this process
-runs in, a name is a named namespace under /run/netns. Nothing here setns()es the process:
-pyroute2 opens its netlink socket in the namespace, and subprocesses go through
-``ip netns exec``.
+runs in, a name is a named namespace under /run/netns. Nothing here setns()es the process;
+subprocesses go through ``ip netns exec``.
 """
 
 from __future__ import annotations
 
 import errno
-import ipaddress
 import json
 import os
 import subprocess
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from pyroute2 import IPRoute, netns
 from pyroute2.netlink.exceptions import NetlinkError
 
-NETNS_DIR = "/run/netns"
-RTPROT_STATIC = 4
+from nimbus.agents.network import ip, nft
+from nimbus.agents.network.ip import IpError, LinkNotFound
+from nimbus.agents.network.nft import ToolError
+
 COMMAND_TIMEOUT = 15.0
 
 
@@ -32,7 +30,7 @@ class HostCommandError(RuntimeError):
 
 
 # What a part catches around one resource, so one broken router does not stop a pass.
-HOST_ERRORS = (HostCommandError, NetlinkError, OSError)
+HOST_ERRORS = (HostCommandError, IpError, ToolError, NetlinkError, OSError)
 
 
 def run(argv: list[str], netns_name: str | None = None, stdin: str | None = None,
@@ -52,132 +50,48 @@ def run(argv: list[str], netns_name: str | None = None, stdin: str | None = None
     return done
 
 
-def netns_exists(name: str) -> bool:
-    return os.path.exists(os.path.join(NETNS_DIR, name))
+netns_exists = ip.netns_exists
 
 
 def ensure_netns(name: str) -> bool:
     """Create the named namespace (with its loopback up); False when it was there."""
-    if netns_exists(name):
-        return False
-    netns.create(name)
-    with ipr(name) as ip:
-        ip.link("set", index=ip.link_lookup(ifname="lo")[0], state="up")
-    return True
+    return ip.netns_create(name)
 
 
 def delete_netns(name: str) -> bool:
-    _forget(name)   # an open socket would keep the namespace (and its devices) alive
-    if not netns_exists(name):
-        return False
-    run(["ip", "netns", "delete", name])
-    return True
-
-
-_local = threading.local()
-
-
-@contextmanager
-def session() -> Iterator[None]:
-    """Within it, ``ipr`` keeps one netlink socket per namespace open (a socket in a named
-    namespace costs a fork to open: a reconcile pass would open dozens)."""
-    if getattr(_local, "sockets", None) is not None:
-        yield
-        return
-    _local.sockets = {}
-    try:
-        yield
-    finally:
-        sockets, _local.sockets = _local.sockets, None
-        for ip in sockets.values():
-            ip.close()
-
-
-def _forget(netns_name: str) -> None:
-    sockets = getattr(_local, "sockets", None)
-    if sockets and netns_name in sockets:
-        sockets.pop(netns_name).close()
-
-
-@contextmanager
-def ipr(netns_name: str | None) -> Iterator[IPRoute]:
-    """An IPRoute in ``netns_name``; never creates the namespace (flags=0)."""
-    sockets = getattr(_local, "sockets", None)
-    if sockets is not None and netns_name in sockets:
-        yield sockets[netns_name]
-        return
-    if netns_name is not None and not netns_exists(netns_name):
-        raise HostCommandError(f"netns {netns_name}: does not exist")
-    ip = IPRoute(netns=netns_name, flags=0) if netns_name else IPRoute()
-    if sockets is not None:
-        sockets[netns_name] = ip
-        yield ip
-        return
-    try:
-        yield ip
-    finally:
-        ip.close()
-
-
-def _request(what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
-    try:
-        return call(*args, **kwargs)
-    except NetlinkError as exc:
-        raise HostCommandError(f"netlink {what} {args} {kwargs}: {exc}") from exc
-
-
-def link_index(ip: IPRoute, name: str) -> int | None:
-    found = ip.link_lookup(ifname=name)
-    return found[0] if found else None
+    return ip.netns_delete(name)
 
 
 def link_names(netns_name: str | None) -> dict[str, dict[str, Any]]:
     """Every link in the namespace: name -> {index, kind, master (index or None)}."""
-    out: dict[str, dict[str, Any]] = {}
-    with ipr(netns_name) as ip:
-        for link in ip.get_links():
-            info = link.get_attr("IFLA_LINKINFO")
-            out[link.get_attr("IFLA_IFNAME")] = {
-                "index": link["index"],
-                "kind": info.get_attr("IFLA_INFO_KIND") if info else None,
-                "master": link.get_attr("IFLA_MASTER"),
-            }
-    return out
+    return {link.name: {"index": link.index, "kind": link.kind or None,
+                        "master": link.master}
+            for link in ip.links(netns_name)}
 
 
 def ensure_bridge(netns_name: str | None, name: str, mtu: int | None = None) -> bool:
     """A Linux bridge, up; False when it was there. Creating it races with the L2 part
-    harmlessly: EEXIST counts as there."""
-    with ipr(netns_name) as ip:
-        index = link_index(ip, name)
-        created = False
-        if index is None:
-            try:
-                ip.link("add", ifname=name, kind="bridge")
-                created = True
-            except NetlinkError as exc:
-                if exc.code != errno.EEXIST:
-                    raise HostCommandError(f"netlink add bridge {name}: {exc}") from exc
-            index = link_index(ip, name)
-        kwargs: dict[str, Any] = {"state": "up"}
-        if mtu and created:
-            kwargs["mtu"] = mtu
-        _request("set", ip.link, "set", index=index, **kwargs)
-        return created
+    harmlessly: EEXIST counts as there. The MTU is only set on a bridge made here."""
+    if not ip.link_exists(name, netns_name):
+        try:
+            ip.create_bridge(name, netns=netns_name, mtu=mtu or None)
+            return True
+        except IpError as exc:
+            if exc.code != errno.EEXIST:
+                raise
+    ip.set_link(name, netns=netns_name, up=True)
+    return False
 
 
 def delete_link(netns_name: str | None, name: str) -> bool:
+    """Delete a device; False when it (or its namespace) was not there."""
     if netns_name is not None and not netns_exists(netns_name):
         return False
-    with ipr(netns_name) as ip:
-        index = link_index(ip, name)
-        if index is None:
-            return False
-        try:
-            ip.link("del", index=index)
-        except NetlinkError as exc:
-            if exc.code != errno.ENODEV:
-                raise HostCommandError(f"netlink del {name}: {exc}") from exc
+    try:
+        return ip.delete_link(name, netns=netns_name)
+    except IpError as exc:
+        if exc.code != errno.ENODEV:     # gone meanwhile
+            raise
         return True
 
 
@@ -192,120 +106,72 @@ def bridge_ports(netns_name: str | None, bridge: str) -> list[str]:
 def veth_ok(host_ns: str | None, host_name: str, bridge: str, peer_ns: str,
             peer_name: str, mac: str) -> bool:
     """Both ends exist, the host end is on ``bridge`` and the inner end has ``mac``."""
-    with ipr(host_ns) as ip:
-        index = link_index(ip, host_name)
-        bridge_index = link_index(ip, bridge)
-        if index is None or bridge_index is None:
-            return False
-        link = ip.get_links(index)[0]
-        if link.get_attr("IFLA_MASTER") != bridge_index or link["flags"] & 1 == 0:
-            return False
-    with ipr(peer_ns) as ip:
-        index = link_index(ip, peer_name)
-        if index is None:
-            return False
-        link = ip.get_links(index)[0]
-        return (link.get_attr("IFLA_ADDRESS") or "").lower() == mac.lower() \
-            and link["flags"] & 1 == 1
+    host, br = ip.get_link(host_name, host_ns), ip.get_link(bridge, host_ns)
+    if host is None or br is None or host.master != br.index or not host.up:
+        return False
+    peer = ip.get_link(peer_name, peer_ns)
+    return peer is not None and peer.mac == mac.lower() and peer.up
 
 
 def plug_veth(host_ns: str | None, host_name: str, bridge: str, peer_ns: str,
               peer_name: str, mac: str, mtu: int | None = None) -> None:
     """(Re)create the veth ``host_name`` (on ``bridge`` in ``host_ns``) <-> ``peer_name``
-    (in ``peer_ns``, with ``mac``), both up."""
+    (in ``peer_ns``, with ``mac``), both up. The pair is made inside ``peer_ns`` (ours, so
+    ``peer_name`` cannot clash with a host device there) and the host end moved out."""
     delete_link(host_ns, host_name)
     delete_link(peer_ns, peer_name)
-    peer_fd = os.open(os.path.join(NETNS_DIR, peer_ns), os.O_RDONLY)
-    try:
-        with ipr(host_ns) as ip:
-            _request("add veth", ip.link, "add", ifname=host_name, kind="veth",
-                     peer={"ifname": peer_name, "net_ns_fd": peer_fd})
-            index = link_index(ip, host_name)
-            extra = {"mtu": mtu} if mtu else {}
-            _request("set", ip.link, "set", index=index, master=link_index(ip, bridge),
-                     state="up", **extra)
-    finally:
-        os.close(peer_fd)
-    with ipr(peer_ns) as ip:
-        index = link_index(ip, peer_name)
-        extra = {"mtu": mtu} if mtu else {}
-        _request("set", ip.link, "set", index=index, address=mac, state="up", **extra)
+    ip.create_veth(peer_name, host_name, netns=peer_ns, mac=mac, mtu=mtu or None)
+    ip.move_link(host_name, host_ns, netns=peer_ns)
+    ip.set_master(host_name, bridge, netns=host_ns)
+    ip.set_link(host_name, netns=host_ns, up=True)
+    ip.set_link(peer_name, netns=peer_ns, up=True)
 
 
 def addresses(netns_name: str | None, ifname: str) -> set[str]:
     """The addresses on ``ifname`` as "ip/prefixlen" (link-local IPv6 left out)."""
-    with ipr(netns_name) as ip:
-        index = link_index(ip, ifname)
-        if index is None:
-            return set()
-        out = set()
-        for a in ip.get_addr(index=index):
-            addr = a.get_attr("IFA_ADDRESS")
-            if not addr.lower().startswith("fe80:"):
-                out.add(f"{addr}/{a['prefixlen']}")
-        return out
+    try:
+        return set(ip.addresses(ifname, netns=netns_name))
+    except LinkNotFound:
+        return set()
 
 
 def set_addresses(netns_name: str | None, ifname: str, wanted: set[str],
                   only: set[str] | None = None) -> list[str]:
     """Make the addresses of ``ifname`` be ``wanted``; with ``only``, remove only extras
-    from that set (the addresses this caller once added). Returns what changed."""
-    have = addresses(netns_name, ifname)
+    from that set (the addresses this caller once added: ``ip.set_addresses`` would remove
+    the host's own). Returns what changed."""
+    have = set(ip.addresses(ifname, netns=netns_name))
     changes = []
-    with ipr(netns_name) as ip:
-        index = link_index(ip, ifname)
-        if index is None:
-            raise HostCommandError(f"netns {netns_name}: no link {ifname}")
-        for cidr in sorted(wanted - have):
-            addr, plen = cidr.split("/")
-            _request("add addr", ip.addr, "add", index=index, address=addr,
-                     prefixlen=int(plen))
-            changes.append(f"+{cidr} on {ifname}")
-        extras = have - wanted if only is None else (have & only) - wanted
-        for cidr in sorted(extras):
-            addr, plen = cidr.split("/")
-            _request("del addr", ip.addr, "del", index=index, address=addr,
-                     prefixlen=int(plen))
-            changes.append(f"-{cidr} on {ifname}")
+    for cidr in sorted(wanted - have):
+        ip.add_address(ifname, cidr, netns=netns_name)
+        changes.append(f"+{cidr} on {ifname}")
+    extras = have - wanted if only is None else (have & only) - wanted
+    for cidr in sorted(extras):
+        ip.delete_address(ifname, cidr, netns=netns_name)
+        changes.append(f"-{cidr} on {ifname}")
     return changes
-
-
-def _route_key(route: Any) -> tuple[str, str]:
-    family_any = "0.0.0.0" if route["family"] == 2 else "::"
-    dst = route.get_attr("RTA_DST") or family_any
-    return f"{dst}/{route['dst_len']}", route.get_attr("RTA_GATEWAY") or ""
 
 
 def set_static_routes(netns_name: str, wanted: set[tuple[str, str]]) -> list[str]:
-    """Make the routes with protocol "static" in the main table be ``wanted``
-    ({(destination cidr, nexthop)}); the kernel's connected routes are left alone."""
-    changes = []
-    with ipr(netns_name) as ip:
-        have = {}
-        for family in (2, 10):
-            for route in ip.get_routes(family=family, table=254, proto=RTPROT_STATIC):
-                have[_route_key(route)] = route
-        for key in sorted(set(have) - wanted):
-            dst, gw = key
-            _request("del route", ip.route, "del", dst=dst, gateway=gw or None,
-                     table=254, proto=RTPROT_STATIC)
-            changes.append(f"-route {dst} via {gw}")
-        for dst, gw in sorted(wanted - set(have)):
-            net = ipaddress.ip_network(dst, strict=False)
-            _request("add route", ip.route, "replace", dst=str(net), gateway=gw,
-                     table=254, proto=RTPROT_STATIC)
-            changes.append(f"+route {dst} via {gw}")
-    return changes
+    return ip.set_static_routes(wanted, netns=netns_name)
 
 
 def sysctl(netns_name: str | None, key: str, value: str) -> bool:
     """Set a sysctl in the namespace (they are per netns under net.*); False when it
     already had the value."""
-    current = run(["sysctl", "-n", key], netns_name).stdout.strip()
-    if current == value:
+    if ip.sysctl_get(key, netns=netns_name) == value:
         return False
-    run(["sysctl", "-q", "-w", f"{key}={value}"], netns_name)
+    ip.sysctl_set(key, value, netns=netns_name)
     return True
+
+
+def drop_nft_table(netns_name: str | None, family: str, table: str) -> bool:
+    """Remove an nftables table if it is there (``nft.delete_table``); for cleanup paths,
+    where a failure only means it is not removed (logged by nobody, as before)."""
+    try:
+        return nft.delete_table(family, table, netns=netns_name)
+    except nft.NftError:
+        return False
 
 
 class Ledger:

@@ -312,3 +312,24 @@ def _add_elements(cmds: list[str], t: str, spec: SetSpec, elements: set[str]) ->
     if elements:
         text = ", ".join(spec.render(e) for e in sorted(elements))
         cmds.append(f"add element {t} {spec.name} {{ {text} }}")
+
+
+# --- added for the L3 part (helper cleanup): the table as nft prints it ---------------------
+
+def table_text(family: str, name: str, *, netns: str | None = None,
+               timeout: float = TIMEOUT) -> str | None:
+    """``nft list table FAMILY NAME`` as text (comments included, which the L3 part keeps a
+    digest in), or None when the table is not there or cannot be read."""
+    proc = run_tool(["nft", "list", "table", family, name], netns=netns, timeout=timeout,
+                    check=False, error=NftError)
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def list_tables(*, netns: str | None = None,
+                timeout: float = TIMEOUT) -> list[tuple[str, str]]:
+    """Every table in ``netns`` as (family, name)."""
+    proc = run_tool(["nft", "-j", "list", "tables"], netns=netns, timeout=timeout,
+                    error=NftError)
+    return [(item["table"]["family"], item["table"]["name"])
+            for item in json.loads(proc.stdout or "{}").get("nftables", [])
+            if "table" in item]

@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 
 from nimbus.agents.network import l3_links as links
+from nimbus.agents.network import nft
 from nimbus.agents.network.metadata_proxy import kill_and_wait
 
 log = logging.getLogger("nimbus.agent")
@@ -41,9 +42,7 @@ def teardown_host(state_dir: Path, host_netns: str | None = None) -> list[str]:
     ledgers = _ledgers(state_dir)
     for data in ledgers.values():
         for netns_name, family, table in data.get("nft_tables", []):
-            done = links.run(["nft", "delete", "table", family, table], netns_name,
-                             check=False)
-            if done.returncode == 0:
+            if links.drop_nft_table(netns_name, family, table):
                 changes.append(f"nft table {family} {table} removed")
         forward = data.get("forward_was")
         if forward is not None:
@@ -112,14 +111,13 @@ def _host_links(host_netns: str | None) -> list[str]:
 
 
 def _host_tables(host_netns: str | None) -> list[str]:
-    done = links.run(["nft", "-j", "list", "tables"], host_netns, check=False)
-    if done.returncode != 0:
+    try:
+        tables = nft.list_tables(netns=host_netns)
+    except nft.NftError:
         return []
     changes = []
-    for item in json.loads(done.stdout or "{}").get("nftables", []):
-        table = item.get("table")
-        if table and table["name"].startswith("nimbus"):
-            links.run(["nft", "delete", "table", table["family"], table["name"]],
-                      host_netns, check=False)
-            changes.append(f"nft table {table['family']} {table['name']} removed")
+    for family, name in tables:
+        if name.startswith("nimbus"):
+            links.drop_nft_table(host_netns, family, name)
+            changes.append(f"nft table {family} {name} removed")
     return changes
