@@ -28,6 +28,8 @@ pytestmark = [pytest.mark.root, pytest.mark.e2e, pytest.mark.broker, pytest.mark
               pytest.mark.xdist_group("scaleout")]
 # uvicorn re-raises the SIGTERM it shut down on, once it has: that status is a clean stop.
 STOPPED = (0, -signal.SIGTERM)
+# Seconds without a heartbeat (one a second here) before an agent is listed as not alive.
+AGENT_DOWN_TIME = 4
 NEUTRON_AGENT_TYPES = {"Linux bridge agent", "DHCP agent", "L3 agent", "Metadata agent"}
 
 
@@ -37,7 +39,8 @@ def bus_url() -> Iterator[str]:
 
 
 def deploy(workdir: Path, database_url: str, bus_url: str, host: str) -> Deployment:
-    cloud = Deployment(workdir, database_url, bus_url, host)
+    cloud = Deployment(workdir, database_url, bus_url, host,
+                       {"NIMBUS_NETWORK__AGENT_DOWN_TIME": str(AGENT_DOWN_TIME)})
     cloud.prepare()
     cloud.start_api()
     cloud.agent.start()
@@ -67,7 +70,7 @@ def test_the_agent_process_appears_alive_with_neutrons_agent_types(cloud: Deploy
     until(lambda: alive_types(cloud) == NEUTRON_AGENT_TYPES, 30, step=0.5)
     binaries = {a.agent_type: a.binary for a in cloud.agents()}
     assert binaries == {kind: binary for kind, binary, _topic in AGENT_TYPES.values()}
-    assert not cloud.api.tail().count("network agent on host"), "the API runs no agent"
+    assert "network agent on host" not in cloud.api.log.read_text(), "the API runs no agent"
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +129,8 @@ def test_the_agent_killed_mid_change_converges_with_nothing_lost(
     cloud.guests.remove(a)
     conn.network.delete_port(b_port)
     fourth = cloud.bound_port(tenant.net)
+    # Its heartbeats stopped: GET /v2.0/agents says so once agent_down_time has passed.
+    until(lambda: not alive_types(cloud), AGENT_DOWN_TIME + 10, step=0.5)
     cloud.agent.start()
 
     until(lambda: b_port.mac_address not in cloud.dhcp_hosts(tenant.net.id), 20)
