@@ -12,6 +12,7 @@ from __future__ import annotations
 import signal
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,27 +39,28 @@ def bus_url() -> Iterator[str]:
     yield from amqp_vhost()
 
 
-def deploy(workdir: Path, database_url: str, bus_url: str, host: str) -> Deployment:
-    cloud = Deployment(workdir, database_url, bus_url, host,
-                       {"NIMBUS_NETWORK__AGENT_DOWN_TIME": str(AGENT_DOWN_TIME)})
+def deployment(workdir: Path, database_url: str, bus_url: str, host: str) -> Deployment:
+    return Deployment(workdir, database_url, bus_url, host,
+                      {"NIMBUS_NETWORK__AGENT_DOWN_TIME": str(AGENT_DOWN_TIME)})
+
+
+def start(cloud: Deployment) -> None:
     cloud.prepare()
     cloud.start_api()
     cloud.agent.start()
     cloud.connect()
-    return cloud
 
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory, bus_url: str) -> Iterator[Deployment]:
     with postgres_database() as url:
-        deployment = None
+        deployed = deployment(tmp_path_factory.mktemp("scaleout"), url, bus_url,
+                              f"so-pg-{rand()}")
         try:
-            deployment = deploy(tmp_path_factory.mktemp("scaleout"), url, bus_url,
-                                f"so-pg-{rand()}")
-            yield deployment
+            start(deployed)
+            yield deployed
         finally:
-            if deployment is not None:
-                deployment.close()
+            deployed.close()
 
 
 def alive_types(cloud: Deployment) -> set[str]:
@@ -189,12 +191,10 @@ def test_teardown_leaves_nothing(cloud: Deployment, tenant: Any) -> None:
 def test_the_api_on_mariadb_with_the_agent_process(tmp_path: Path) -> None:
     """The same start on MariaDB (a vhost of its own): the API, the agent's heartbeats, one
     port's lease."""
-    vhost = amqp_vhost()
-    bus_url = next(vhost)
-    with mariadb_database() as url:
-        cloud = None
+    with contextmanager(amqp_vhost)() as bus_url, mariadb_database() as url:
+        cloud = deployment(tmp_path, url, bus_url, f"so-my-{rand()}")
         try:
-            cloud = deploy(tmp_path, url, bus_url, f"so-my-{rand()}")
+            start(cloud)
             until(lambda: alive_types(cloud) == NEUTRON_AGENT_TYPES, 30, step=0.5)
             net = cloud.conn.network.create_network(name=f"so-my-{rand()}")
             cloud.conn.network.create_subnet(network_id=net.id, ip_version=4,
@@ -203,6 +203,4 @@ def test_the_api_on_mariadb_with_the_agent_process(tmp_path: Path) -> None:
             assert cloud.guest(port).lease()["ip"] == port.fixed_ips[0]["ip_address"]
             until(lambda: cloud.conn.network.get_port(port.id).status == "ACTIVE", 10)
         finally:
-            if cloud is not None:
-                cloud.close()
-            vhost.close()
+            cloud.close()

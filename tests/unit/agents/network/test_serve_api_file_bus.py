@@ -68,7 +68,7 @@ def test_serve_api_meets_an_agent_process_on_the_file_bus(tmp_path: Path) -> Non
         config = openstack.config.OpenStackConfig(config_files=[str(data_dir / "clouds.yaml")])
         conn = openstack.connection.Connection(config=config.get_one(cloud="nimbus"))
         wanted = {kind for kind, _binary, _topic in AGENT_TYPES.values()}
-        deadline, seen = time.monotonic() + 60, set()
+        deadline, seen = time.monotonic() + 60, set[str]()
         while time.monotonic() < deadline and seen != wanted:
             assert api.poll() is None, (tmp_path / "api.log").read_text()
             assert agent.poll() is None, (tmp_path / "agent.log").read_text()
