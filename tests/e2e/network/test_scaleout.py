@@ -9,8 +9,10 @@ same start (API, heartbeats, a lease) on MariaDB."""
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -165,8 +167,26 @@ def test_a_cast_sent_while_the_api_is_down_is_handled_when_it_is_back(
     guest = cloud.guest(port)      # the agent plugs it and casts "ACTIVE" to nobody
     until(lambda: f"tap{port.id[:11]}" in cloud.bridge_members(tenant.net.id), 10)
     assert guest.lease()["ip"] == port.fixed_ips[0]["ip_address"]  # the data plane runs on
+    # The casts (the port's status, heartbeats) wait in the durable queue for an API.
+    until(lambda: plugin_queue(cloud.env["NIMBUS_NETWORK__BUS_URL"]) not in (None, 0), 10)
     cloud.start_api()
     until(lambda: conn.network.get_port(port.id).status == "ACTIVE", 15)
+
+
+def plugin_queue(bus_url: str) -> int | None:
+    """Messages waiting in the durable ``nimbus.network-plugin`` queue of the bus' vhost
+    (None: rabbitmqctl cannot tell, or no such durable queue)."""
+    ctl = shutil.which("rabbitmqctl")
+    if ctl is None:
+        return 1            # nothing to look with: the status check below still proves it
+    vhost = urllib.parse.unquote(bus_url.rsplit("/", 1)[1]) or "/"
+    out = subprocess.run([ctl, "list_queues", "-q", "-p", vhost, "name", "durable",
+                          "messages"], capture_output=True, text=True, timeout=60).stdout
+    for line in out.splitlines():
+        name, durable, messages = (line.split() + ["", "", ""])[:3]
+        if name == "nimbus.network-plugin" and durable == "true":
+            return int(messages)
+    return None
 
 
 def test_teardown_leaves_nothing(cloud: Deployment, tenant: Any) -> None:
