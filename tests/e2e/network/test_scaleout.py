@@ -36,7 +36,7 @@ AGENT_DOWN_TIME = 4
 NEUTRON_AGENT_TYPES = {"Linux bridge agent", "DHCP agent", "L3 agent", "Metadata agent"}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def bus_url() -> Iterator[str]:
     yield from amqp_vhost()
 
@@ -53,11 +53,10 @@ def start(cloud: Deployment) -> None:
     cloud.connect()
 
 
-@pytest.fixture(scope="module")
-def cloud(tmp_path_factory: pytest.TempPathFactory, bus_url: str) -> Iterator[Deployment]:
+@pytest.fixture
+def cloud(tmp_path: Path, bus_url: str) -> Iterator[Deployment]:
     with postgres_database() as url:
-        deployed = deployment(tmp_path_factory.mktemp("scaleout"), url, bus_url,
-                              f"so-pg-{rand()}")
+        deployed = deployment(tmp_path, url, bus_url, f"so-pg-{rand()}")
         try:
             start(deployed)
             yield deployed
@@ -69,7 +68,7 @@ def alive_types(cloud: Deployment) -> set[str]:
     return {a.agent_type for a in cloud.agents() if a.is_alive}
 
 
-def test_the_agent_process_appears_alive_with_neutrons_agent_types(cloud: Deployment) -> None:
+def agents_are_alive_with_neutrons_types(cloud: Deployment) -> None:
     assert {kind for kind, _binary, _topic in AGENT_TYPES.values()} == NEUTRON_AGENT_TYPES
     until(lambda: alive_types(cloud) == NEUTRON_AGENT_TYPES, 30, step=0.5)
     binaries = {a.agent_type: a.binary for a in cloud.agents()}
@@ -77,15 +76,14 @@ def test_the_agent_process_appears_alive_with_neutrons_agent_types(cloud: Deploy
     assert "network agent on host" not in cloud.api.log.read_text(), "the API runs no agent"
 
 
-@pytest.fixture(scope="module")
-def tenant(cloud: Deployment) -> Any:
+def make_tenant(cloud: Deployment) -> Any:
     net = cloud.conn.network.create_network(name=f"so-{rand()}")
     subnet = cloud.conn.network.create_subnet(network_id=net.id, ip_version=4,
                                               cidr="10.62.0.0/24", name="so-sub")
     return type("Tenant", (), {"net": net, "subnet": subnet})
 
 
-def test_ports_bound_to_the_agents_host_lease_and_ping(cloud: Deployment, tenant: Any) -> None:
+def ports_bound_to_the_agents_host_lease_and_ping(cloud: Deployment, tenant: Any) -> None:
     a_port, b_port = cloud.bound_port(tenant.net), cloud.bound_port(tenant.net)
     assert a_port.binding_host_id == cloud.host
     a, b = cloud.guest(a_port), cloud.guest(b_port)
@@ -99,7 +97,7 @@ def test_ports_bound_to_the_agents_host_lease_and_ping(cloud: Deployment, tenant
     tenant.pinged = (a_port, a, b_port, b)
 
 
-def test_a_security_group_rule_takes_effect(cloud: Deployment, tenant: Any) -> None:
+def a_security_group_rule_takes_effect(cloud: Deployment, tenant: Any) -> None:
     conn = cloud.conn
     web = conn.network.create_security_group(name=f"web-{rand()}")
     server_port, client_port = cloud.bound_port(tenant.net, security_group_ids=[web.id]), \
@@ -117,8 +115,8 @@ def test_a_security_group_rule_takes_effect(cloud: Deployment, tenant: Any) -> N
     tenant.web = (web, server_ip, client)
 
 
-def test_the_agent_killed_mid_change_converges_with_nothing_lost(
-        cloud: Deployment, tenant: Any) -> None:
+def the_agent_killed_mid_change_converges_with_nothing_lost(cloud: Deployment,
+                                                            tenant: Any) -> None:
     conn = cloud.conn
     web, server_ip, client = tenant.web
     a_port, a, b_port, b = tenant.pinged
@@ -145,8 +143,9 @@ def test_the_agent_killed_mid_change_converges_with_nothing_lost(
     assert fourth_guest.lease()["ip"] == fourth.fixed_ips[0]["ip_address"]
     assert third_guest.lease()["ip"] == third.fixed_ips[0]["ip_address"]
     assert fourth_guest.ping(third.fixed_ips[0]["ip_address"])
-    # The deleted port's guest is cut off: its tap is on no bridge any more.
-    assert not b.ping(fourth.fixed_ips[0]["ip_address"], count=2)
+    # The deleted port's guest is cut off: its tap is on no bridge any more. (Not the
+    # fourth port's address: IPAM may have handed it the deleted port's.)
+    assert not b.ping(third.fixed_ips[0]["ip_address"], count=2)
     # The rule made just before the kill is enforced.
     server = next(g for g in cloud.guests if g is not client and g.servers)
     server.serve_tcp(8080)
@@ -155,8 +154,8 @@ def test_the_agent_killed_mid_change_converges_with_nothing_lost(
     until(lambda: alive_types(cloud) == NEUTRON_AGENT_TYPES, 10, step=0.5)
 
 
-def test_a_cast_sent_while_the_api_is_down_is_handled_when_it_is_back(
-        cloud: Deployment, tenant: Any) -> None:
+def a_cast_sent_while_the_api_is_down_is_handled_when_it_is_back(cloud: Deployment,
+                                                                 tenant: Any) -> None:
     """The agent's update_port_status goes to the durable network-plugin queue: with every
     API process down it waits there, and the API takes it when it starts again."""
     conn = cloud.conn
@@ -189,7 +188,7 @@ def plugin_queue(bus_url: str) -> int | None:
     return None
 
 
-def test_teardown_leaves_nothing(cloud: Deployment, tenant: Any) -> None:
+def teardown_leaves_nothing(cloud: Deployment) -> None:
     ids = {n.id for n in cloud.conn.network.networks()}
     assert cloud.agent.stop() == 0, cloud.agent.tail()
     assert cloud.api.stop() in STOPPED, cloud.api.tail()
@@ -206,6 +205,18 @@ def test_teardown_leaves_nothing(cloud: Deployment, tenant: Any) -> None:
     dnsmasqs = subprocess.run(["pgrep", "-f", str(cloud.data_dir)], capture_output=True,
                               text=True, timeout=10).stdout.split()
     assert dnsmasqs == []
+
+
+def test_the_scale_out_shape_on_postgresql_converges_after_a_killed_agent(
+        cloud: Deployment) -> None:
+    """One story, in order (each step builds on the one before)."""
+    agents_are_alive_with_neutrons_types(cloud)
+    tenant = make_tenant(cloud)
+    ports_bound_to_the_agents_host_lease_and_ping(cloud, tenant)
+    a_security_group_rule_takes_effect(cloud, tenant)
+    the_agent_killed_mid_change_converges_with_nothing_lost(cloud, tenant)
+    a_cast_sent_while_the_api_is_down_is_handled_when_it_is_back(cloud, tenant)
+    teardown_leaves_nothing(cloud)
 
 
 def test_the_api_on_mariadb_with_the_agent_process(tmp_path: Path) -> None:
