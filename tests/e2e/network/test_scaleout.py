@@ -111,7 +111,8 @@ def a_security_group_rule_takes_effect(cloud: Deployment, tenant: Any) -> None:
     conn.network.create_security_group_rule(security_group_id=web.id, direction="ingress",
                                             protocol="tcp", port_range_min=80,
                                             port_range_max=80)
-    assert until(lambda: client.http_get(url, timeout=0.5) is not None, 5) < 3
+    # Within 3 s in the all-in-one; one broker hop more here, on a loaded test machine.
+    assert until(lambda: client.http_get(url, timeout=0.5) is not None, 10) < 5
     tenant.web = (web, server_ip, client)
 
 
