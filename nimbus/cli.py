@@ -99,6 +99,12 @@ def serve(role: str, data_dir: str | None, **flags: Any) -> None:
     to `nimbus agent network`."""
     settings = _settings(data_dir, **flags)
     _export_flags(settings, **flags)
+    if role == "api" and not settings.network.bus_url:
+        # The agents run as processes of their own: without a broker they meet this API on
+        # the data dir's file bus (where `nimbus agent network` looks), not an in-process one.
+        from nimbus.kernel.bus import bus_url_for
+
+        os.environ["NIMBUS_NETWORK__BUS_URL"] = bus_url_for(settings, shared=True)
     _serve(settings, host_agent=role == "all")
 
 
@@ -190,6 +196,20 @@ def db_upgrade(data_dir: str | None, database_url: str | None) -> None:
     upgrade(db.engine)
     state = "at" if is_current(db.engine) else "NOT at"
     click.echo(f"Database {state} revision {head_revision()} (every service's head).")
+
+
+@manage.command("bootstrap")
+@with_server_options
+def bootstrap_command(data_dir: str | None, **flags: Any) -> None:
+    """Prepare a data dir and its database as `nimbus up` does on its first start (config,
+    keys, schema, the admin user and catalog, clouds.yaml, the image and `public` network),
+    without serving: what a scale-out API node (`nimbus serve api`) needs first."""
+    from nimbus.setup import prepare
+
+    settings = _settings(data_dir, **flags)
+    result = prepare(settings)
+    state = "Prepared a new cloud" if result.first_run else "Cloud already prepared"
+    click.echo(f"{state} in {settings.data_dir} (clouds.yaml: {result.clouds_yaml}).")
 
 
 @manage.command("fernet-rotate")

@@ -17,6 +17,7 @@ from ``reconcile``; never with the part's lock held).
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ TAP_PREFIX = "tap"
 VXLAN_PREFIX = "vxlan-"
 # How often the watcher scans when no event came: a missed event costs at most this.
 SCAN_INTERVAL = 5.0
+# In the agent's state dir: the taps of ports some state named (see L2Part._seen_taps).
+SEEN_TAPS_FILE = "l2-taps.json"
 
 PortCallback = Callable[[str], None]
 
@@ -106,8 +109,12 @@ class L2Part:
         self._wanted: dict[str, WantedNetwork] = {}
         self._plugged: set[str] = set()          # port ids whose tap is on its bridge
         # Taps of every port any state named: only those are unplugged when unwanted; a tap
-        # no state named (another part's, or a port of another agent's) is left alone.
-        self._seen_taps: set[str] = set()
+        # no state named (another part's, or a port of another agent's) is left alone. Kept
+        # in the state dir: a port deleted while the agent was down (killed, stopped) still
+        # has its tap released by the next agent.
+        self._taps_file = ctx.state_dir / SEEN_TAPS_FILE
+        self._seen_taps: set[str] = self._load_seen_taps()
+        self._saved_taps: list[str] = sorted(self._seen_taps)
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._watcher: ip.LinkWatcher | None = None
@@ -132,10 +139,34 @@ class L2Part:
             self._wanted = wanted
             self._seen_taps |= {tap_name(p.id) for n in state.networks for p in n.ports}
             changes += self._plug_taps(events)
+            self._save_seen_taps()
         self._notify(events)
         if self.watch:
             self.start()
         return changes
+
+    def _load_seen_taps(self) -> set[str]:
+        try:
+            names = json.loads(self._taps_file.read_text())
+        except (OSError, ValueError):
+            return set()
+        return {n for n in names if isinstance(n, str)} if isinstance(names, list) else set()
+
+    def _save_seen_taps(self) -> None:
+        """Only the taps that still exist or are wanted: the file stays small."""
+        present = {link.name for link in ip.links(self.ctx.netns)}
+        wanted = {tap for w in self._wanted.values() for tap in w.taps}
+        keep = sorted(self._seen_taps & (present | wanted))
+        if keep == self._saved_taps:
+            return
+        try:
+            self._taps_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._taps_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps(keep))
+            tmp.replace(self._taps_file)
+            self._saved_taps = keep
+        except OSError as e:      # the in-memory set still serves this agent's life
+            self.ctx.log.warning("l2: cannot keep the tap ledger %s: %s", self._taps_file, e)
 
     def teardown(self) -> list[str]:
         """Remove every bridge and VXLAN device this part owns in the host netns."""

@@ -558,3 +558,29 @@ def test_dnsmasq_outlives_the_agent_process(make_host: Callable[..., Host],
     assert dnsmasq_pid(host, net) == pid
     assert host.dhcp.reconcile(state) == []      # a new agent finds it and keeps it
     assert dnsmasq_pid(host, net) == pid
+
+
+# --- added by helper scaleout: a port deleted while the agent was down --------------------
+
+
+def test_a_new_agent_unplugs_the_tap_of_a_port_deleted_while_none_ran(
+        make_host: Callable[..., Host], namespaces: Callable[[str], str]) -> None:
+    """The taps L2 named are kept in its state dir: the next agent (after a kill) still
+    releases the tap of a port that went meanwhile, and leaves a foreign tap alone."""
+    host = make_host()
+    net = make_network(ports=2, dhcp=False)
+    gone, kept = net.ports
+    for port in (gone, kept):
+        plug_guest(namespaces, host, port)
+    host.reconcile(HostState(host=host.ctx.host, networks=[net]))
+    host.l2.stop()
+    bridge = ip.get_link(bridge_name(net.id), host.netns)
+    assert bridge is not None
+    ip.create_veth("tapforeign0", "tapforeign1", netns=host.netns)
+    ip.set_master("tapforeign0", bridge.name, netns=host.netns)
+    net.ports.remove(gone)
+    host.l2 = host.new_l2()                     # the agent started again
+    changes = host.l2.reconcile(HostState(host=host.ctx.host, networks=[net]))
+    assert f"unplugged {tap_name(gone.id)}" in changes
+    members = {link.name for link in ip.links(host.netns) if link.master == bridge.index}
+    assert members == {tap_name(kept.id), "tapforeign0"}
