@@ -68,7 +68,8 @@ def serving_workers(cloud: LiveCloud, path: str) -> set[int]:
 def keep_alive_requests(port: int, path: str, per_connection: int = 3) -> list[int]:
     """CONNECTIONS clients, all connected before any asks, each asking on one kept-alive
     connection (as wrk does); the statuses they got."""
-    conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    # A replacement worker may take a while to start on a busy machine.
+    conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=30)
              for _ in range(CONNECTIONS)]
     for conn in conns:
         conn.connect()

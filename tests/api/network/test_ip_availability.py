@@ -10,10 +10,12 @@ from tests.api.network._subnets_fixtures import fault
 
 def test_totals(admin: Any, make_network: Any) -> None:
     net = make_network()
-    v4 = admin.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.130.0.0/24",
+    v4 = admin.network.create_subnet(
+        network_id=net.id, is_dhcp_enabled=False, ip_version=4, cidr="10.130.0.0/24",
                                      allocation_pools=[{"start": "10.130.0.10",
                                                         "end": "10.130.0.19"}])
-    v6 = admin.network.create_subnet(network_id=net.id, ip_version=6,
+    v6 = admin.network.create_subnet(
+        network_id=net.id, is_dhcp_enabled=False, ip_version=6,
                                      cidr="2001:db8:130::/120")
     got = admin.network.get_network_ip_availability(net.id)
     assert got.network_id == net.id and got.network_name == net.name
@@ -51,7 +53,8 @@ def test_admin_only(admin: Any, make_member: Any, make_network: Any) -> None:
 
 def test_cli(cli: Any, admin: Any, make_network: Any) -> None:
     net = make_network()
-    admin.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.131.0.0/28")
+    admin.network.create_subnet(
+        network_id=net.id, is_dhcp_enabled=False, ip_version=4, cidr="10.131.0.0/28")
     listed = cli("ip", "availability", "list", "-f", "json")
     row = [r for r in listed if r["Network ID"] == net.id][0]
     assert row["Total IPs"] == 13 and row["Used IPs"] == 0

@@ -234,7 +234,7 @@ def until_answer(guest: Guest, url: str) -> str:
             found.append(body)
         return bool(body)
 
-    until(check, 15, step=0.5)
+    until(check, 40, step=0.5)
     return found[0]
 
 
