@@ -186,7 +186,11 @@ def test_snat_to_the_host_and_floating_ip_from_the_host(tenant: Any) -> None:
     router = conn.network.create_router(name=f"r-{rand()}",
                                         external_gateway_info={"network_id": public.id})
     conn.network.add_interface_to_router(router, subnet_id=tenant.subnet.id)
-    port = tenant.port()
+    web = conn.network.create_security_group(name=f"fip-web-{rand()}")
+    conn.network.create_security_group_rule(security_group_id=web.id, direction="ingress",
+                                            protocol="tcp", port_range_min=80,
+                                            port_range_max=80)
+    port = tenant.port(security_group_ids=[web.id])
     guest = guest_for(tenant, port)
     guest.lease()
     gateway_ip = conn.network.get_router(router.id).external_gateway_info[
@@ -197,19 +201,23 @@ def test_snat_to_the_host_and_floating_ip_from_the_host(tenant: Any) -> None:
         assert seen is not None
         assert guest.http_get("http://172.24.4.1:8000/") == gateway_ip   # SNAT
         fip = conn.network.create_ip(floating_network_id=public.id, port_id=port.id)
+        address = fip.floating_ip_address
         guest.serve_tcp(80)
-        reach = subprocess.run(
-            ["ip", "netns", "exec", tenant.netns, "ping", "-c", "1", "-W", "1",
-             fip.floating_ip_address], capture_output=True, timeout=10)
-        until(lambda: subprocess.run(
-            ["ip", "netns", "exec", tenant.netns, "ping", "-c", "1", "-W", "1",
-             fip.floating_ip_address], capture_output=True, timeout=10).returncode == 0, 10)
-        del reach
-        # The guest's own traffic now leaves as its floating IP.
-        assert guest.http_get("http://172.24.4.1:8000/") == fip.floating_ip_address
+        # The host reaches the guest through its floating IP (DNAT)...
+        until(lambda: host_get(tenant.netns, f"http://{address}/") == "172.24.4.1", 10)
+        # ...and the guest's own traffic now leaves as its floating IP (SNAT).
+        until(lambda: guest.http_get("http://172.24.4.1:8000/") == address, 10)
     finally:
         server.kill()
         server.wait(timeout=5)
+
+
+def host_get(netns: str, url: str) -> str | None:
+    code = ("import sys,urllib.request as u; "
+            "print(u.urlopen(sys.argv[1], timeout=2).read().decode())")
+    proc = subprocess.run(["ip", "netns", "exec", netns, sys.executable, "-c", code, url],
+                          capture_output=True, text=True, timeout=10)
+    return proc.stdout.strip() if proc.returncode == 0 else None
 
 
 def test_metadata_proxy_signs_the_instance(tenant: Any) -> None:
