@@ -49,6 +49,18 @@ def visible_networks(ctx: RequestContext) -> Any:
                granted(EXTERNAL, ctx.project_id))
 
 
+def visible_network(s: Session, ctx: RequestContext | None, network_id: str) -> Network:
+    """The network, or NetworkNotFound when it does not exist or the caller may not see it
+    (``ctx`` None: Nimbus itself, which sees every network)."""
+    stmt = select(Network).where(Network.id == network_id)
+    if ctx is not None and not caller_is_admin(ctx):
+        stmt = stmt.where(visible_networks(ctx))
+    network = s.scalars(stmt).first()
+    if network is None:
+        raise ResourceNotFound("Network", network_id)
+    return network
+
+
 class Networks(ResourceStore):
     resource_type = "networks"
 

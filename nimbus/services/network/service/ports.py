@@ -22,7 +22,7 @@ from nimbus.services.network.service import port_extras, qos, quotas
 from nimbus.services.network.service import query as q
 from nimbus.services.network.service.base import ResourceStore, caller_is_admin
 from nimbus.services.network.service.ipam import Ipam
-from nimbus.services.network.service.networks import visible_networks
+from nimbus.services.network.service.networks import visible_network
 from nimbus.services.network.service.standard import bump, drop_tags, standard_view, tags_of
 
 COLUMNS = {"id": Port.id, "name": Port.name, "project_id": Port.project_id,
@@ -107,7 +107,7 @@ class Ports(ResourceStore):
     def policy_target(self, ctx: RequestContext, values: dict[str, Any]) -> dict[str, Any]:
         """The network's owner for ``create_port`` and its attribute rules."""
         with self.db.session() as s:
-            net = self._network_for(s, ctx, values["network_id"])
+            net = visible_network(s, ctx, values["network_id"])
             return {"network:tenant_id": net.project_id, "network:project_id": net.project_id}
 
     # -- writing ------------------------------------------------------------------------
@@ -140,19 +140,8 @@ class Ports(ResourceStore):
                                           "available (concurrent requests).") from None
         return result
 
-    def _network_for(self, s: Session, ctx: RequestContext | None, network_id: str) -> Network:
-        net = s.get(Network, network_id)
-        if net is None:
-            raise ResourceNotFound("Network", network_id)
-        if ctx is not None and not caller_is_admin(ctx) and net.project_id != ctx.project_id:
-            visible = s.scalar(select(Network.id).where(Network.id == network_id,
-                                                        visible_networks(ctx)))
-            if visible is None:
-                raise ResourceNotFound("Network", network_id)
-        return net
-
     def _insert(self, s: Session, ctx: RequestContext | None, values: dict[str, Any]) -> Port:
-        net = self._network_for(s, ctx, values["network_id"])
+        net = visible_network(s, ctx, values["network_id"])
         if ctx is not None:
             quotas.check(s, values["project_id"], "port")
             qos.check_policy(s, ctx, values.get("qos_policy_id"))

@@ -39,7 +39,7 @@ from nimbus.services.network.service import query as q
 from nimbus.services.network.service import quotas
 from nimbus.services.network.service import subnet_rules as rules
 from nimbus.services.network.service.base import ResourceStore, caller_is_admin
-from nimbus.services.network.service.networks import EXTERNAL, SHARED, granted
+from nimbus.services.network.service.networks import EXTERNAL, SHARED, granted, visible_network
 from nimbus.services.network.service.standard import bump, drop_tags, standard_view, tags_of
 from nimbus.services.network.service.subnet_rules import BadRequestTyped
 
@@ -111,7 +111,7 @@ class Subnets(ResourceStore):
     def policy_target(self, ctx: RequestContext, values: dict[str, Any]) -> dict[str, Any]:
         """The network's owner for ``create_subnet`` (Neutron's ``network:tenant_id``)."""
         with self.db.session() as s:
-            network = self._visible_network(s, ctx, values["network_id"])
+            network = visible_network(s, ctx, values["network_id"])
             shared = s.scalar(select(granted(SHARED, ctx.project_id))
                               .where(Network.id == network.id))
             # Neutron's _validate_network_tenant_ownership: on a network that is not shared,
@@ -121,17 +121,6 @@ class Subnets(ResourceStore):
                 raise NotFound("The resource could not be found.")
             return {"network:tenant_id": network.project_id,
                     "network:project_id": network.project_id}
-
-    def _visible_network(self, s: Session, ctx: RequestContext, network_id: str) -> Network:
-        stmt = select(Network).where(Network.id == network_id)
-        if not caller_is_admin(ctx):
-            stmt = stmt.where(or_(Network.project_id == ctx.project_id,
-                                  granted(SHARED, ctx.project_id),
-                                  granted(EXTERNAL, ctx.project_id)))
-        network = s.scalars(stmt).first()
-        if network is None:
-            raise ResourceNotFound("Network", network_id)
-        return network
 
     # -- create -------------------------------------------------------------------------
     def create(self, ctx: RequestContext, values: dict[str, Any]) -> dict[str, Any]:
@@ -148,7 +137,7 @@ class Subnets(ResourceStore):
         if has_cidr:
             rules.check_version(values["ip_version"], values["cidr"], "cidr")
         with self.db.session() as s, s.begin():
-            network = self._visible_network(s, ctx, values["network_id"])
+            network = visible_network(s, ctx, values["network_id"])
             # Revising the network first takes its row lock (the write lock on SQLite), so
             # two subnets racing onto one network are checked for overlap one after the other.
             s.execute(update(Network).where(Network.id == network.id).values(
