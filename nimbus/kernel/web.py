@@ -35,9 +35,11 @@ from nimbus.kernel.errors import (
     FaultFormat,
     Forbidden,
     MethodNotAllowed,
+    NotFound,
     Unauthorized,
     internal_error,
 )
+from nimbus.kernel.microversion import ByVersion, Version, VersionedApi
 from nimbus.kernel.policy import Enforcer, flatten
 
 log = logging.getLogger("nimbus.api")
@@ -127,6 +129,8 @@ class ApiRequest:
         # object a policy rule judges, say).
         self.memo: dict[str, Any] = {}
         self._request = request
+        # The negotiated microversion on a microversioned API (kernel.microversion).
+        self.version: Version | None = None
 
     @functools.cached_property
     def query(self) -> QueryParams:
@@ -176,7 +180,8 @@ TargetLoader = Callable[[ApiRequest], Mapping[str, Any]]
 class Route:
     method: str
     path: str
-    handler: Handler
+    # A handler, or on a microversioned API a table of them by version range.
+    handler: Handler | ByVersion[Handler]
     # Policy rule guarding the route; None means no token is needed.
     rule: str | None = None
     # Loads the object the rule judges; its dict becomes ``target`` in the rule.
@@ -186,6 +191,9 @@ class Route:
     # Try the request on the event loop first (kernel.concurrency): for handlers that
     # usually answer from caches and change nothing before any blocking call.
     inline: bool = False
+    # On a microversioned API: False for routes that answer every version alike and carry
+    # no version headers (version discovery).
+    versioned: bool = True
 
 
 # Policy decisions kept per caller context; past this many, the rest are worked out again.
@@ -248,7 +256,7 @@ class ServiceApi:
     def __init__(self, name: str, prefix: str, routes: list[Route], *, enforcer: Enforcer,
                  fault_format: FaultFormat, validator: TokenValidator, public_url: str,
                  max_body: int | None, extra_headers: dict[str, str] | None = None,
-                 flat_targets: bool = False) -> None:
+                 flat_targets: bool = False, versions: VersionedApi | None = None) -> None:
         self.name = name
         self.prefix = prefix
         self.routes = routes
@@ -261,6 +269,10 @@ class ServiceApi:
         # Rules read the target's keys as %(project_id)s (nova, glance...) rather than
         # %(target.project_id)s (keystone).
         self.flat_targets = flat_targets
+        # Microversions (compute, placement, volume): every versioned route negotiates the
+        # request's version, a handler may be a ByVersion table, and every answer after a
+        # successful negotiation carries the version headers.
+        self.versions = versions
         # An API whose faults follow the request's Accept header (Glance's webob faults:
         # HTML, JSON or text) sets this: (error, request headers) -> (body, media type).
         self.negotiated_fault: Callable[[CloudError, Headers], tuple[bytes, str]] | None = None
@@ -328,6 +340,7 @@ class ServiceApi:
 
     def _dispatch(self, methods: dict[str, Route], request: Request,
                   body: bytes | None) -> Response:
+        version_headers: dict[str, str] = {}
         try:
             route = methods.get(request.method)
             head_only = False
@@ -342,21 +355,38 @@ class ServiceApi:
                 enforce_access_rules(ctx.access_rules, self.name, request.method,
                                      request.url.path, self.prefix)
             req = ApiRequest(request, body, ctx, self)
+            if self.versions is not None and route.versioned:
+                req.version = self.versions.negotiate(request.headers)
+                version_headers = self.versions.response_headers(req.version)
+            handler = self._versioned_handler(route, req.version)
             if route.rule is not None:
                 target = dict(route.target(req)) if route.target else {}
                 self.authorize(route.rule, ctx, {**req.path_params, **target}
                                if self.flat_targets else {**req.path_params, "target": target})
-            response = self.to_response(route.handler(req))
+            response = self.to_response(handler(req))
             if head_only:
                 response.body = b""
+            response.headers.update(version_headers)
             return response
         except CloudError as err:
+            err.headers.update(version_headers)
             return self.error_response(err, request.headers)
         except NeedsThread:
             raise
         except Exception:
             log.exception("unexpected error in %s %s", request.method, request.url.path)
             return self.error_response(internal_error())
+
+    @staticmethod
+    def _versioned_handler(route: Route, version: Version | None) -> Handler:
+        """The route's handler, or the one its ByVersion table holds for ``version``; a
+        route that does not exist at that version is not found, as Nova answers."""
+        if not isinstance(route.handler, ByVersion):
+            return route.handler
+        handler = route.handler.pick(version) if version is not None else None
+        if handler is None:
+            raise NotFound("The resource could not be found.")
+        return handler
 
     def authorize(self, rule: str, ctx: RequestContext, target: dict[str, Any]) -> None:
         """Enforce ``rule``. A decision depends only on the rule, the caller's context and
