@@ -170,6 +170,45 @@ class NetworkSettings:
 
 
 @dataclass
+class ComputeSettings:
+    """[compute]: Nova's options for the API, the scheduler and the compute agent."""
+
+    # The hypervisor driver of the agent: "auto" (qemu when qemu-system-x86_64 is there,
+    # else off), "qemu", "fake" (records what it would do: fast API and scale tests), "off".
+    driver: str = "auto"
+    # The agent's host name (OS-EXT-SRV-ATTR:host, os-hypervisors); empty: the machine's.
+    host: str = ""
+    # "kvm" where /dev/kvm really works, "tcg" otherwise; "auto" probes once at start.
+    accelerator: str = "auto"
+    # Placement inventories the agent reports (Nova's [DEFAULT] options).
+    cpu_allocation_ratio: float = 4.0
+    ram_allocation_ratio: float = 1.0
+    disk_allocation_ratio: float = 1.0
+    reserved_host_memory_mb: int = 512
+    reserved_host_disk_mb: int = 0
+    reserved_host_cpus: int = 0
+    # Where guests' disks, consoles and sockets live; empty: <data dir>/instances.
+    instances_path: str = ""
+    # Seconds before a resize is confirmed by itself; 0: never (Nova's resize_confirm_window).
+    resize_confirm_window: int = 0
+    # Seconds a soft reboot waits for the guest's ACPI shutdown before a hard one.
+    reboot_timeout: int = 60
+    # Seconds a clean stop waits before the guest is powered off (Nova's shutdown_timeout).
+    shutdown_timeout: int = 60
+    # Seconds to wait for Networking's network-vif-plugged (Nova's vif_plugging_timeout).
+    vif_plugging_timeout: int = 300
+    # Every guest gets a config drive (Nova's force_config_drive).
+    force_config_drive: bool = False
+    # Bytes of a guest's console log kept on disk.
+    console_log_max_bytes: int = 1048576
+    sync_power_state_interval: float = 60.0
+    report_interval: float = 10.0
+    # A compute service that has not reported for this long is down (Nova's service_down_time).
+    service_down_time: int = 60
+    default_availability_zone: str = "nova"
+
+
+@dataclass
 class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
     host: str = "127.0.0.1"
@@ -199,6 +238,7 @@ class Settings:
     trust: TrustSettings = field(default_factory=TrustSettings)
     oauth1: OAuth1Settings = field(default_factory=OAuth1Settings)
     network: NetworkSettings = field(default_factory=NetworkSettings)
+    compute: ComputeSettings = field(default_factory=ComputeSettings)
 
     @property
     def effective_database_url(self) -> str:

@@ -54,6 +54,7 @@ TEST_ENV = {
     "NIMBUS_LOG_LEVEL": "warning",
     # API tests change nothing on the host; the data-plane tests ask for the real driver.
     "NIMBUS_NETWORK__DRIVER": "fake",
+    "NIMBUS_COMPUTE__DRIVER": "fake",
 }
 
 
