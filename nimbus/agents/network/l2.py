@@ -89,6 +89,10 @@ class WantedNetwork:
     segment: Segment | None = None
     taps: dict[str, str] = field(default_factory=dict)     # tap name -> port id (to plug)
     ports: set[str] = field(default_factory=set)            # every port of the state here
+    # Trunk parents: parent tap -> {subport tap: VLAN id}. A subport's device is a VLAN
+    # device of its parent's tap named as its own tap (Neutron's Linux-bridge trunk driver),
+    # which is then plugged into the subport network's bridge like any tap.
+    trunks: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 class L2Part:
@@ -204,6 +208,8 @@ class L2Part:
             w.segment = self._segment(net, mappings, local_ip, links, w)
             w.taps = {tap_name(p.id): p.id for p in net.ports if p.admin_state_up}
             w.ports = {p.id for p in net.ports}
+            w.trunks = {tap_name(p.id): {tap_name(sub): vid for sub, vid in p.subports.items()}
+                        for p in net.ports if p.subports and p.admin_state_up}
             wanted[net.id] = w
         return wanted
 
@@ -331,8 +337,11 @@ class L2Part:
         return changes
 
     def _plug_taps(self, events: list[tuple[bool, str]]) -> list[str]:
-        ns, changes = self.ctx.netns, []
+        ns = self.ctx.netns
         links = {link.name: link for link in ip.links(ns)}
+        changes = self._sync_subport_devices(links)
+        if changes:
+            links = {link.name: link for link in ip.links(ns)}
         plugged_now: set[str] = set()
         bridges_of = {tap: w for w in self._wanted.values() for tap in w.taps}
         for tap, w in bridges_of.items():
@@ -354,6 +363,39 @@ class L2Part:
         events += [(True, p) for p in sorted(plugged_now - self._plugged)]
         events += [(False, p) for p in sorted((self._plugged - plugged_now) & known)]
         self._plugged = plugged_now
+        return changes
+
+    def _sync_subport_devices(self, links: dict[str, ip.Link]) -> list[str]:
+        """Make the VLAN device of every trunk subport whose parent's tap exists, and remove
+        the VLAN devices of subports that left their trunk (only on taps of ours)."""
+        ns, changes = self.ctx.netns, []
+        wanted: dict[str, tuple[str, int]] = {
+            sub: (parent, vid) for w in self._wanted.values()
+            for parent, subs in w.trunks.items() for sub, vid in subs.items()}
+        by_index = {link.index: link for link in links.values()}
+        for sub, (parent, vid) in sorted(wanted.items()):
+            if parent not in links:
+                continue
+            link = links.get(sub)
+            lower = by_index.get(link.info.get("parent", -1)) if link else None
+            if link is not None and link.kind == "vlan" and lower is not None \
+                    and lower.name == parent and link.info.get("vlan_id") == vid:
+                continue
+            try:
+                if link is not None:
+                    ip.delete_link(sub, netns=ns)
+                ip.create_vlan(sub, parent, vid, netns=ns, mtu=links[parent].mtu)
+            except ip.IpError as e:
+                self.ctx.log.error("trunk subport %s on %s: %s", sub, parent, e)
+                continue
+            changes.append(f"created subport device {sub} on {parent} vlan {vid}")
+        for link in links.values():
+            lower = by_index.get(link.info.get("parent", -1))
+            if link.kind == "vlan" and link.name.startswith(TAP_PREFIX) \
+                    and link.name not in wanted and lower is not None \
+                    and lower.name in self._seen_taps:
+                ip.delete_link(link.name, netns=ns)
+                changes.append(f"removed subport device {link.name}")
         return changes
 
     def _unplug_strays(self, links: dict[str, ip.Link],

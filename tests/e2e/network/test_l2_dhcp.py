@@ -443,6 +443,56 @@ def test_vlan_network_onto_a_subinterface(make_host: Callable[..., Host],
     assert ip.get_link("eth1", host.netns) is not None
 
 
+def _trunk(host: Host) -> tuple[Network, Network, Port, Port, Port]:
+    """A trunk parent on network A with a subport (VLAN 101) on network B, and a plain
+    port on B; the state names them all on the host."""
+    net_a, net_b = make_network(ports=1, dhcp=False), make_network(ports=2, dhcp=False)
+    net_b.subnets[0].cidr, net_b.subnets[0].gateway_ip = "10.0.1.0/24", "10.0.1.1"
+    parent, (sub, other) = net_a.ports[0], net_b.ports
+    sub.fixed_ips = [FixedIp(net_b.subnets[0].id, "10.0.1.10")]
+    other.fixed_ips = [FixedIp(net_b.subnets[0].id, "10.0.1.11")]
+    parent.subports = {sub.id: 101}
+    host.reconcile(HostState(host=host.ctx.host, networks=[net_a, net_b]))
+    return net_a, net_b, parent, sub, other
+
+
+def test_a_trunk_parent_is_plugged_even_where_subports_cannot_be(
+        make_host: Callable[..., Host], namespaces: Callable[[str], str]) -> None:
+    host = make_host()
+    net_a, _net_b, parent, _sub, _other = _trunk(host)
+    plug_guest(namespaces, host, parent)
+    host.wait_plugged(parent.id)
+    tap = ip.get_link(tap_name(parent.id), host.netns)
+    assert tap.master == ip.get_link(bridge_name(net_a.id), host.netns).index
+
+
+def test_a_trunk_subport_carries_its_vlan_into_its_network(
+        make_host: Callable[..., Host], namespaces: Callable[[str], str]) -> None:
+    if not _vlan_supported(namespaces):
+        pytest.skip("this kernel has no 802.1Q (vlan) devices")
+    host = make_host()
+    net_a, net_b, parent, sub, other = _trunk(host)
+    guest = plug_guest(namespaces, host, parent)
+    host.wait_plugged(parent.id)
+    host.wait_plugged(sub.id)
+    device = ip.get_link(tap_name(sub.id), host.netns)
+    assert device.kind == "vlan" and device.info["vlan_id"] == 101
+    assert device.master == ip.get_link(bridge_name(net_b.id), host.netns).index
+    # Inside the guest the subport is eth0.101; it reaches the other port of network B.
+    ip.create_vlan("eth0.101", "eth0", 101, netns=guest, mtu=MTU)
+    ip.add_address("eth0.101", "10.0.1.10/24", netns=guest)
+    peer = plug_guest(namespaces, host, other)
+    ip.add_address("eth0", "10.0.1.11/24", netns=peer)
+    host.wait_plugged(other.id)
+    assert ping(guest, "10.0.1.11")
+    # The subport leaves the trunk: its device goes, the parent stays plugged.
+    parent.subports = {}
+    changes = host.reconcile(HostState(host=host.ctx.host, networks=[net_a, net_b]))
+    assert f"removed subport device {tap_name(sub.id)}" in changes
+    assert ip.get_link(tap_name(sub.id), host.netns) is None
+    assert not ping(guest, "10.0.1.11")
+
+
 def test_admin_down_port_is_unplugged(make_host: Callable[..., Host],
                                       namespaces: Callable[[str], str]) -> None:
     host = make_host()
@@ -494,6 +544,48 @@ def test_ipv6_slaac_subnet_is_advertised_by_dnsmasq(
     argv = dnsmasq.Dnsmasq(dnsmasq.Paths(host.state_dir / "dhcp" / net.id),
                            namespace_name(net.id)).running_argv()
     assert argv and f"--dhcp-range=set:subnet-{stateful.id},fd00:78::,static,64,86400s" in argv
+
+
+DHCLIENT = shutil.which("dhclient") or ("/usr/sbin/dhclient"
+                                       if os.path.exists("/usr/sbin/dhclient") else None)
+
+
+def _link_local_ready(guest: str, timeout: float = 10.0) -> None:
+    """Wait until eth0's link-local address has passed duplicate address detection."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        out = ip.run(["ip", "-6", "addr", "show", "dev", "eth0", "scope", "link"],
+                     netns=guest).stdout
+        if "fe80::" in out and "tentative" not in out:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"eth0 in {guest} has no usable link-local address")
+
+
+def test_dhcpv6_stateful_subnet_leases_the_ports_address(
+        make_host: Callable[..., Host], namespaces: Callable[[str], str],
+        tmp_path: Path) -> None:
+    assert DHCLIENT, "isc-dhcp-client is not installed: scripts/_lib.sh ensure_host_tools"
+    host = make_host()
+    net = make_network(ports=1)
+    v6 = Subnet(id=str(uuid.uuid4()), network_id=net.id, cidr="fd00:79::/64", ip_version=6,
+                gateway_ip="fd00:79::1", ipv6_ra_mode="dhcpv6-stateful",
+                ipv6_address_mode="dhcpv6-stateful", dns_nameservers=["fd00:79::53"])
+    net.subnets.append(v6)
+    dhcp_port, vm = net.ports
+    dhcp_port.fixed_ips.append(FixedIp(v6.id, "fd00:79::2"))
+    vm.fixed_ips.append(FixedIp(v6.id, "fd00:79::a"))
+    host.reconcile(HostState(host=host.ctx.host, networks=[net]))
+    guest = plug_guest(namespaces, host, vm)
+    host.wait_plugged(vm.id)
+    _link_local_ready(guest)
+    leases = tmp_path / "dhclient6.leases"
+    # -sf /bin/true: the lease is only recorded, the guest namespace is left as it is.
+    ip.run([DHCLIENT, "-6", "-1", "-v", "-sf", "/bin/true", "-lf", str(leases),
+            "-pf", str(tmp_path / "dhclient6.pid"), "eth0"], netns=guest, timeout=30)
+    lease = leases.read_text()
+    assert "iaaddr fd00:79::a " in lease, lease
+    assert "fd00:79::53" in lease       # the subnet's DNS server, as option dhcp6.name-servers
 
 
 def test_address_of_a_deleted_port_is_served_to_its_successor(
