@@ -101,6 +101,8 @@ ensure_host_tools() {
     command -v dhcp_release >/dev/null || missing+=(dnsmasq-utils)
     # dhclient -6: the DHCPv6 client the stateful-DHCPv6 test asks dnsmasq for a lease with.
     command -v dhclient >/dev/null || [ -x /usr/sbin/dhclient ] || missing+=(isc-dhcp-client)
+    # radvd: router advertisements from router namespaces (IPv6 subnets with an RA mode).
+    command -v radvd >/dev/null || [ -x /usr/sbin/radvd ] || missing+=(radvd)
     [[ " ${missing[*]} " != *" slapd "* ]] || quiet_slapd_install
     [ "${#missing[@]}" -eq 0 ] || apt_install "${missing[@]}"
     [[ " ${missing[*]} " != *" slapd "* ]] || stop_system_slapd

@@ -306,7 +306,7 @@ class Dnsmasq:
             pid = int(self.paths.pid.read_text().strip())
         except (FileNotFoundError, ValueError):
             return None
-        argv = _cmdline(pid)
+        argv = cmdline(pid)
         if argv and Path(argv[0]).name == "dnsmasq" and f"--pid-file={self.paths.pid}" in argv:
             return pid
         return None
@@ -318,19 +318,19 @@ class Dnsmasq:
         found = []
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
-                argv = _cmdline(int(entry.name))
+                argv = cmdline(int(entry.name))
                 if argv and Path(argv[0]).name == "dnsmasq" and marker in argv:
                     found.append(int(entry.name))
         return sorted(set(found) - {self.pid() or 0})
 
     def running_argv(self) -> list[str] | None:
         pid = self.pid()
-        return _cmdline(pid) if pid else None
+        return cmdline(pid) if pid else None
 
     def start(self, argv: list[str]) -> int:
         """Start the daemon in the namespace; returns its pid once it has written it."""
         for pid in self.strays():
-            _terminate(pid)
+            terminate(pid)
         self.paths.pid.unlink(missing_ok=True)
         full = ip.netns_argv(self.netns) + argv
         with open(self.paths.directory / "start.err", "w+") as err:
@@ -392,27 +392,29 @@ class Dnsmasq:
         own = self.pid()
         pids = ([own] if own else []) + self.strays()
         for pid in pids:
-            _terminate(pid)
+            terminate(pid)
         self.paths.pid.unlink(missing_ok=True)
         return bool(pids)
 
 
-def _terminate(pid: int) -> None:
+def terminate(pid: int) -> None:
+    """TERM, then KILL after the stop timeout (any daemon of the agent's)."""
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
         return
     deadline = time.monotonic() + STOP_TIMEOUT
-    while time.monotonic() < deadline and _cmdline(pid):
+    while time.monotonic() < deadline and cmdline(pid):
         time.sleep(0.02)
-    if _cmdline(pid):
+    if cmdline(pid):
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
 
 
-def _cmdline(pid: int) -> list[str]:
+def cmdline(pid: int) -> list[str]:
+    """A process's argv from /proc, [] when it is gone."""
     try:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:

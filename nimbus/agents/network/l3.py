@@ -8,7 +8,8 @@ forwarding on. NAT lives in one nftables table ``ip nimbus-l3`` inside the names
 SNAT of the internal subnets to the gateway address (``enable_snat``), each floating IP as
 a DNAT/SNAT pair, port forwardings as DNAT. Floating addresses are put on ``qg-`` as /32,
 so the router itself answers ARP for them on the external bridge. A metadata proxy serves
-169.254.169.254 in the namespace (``metadata_proxy``).
+169.254.169.254 in the namespace (``metadata_proxy``); radvd advertises its IPv6 subnets
+that have an RA mode (``radvd``).
 
 Routers no longer in the state (or administratively down: Neutron's agent drops those
 too) are removed: their proxy, then their namespace (which takes its veths with it). Only
@@ -23,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 
 from nimbus.agents.network import l3_links as links
-from nimbus.agents.network import metadata_proxy, nft
+from nimbus.agents.network import metadata_proxy, nft, radvd
 from nimbus.agents.network.base import HostContext
 from nimbus.agents.network.messages import (
     HostState,
@@ -220,6 +221,8 @@ class L3Part:
         changes += self._plug_ports(router, ns, plan, networks)
         changes += links.set_static_routes(ns, plan.routes)
         changes += self._apply_nat(router, ns, plan)
+        changes += radvd.for_router(self.ctx, router.id, ns).ensure(
+            radvd.render_config(router, networks))
         if self.ctx.metadata_url:
             changes += metadata_proxy.ensure_for_router(self.ctx, router, networks)
         else:   # nothing to forward to: no proxy (one answering 502 helps no guest)
@@ -287,6 +290,8 @@ class L3Part:
     def _remove_router(self, router_id: str) -> list[str]:
         ns = namespace_name(router_id)
         changes = metadata_proxy.stop(self.ctx, ns)
+        if radvd.for_router(self.ctx, router_id, ns).stop():
+            changes.append("radvd stopped")
         if links.netns_exists(ns):
             for name in sorted(self._router_links(ns)):
                 links.delete_link(ns, name)

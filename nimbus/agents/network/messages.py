@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 # The version of the messages below. Bump the minor for an added optional field, the major
 # for anything an older peer would misread.
-VERSION = "1.0"
+VERSION = "1.1"
 
 PLUGIN_TOPIC = "network-plugin"
 CHANGED_EVENT = "network.changed"
@@ -159,6 +159,9 @@ class RouterPort:
     mac_address: str
     ip_address: str
     prefixlen: int
+    # IPv6 subnets (1.1): the router advertises the prefix in these modes (radvd).
+    ipv6_ra_mode: str | None = None
+    ipv6_address_mode: str | None = None
 
 
 @dataclass

@@ -4,7 +4,7 @@ table Nimbus made on this host.
 What is global (named namespaces, processes) is removed only as the agent's own files say
 it made it: the ledgers in ``state_dir/ledger/*.json`` (and the DHCP part's
 ``state_dir/dhcp/ledger.json``) and the pid files under ``state_dir`` (``*.pid``, ``pid``),
-whose process must also be a dnsmasq or a metadata proxy. Inside the agent's host netns
+whose process must also be a dnsmasq, a radvd or a metadata proxy. Inside the agent's host netns
 the agent owns every ``brq*``, ``tap*`` and ``vxlan-*`` device and every ``nimbus*``
 nftables table, so those are removed by name.
 Nothing else of the host is touched.
@@ -25,7 +25,7 @@ log = logging.getLogger("nimbus.agent")
 
 OWNED_LINK_PREFIXES = ("tap", "vxlan-", "brq")
 # The processes Nimbus starts and leaves running: only these are killed by pid file.
-PROCESS_MARKERS = (b"nimbus.agents.network.metadata_proxy", b"dnsmasq")
+PROCESS_MARKERS = (b"nimbus.agents.network.metadata_proxy", b"dnsmasq", b"radvd")
 
 
 def agent_state_dirs(data_dir: Path) -> list[Path]:

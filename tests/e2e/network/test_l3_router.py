@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from nimbus.agents.network import l3_links as links
-from nimbus.agents.network import metadata_proxy
+from nimbus.agents.network import metadata_proxy, radvd
 from nimbus.agents.network.base import HostContext
 from nimbus.agents.network.external import ExternalPart
 from nimbus.agents.network.l3 import L3Part, bridge_name
@@ -448,3 +448,47 @@ def test_parts_teardown(world: World) -> None:
     assert bridge_name(w.ext) not in links.link_names(w.host_ns)
     assert bridge_name(w.tenant) not in links.link_names(w.host_ns)
     assert L3Part(w.ctx).teardown() == [] and ExternalPart(w.ctx).teardown() == []
+
+
+def _v6_default_route(ns: str, w: World) -> str:
+    return w.in_ns(ns, "ip", "-6", "route", "show", "default").stdout.strip()
+
+
+def test_router_advertises_its_ipv6_subnets_to_guests(world: World) -> None:
+    """A SLAAC subnet on the router: radvd in the router namespace gives the guest its
+    address (from the prefix and its MAC) and a default route via the router; the subnet
+    leaving the router stops radvd."""
+    w = world
+    state = w.state(floating=False, forwarding=False)
+    v6_subnet = new_id()
+    tenant = next(n for n in state.networks if n.id == w.tenant)
+    tenant.subnets.append(Subnet(v6_subnet, w.tenant, "fd00:99::/64", 6,
+                                 gateway_ip="fd00:99::1", ipv6_ra_mode="slaac",
+                                 ipv6_address_mode="slaac"))
+    qr = w.qr_port
+    state.routers[0].interfaces.append(RouterPort(
+        qr.port_id, w.tenant, v6_subnet, qr.mac_address, "fd00:99::1", 64,
+        ipv6_ra_mode="slaac", ipv6_address_mode="slaac"))
+    changes = w.reconcile(state)
+    assert any("radvd started" in c for c in changes), changes
+    w.plug_guest()
+    w.in_ns(w.guest_ns, "sysctl", "-qw", "net.ipv6.conf.eth0.accept_ra=2")
+    # SLAAC from fa:16:3e:00:00:05 (EUI-64) and the default route via the router.
+    expected = "fd00:99::f816:3eff:fe00:5"
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        addrs = w.in_ns(w.guest_ns, "ip", "-6", "addr", "show", "dev", "eth0").stdout
+        if expected in addrs and _v6_default_route(w.guest_ns, w):
+            break
+        time.sleep(0.5)
+    assert expected in addrs, addrs
+    route = _v6_default_route(w.guest_ns, w)
+    assert route.startswith("default via fe80::") and "dev eth0" in route, route
+    assert w.in_ns(w.guest_ns, "ping", "-6", "-c", "1", "-W", "3",
+                   "fd00:99::1").returncode == 0
+    assert w.reconcile(state) == []
+    # Without an RA mode subnet on it, the router advertises nothing.
+    state.routers[0].interfaces = [p for p in state.routers[0].interfaces if
+                                   p.subnet_id != v6_subnet]
+    assert any("radvd stopped" in c for c in w.reconcile(state))
+    assert radvd.for_router(w.ctx, w.router, f"qrouter-{w.router}").pid() is None

@@ -100,16 +100,17 @@ def _router_ports(s: Session, ids: list[str]
     rows = s.execute(
         select(RouterPort.router_id, RouterPort.port_type, Port.id, Port.network_id,
                Port.mac_address, IPAllocation.subnet_id, IPAllocation.ip_address,
-               Subnet.cidr, Subnet.gateway_ip)
+               Subnet.cidr, Subnet.gateway_ip, Subnet.ipv6_ra_mode, Subnet.ipv6_address_mode)
         .join(Port, Port.id == RouterPort.port_id)
         .join(IPAllocation, IPAllocation.port_id == Port.id)
         .join(Subnet, Subnet.id == IPAllocation.subnet_id)
         .where(RouterPort.router_id.in_(ids))
         .order_by(RouterPort.router_id, Port.id, IPAllocation.ip_address))
-    for router_id, role, port_id, net_id, mac, subnet_id, ip, cidr, gw in rows:
+    for router_id, role, port_id, net_id, mac, subnet_id, ip, cidr, gw, ra, am in rows:
         port = messages.RouterPort(port_id=port_id, network_id=net_id, subnet_id=subnet_id,
                                    mac_address=mac, ip_address=ip,
-                                   prefixlen=ipaddress.ip_network(cidr).prefixlen)
+                                   prefixlen=ipaddress.ip_network(cidr).prefixlen,
+                                   ipv6_ra_mode=ra, ipv6_address_mode=am)
         found.setdefault(router_id, []).append((role, port, gw))
     return found
 
