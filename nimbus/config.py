@@ -161,6 +161,9 @@ class NetworkSettings:
     public_pool_start: str = "172.24.4.2"
     public_pool_end: str = "172.24.4.254"
     masquerade_interface: str = ""
+    # The admin project's ``private`` network behind ``router1`` (to ``public``), made once.
+    private_network: bool = True
+    private_cidr: str = "10.0.0.0/24"
     # Neutron's metadata_proxy_shared_secret; empty: one generated in the data dir.
     metadata_proxy_shared_secret: str = ""
     # Where the metadata proxies forward guests' requests; empty: <public URL>/metadata/.

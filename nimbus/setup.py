@@ -78,9 +78,11 @@ def _register_guest_image(runtime: Runtime) -> None:
 
 def _make_public_network(runtime: Runtime) -> None:
     from nimbus.services.identity.service import identity_of
-    from nimbus.services.network.seed import ensure_public_network
+    from nimbus.services.network.seed import ensure_private_network, ensure_public_network
 
-    ensure_public_network(runtime, identity_of(runtime).admin_project_id())
+    admin_project = identity_of(runtime).admin_project_id()
+    public = ensure_public_network(runtime, admin_project)
+    ensure_private_network(runtime, admin_project, public)
 
 
 def _existing_password(clouds: Path) -> str | None:
