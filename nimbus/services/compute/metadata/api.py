@@ -132,7 +132,7 @@ class MetadataHandlers:
 
 
 def _is_root(path: str) -> bool:
-    return posixpath.normpath("/" + path) == "/"
+    return posixpath.normpath("/" + path.lstrip("/")) == "/"
 
 
 def routes(handlers: MetadataHandlers) -> list[Route]:
