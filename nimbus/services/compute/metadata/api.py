@@ -138,6 +138,7 @@ def _is_root(path: str) -> bool:
 def routes(handlers: MetadataHandlers) -> list[Route]:
     return [
         Route("GET", "/", handlers.versions),
+        Route("POST", "/", handlers.versions),
         Route("GET", "/{path:path}", handlers.serve),
         Route("POST", "/{path:path}", handlers.serve),
     ]

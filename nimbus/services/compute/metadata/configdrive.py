@@ -30,7 +30,8 @@ def config_drive_files(instance: InstanceData, *, dhcp_domain: str = "novalocal"
     """{path in the drive: contents}: ``ec2/<v>/meta-data.json`` (and ``user-data``) for
     2009-04-04 and latest, ``openstack/<v>/...`` for every dated version and latest, and
     ``openstack/content/NNNN`` for injected ``files``. meta_data.json carries the boot's
-    admin password (``admin_pass``) when there is one."""
+    admin password (``admin_pass``) when there is one. Pass ``[compute] dhcp_domain`` as
+    ``dhcp_domain`` so that the drive and the metadata API agree on the hostname."""
     extra = {"admin_pass": instance.admin_pass} if instance.admin_pass else None
     md = InstanceMetadata(instance, dhcp_domain=dhcp_domain, extra_md=extra, files=files)
     out: dict[str, bytes] = {}
