@@ -9,6 +9,8 @@ network agent's metadata proxies) and the files of its config drive.
   (/<version>/meta-data/..., /<version>/user-data); ``render`` gives Nova's text.
 * ``configdrive``: ``config_drive_files(instance) -> {path: bytes}``, the tree of a
   ``config-2`` drive (ec2/..., openstack/<version>/...), for the compute agent's ISO.
+* ``neutron``: ``port_info(port, subnets, ...)``, a PortInfo from the Networking API's
+  port / subnet / floating IP documents.
 * ``api``: the /metadata ServiceApi (mounted by compute's ``api.extra_apis``).
 
 The hook: the metadata API knows no instances of its own. Whoever owns them (the servers
@@ -35,6 +37,7 @@ from nimbus.services.compute.metadata.model import (
     PortInfo,
     SubnetInfo,
 )
+from nimbus.services.compute.metadata.neutron import port_info
 from nimbus.services.compute.metadata.source import (
     InstanceLookup,
     PasswordSaver,
@@ -43,5 +46,5 @@ from nimbus.services.compute.metadata.source import (
 
 __all__ = ["BlockDevice", "CONFIG_DRIVE_LABEL", "DeviceInfo", "FixedIp", "HostRoute",
            "InstanceData", "InstanceLookup", "InstanceMetadata", "KeyPair", "PasswordSaver",
-           "PortInfo", "SubnetInfo", "config_drive_files", "register_instance_source",
+           "PortInfo", "SubnetInfo", "config_drive_files", "port_info", "register_instance_source",
            "render"]
