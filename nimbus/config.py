@@ -209,6 +209,9 @@ class ComputeSettings:
     # The domain the metadata service and config drive add to instances' hostnames
     # (Nova's [api] dhcp_domain); empty: the bare hostname.
     dhcp_domain: str = "novalocal"
+    # A JSON file (relative: in the data dir) served as every instance's vendor_data.json
+    # (Nova's [api] vendordata_jsonfile_path); empty: {}.
+    vendordata_jsonfile_path: str = ""
 
 
 @dataclass

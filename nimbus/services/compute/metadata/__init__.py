@@ -11,6 +11,7 @@ network agent's metadata proxies) and the files of its config drive.
   ``config-2`` drive (ec2/..., openstack/<version>/...), for the compute agent's ISO.
 * ``neutron``: ``port_info(port, subnets, ...)``, a PortInfo from the Networking API's
   port / subnet / floating IP documents.
+* ``vendordata``: ``static_vendor_data(settings)``, the operator's vendor data file.
 * ``api``: the /metadata ServiceApi (mounted by compute's ``api.extra_apis``).
 
 The hook: the metadata API knows no instances of its own. Whoever owns them (the servers
@@ -22,7 +23,10 @@ side, over its instances table) registers, once per runtime::
 answers 404), called on every request, from a handler thread; ``save_password(uuid,
 password)`` keeps what a guest POSTs to /openstack/<version>/password (at most once: the
 API answers 409 while ``InstanceData.password`` is set). Until a source is registered,
-every instance is unknown.
+every instance is unknown. An InstanceData whose ``vendor_data`` is empty gets the
+operator's file (``[compute] vendordata_jsonfile_path``); for the config drive, call
+``config_drive_files(instance, dhcp_domain=settings.compute.dhcp_domain)`` with
+``vendor_data=static_vendor_data(settings)`` filled in the same way.
 """
 
 from nimbus.services.compute.metadata.builder import InstanceMetadata, render
@@ -43,8 +47,9 @@ from nimbus.services.compute.metadata.source import (
     PasswordSaver,
     register_instance_source,
 )
+from nimbus.services.compute.metadata.vendordata import static_vendor_data
 
 __all__ = ["BlockDevice", "CONFIG_DRIVE_LABEL", "DeviceInfo", "FixedIp", "HostRoute",
            "InstanceData", "InstanceLookup", "InstanceMetadata", "KeyPair", "PasswordSaver",
            "PortInfo", "SubnetInfo", "config_drive_files", "port_info", "register_instance_source",
-           "render"]
+           "render", "static_vendor_data"]

@@ -9,6 +9,7 @@ webob's, as Nova's metadata handler raises them (HTML, JSON or text by the Accep
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import html
@@ -32,6 +33,7 @@ from nimbus.services.compute.metadata.builder import (
 )
 from nimbus.services.compute.metadata.model import InstanceData
 from nimbus.services.compute.metadata.source import instance_source
+from nimbus.services.compute.metadata.vendordata import static_vendor_data
 
 PREFIX = "/metadata"
 # Nova keeps a posted password in four 255-character chunks of system metadata.
@@ -66,6 +68,7 @@ class MetadataHandlers:
         self.runtime = runtime
         self.secret = secret
         self.dhcp_domain = runtime.settings.compute.dhcp_domain
+        self.vendor_data = static_vendor_data(runtime.settings)
 
     def versions(self, req: ApiRequest) -> Reply:
         """The metadata root: EC2's versions, answered without asking who calls."""
@@ -76,6 +79,8 @@ class MetadataHandlers:
         if _is_root(path):
             return self.versions(req)
         instance = self.identify(req.headers)
+        if not instance.vendor_data and self.vendor_data:
+            instance = dataclasses.replace(instance, vendor_data=self.vendor_data)
         md = InstanceMetadata(instance, address=req.headers.get("x-forwarded-for"),
                               dhcp_domain=self.dhcp_domain)
         try:

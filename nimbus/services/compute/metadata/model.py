@@ -135,5 +135,6 @@ class InstanceData:
     default_swap_device: str | None = None
     block_devices: list[BlockDevice] = field(default_factory=list)
     # Static vendor data (Nova's StaticJSON provider): vendor_data.json, and "static" in
-    # vendor_data2.json.
+    # vendor_data2.json. Left empty, the metadata API serves the deployment's
+    # (vendordata.static_vendor_data: [compute] vendordata_jsonfile_path).
     vendor_data: dict[str, object] = field(default_factory=dict)

@@ -175,3 +175,27 @@ def test_the_default_secret_is_the_proxies_one(tmp_path: Path) -> None:
     assert client.post("/metadata/openstack/latest/password", headers=proxied(secret=secret),
                        content=b"pw").status_code == 501
     runtime.close()
+
+
+def test_the_operators_vendor_data_file(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    settings.data_dir.mkdir(parents=True)
+    (settings.data_dir / "vendor.json").write_text('{"site": {"region": "lab"}}')
+    settings.compute.vendordata_jsonfile_path = "vendor.json"
+    runtime = Runtime(settings)
+    register_instance_source(runtime, Instances(make_instance(vendor_data={})).lookup)
+    client = TestClient(build_app([build_metadata_api(runtime, secret=SECRET)],
+                                  default_limit=1024))
+    base = "/metadata/openstack/latest"
+    assert client.get(f"{base}/vendor_data.json", headers=proxied()).json() == {
+        "site": {"region": "lab"}}
+    assert client.get(f"{base}/vendor_data2.json", headers=proxied()).json() == {
+        "static": {"site": {"region": "lab"}}}
+    (settings.data_dir / "vendor.json").write_text("[1, 2]")  # not an object: none
+    runtime2 = Runtime(settings)
+    register_instance_source(runtime2, Instances(make_instance(vendor_data={})).lookup)
+    client = TestClient(build_app([build_metadata_api(runtime2, secret=SECRET)],
+                                  default_limit=1024))
+    assert client.get(f"{base}/vendor_data.json", headers=proxied()).json() == {}
+    runtime.close()
+    runtime2.close()
