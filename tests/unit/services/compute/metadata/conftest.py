@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -73,18 +74,29 @@ def make_instance(**changes: Any) -> InstanceData:
 def cloudinit() -> ModuleType:
     """cloud-init's ``cloudinit.sources.helpers.openstack`` (cloud-init is not on PyPI:
     scripts/_lib.sh unpacks Debian's package into build/cloud-init)."""
+    for base in (None, ROOT / "build/cloud-init/usr/lib/python3/dist-packages",
+                 Path("/usr/lib/python3/dist-packages")):
+        if base is not None:
+            if not (base / "cloudinit").is_dir():
+                continue
+            if str(base) not in sys.path:
+                sys.path.append(str(base))
+        try:
+            return _import_quietly()
+        except ImportError as exc:
+            if base is not None:
+                pytest.skip(f"cloud-init at {base} does not import: {exc}")
+    pytest.skip("cloud-init's code is not here (scripts/_lib.sh ensure_cloud_init_reader)")
+
+
+def _import_quietly() -> ModuleType:
+    """Import cloud-init's reader, undoing what its import does to the root logger (it
+    lowers the level to NOTSET, which would flood every later test's captured logs)."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
     try:
         from cloudinit.sources.helpers import openstack
-        return openstack
-    except ImportError:
-        pass
-    for base in (ROOT / "build/cloud-init/usr/lib/python3/dist-packages",
-                 Path("/usr/lib/python3/dist-packages")):
-        if (base / "cloudinit").is_dir():
-            sys.path.append(str(base))
-            try:
-                from cloudinit.sources.helpers import openstack
-            except ImportError as exc:
-                pytest.skip(f"cloud-init at {base} does not import: {exc}")
-            return openstack
-    pytest.skip("cloud-init's code is not here (scripts/_lib.sh ensure_cloud_init_reader)")
+    finally:
+        root.setLevel(level)
+        root.handlers[:] = handlers
+    return openstack
