@@ -209,6 +209,12 @@ class ComputeSettings:
     # A compute service that has not reported for this long is down (Nova's service_down_time).
     service_down_time: int = 60
     default_availability_zone: str = "nova"
+    # The domain the metadata service and config drive add to instances' hostnames
+    # (Nova's [api] dhcp_domain); empty: the bare hostname.
+    dhcp_domain: str = "novalocal"
+    # A JSON file (relative: in the data dir) served as every instance's vendor_data.json
+    # (Nova's [api] vendordata_jsonfile_path); empty: {}.
+    vendordata_jsonfile_path: str = ""
 
 
 @dataclass

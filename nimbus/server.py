@@ -24,10 +24,15 @@ from nimbus.services import SERVICES
 
 
 def build_apis(runtime: Runtime) -> list[ServiceApi]:
+    """Each service's API; a service's api module may also offer ``extra_apis(runtime)``:
+    APIs of its own outside the catalog (compute's /metadata)."""
     apis = []
     for name in SERVICES:
         module = importlib.import_module(f"nimbus.services.{name}.api")
         apis.append(module.build_api(runtime))
+        extra = getattr(module, "extra_apis", None)
+        if extra is not None:
+            apis.extend(extra(runtime))
     return apis
 
 

@@ -106,6 +106,25 @@ ensure_host_tools() {
     [[ " ${missing[*]} " != *" slapd "* ]] || quiet_slapd_install
     [ "${#missing[@]}" -eq 0 ] || apt_install "${missing[@]}"
     [[ " ${missing[*]} " != *" slapd "* ]] || stop_system_slapd
+    ensure_cloud_init_reader
+}
+
+# ensure_cloud_init_reader: cloud-init's own Python code (not on PyPI), which the metadata
+# tests read config drives and the metadata API with. Unpacked from Debian's package into
+# build/cloud-init, not installed: the package would put cloud-init's boot units on the host.
+ensure_cloud_init_reader() {
+    local dest="$ROOT/build/cloud-init"
+    [ -d "$dest/usr/lib/python3/dist-packages/cloudinit" ] && return 0
+    command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null || return 0
+    local tmp
+    tmp="$(mktemp -d)"
+    if (cd "$tmp" && apt-get download cloud-init >/dev/null 2>&1) \
+            || { apt-get update -qq && (cd "$tmp" && apt-get download cloud-init >/dev/null 2>&1); }; then
+        mkdir -p "$dest" && dpkg-deb -x "$tmp"/cloud-init_*.deb "$dest"
+    else
+        say "apt-get download cloud-init failed: the cloud-init reader tests will skip"
+    fi
+    rm -rf "$tmp"
 }
 
 # The LDAP tests run a slapd of their own: the package must neither set up a directory

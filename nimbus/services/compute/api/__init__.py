@@ -40,3 +40,11 @@ def build_api(runtime: Runtime) -> ServiceApi:
                      versions=COMPUTE)
     api.service = compute_of(runtime)  # type: ignore[attr-defined]
     return api
+
+
+def extra_apis(runtime: Runtime) -> list[ServiceApi]:
+    """The metadata API at /metadata (not in the catalog): guests reach it through the
+    network agent's metadata proxies."""
+    from nimbus.services.compute.metadata.api import build_metadata_api
+
+    return [build_metadata_api(runtime)]
