@@ -1,11 +1,20 @@
-"""Fernet key repositories, as Keystone keeps them: ``0`` is staged, the highest is primary."""
+"""Fernet key repositories, as Keystone keeps them: ``0`` is staged, the highest is primary;
+and the metadata proxies' shared secret, which Networking's proxies sign with and Compute's
+metadata API checks."""
 
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.fernet import Fernet, MultiFernet
+
+if TYPE_CHECKING:
+    from nimbus.config import Settings
+
+SECRET_FILE = "metadata-proxy-secret"
 
 
 class KeyRepository:
@@ -61,3 +70,23 @@ class KeyRepository:
             keys = [Fernet((self.directory / str(i)).read_bytes().strip()) for i in ordered]
             self._fernet, self._mtime = MultiFernet(keys), mtime
         return self._fernet
+
+
+def metadata_secret(settings: Settings) -> str:
+    """[network] metadata_proxy_shared_secret, or one made once in the data dir."""
+    if settings.network.metadata_proxy_shared_secret:
+        return settings.network.metadata_proxy_shared_secret
+    path = settings.data_dir / SECRET_FILE
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(24)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()  # another process made it first
+    with os.fdopen(fd, "w") as f:
+        f.write(secret + "\n")
+    return secret

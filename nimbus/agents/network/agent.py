@@ -20,7 +20,6 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-import secrets
 import shutil
 import socket
 import threading
@@ -34,6 +33,7 @@ from nimbus.agents.network.base import HostContext, Part
 from nimbus.agents.network.messages import AgentReport, Changed, HostState
 from nimbus.config import Settings
 from nimbus.kernel.bus import Bus, BusError, Consumer, UnsupportedVersion, parse_version
+from nimbus.kernel.keys import metadata_secret
 from nimbus.kernel.loops import LoopRunner
 
 log = logging.getLogger("nimbus.agent.network")
@@ -55,7 +55,6 @@ LINUXBRIDGE_PARTS = [
 DATA_PLANE_TOOLS = ("ip", "nft", "dnsmasq")
 # Both drivers serve every agent type Neutron's Linux-bridge deployment has.
 AGENT_TYPES = tuple(messages.AGENT_TYPES)
-SECRET_FILE = "metadata-proxy-secret"
 
 
 # --- what the agent runs with ---------------------------------------------------------
@@ -78,26 +77,6 @@ def choose_driver(settings: Settings) -> tuple[str, str]:
 
 def agent_host(settings: Settings) -> str:
     return settings.network.host or socket.gethostname()
-
-
-def metadata_secret(settings: Settings) -> str:
-    """[network] metadata_proxy_shared_secret, or one made once in the data dir."""
-    if settings.network.metadata_proxy_shared_secret:
-        return settings.network.metadata_proxy_shared_secret
-    path = settings.data_dir / SECRET_FILE
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_urlsafe(24)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()  # another process made it first
-    with os.fdopen(fd, "w") as f:
-        f.write(secret + "\n")
-    return secret
 
 
 def build_context(settings: Settings,

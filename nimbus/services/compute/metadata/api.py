@@ -54,7 +54,7 @@ class PasswordAlreadySet(Conflict):
 def shared_secret(settings: Settings) -> str:
     """The secret the network agent's metadata proxies sign with ([network]
     metadata_proxy_shared_secret, or the one made once in the data dir)."""
-    from nimbus.agents.network.agent import metadata_secret
+    from nimbus.kernel.keys import metadata_secret
 
     return metadata_secret(settings)
 

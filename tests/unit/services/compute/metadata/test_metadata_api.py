@@ -161,7 +161,7 @@ def test_no_source_means_no_instances(tmp_path: Path) -> None:
 
 
 def test_the_default_secret_is_the_proxies_one(tmp_path: Path) -> None:
-    from nimbus.agents.network.agent import metadata_secret
+    from nimbus.kernel.keys import metadata_secret
 
     settings = Settings(data_dir=tmp_path / "data")
     runtime = Runtime(settings)
