@@ -235,8 +235,13 @@ class ComputeAgent:
 
     def stop(self) -> None:
         """Stops serving; the guests keep running."""
-        for consumer in self._consumers:
-            consumer.stop()
+        # Stopped together: the consumers share one queue, and each one's stop waits for
+        # its own thread to take a stop marker that any of them may take.
+        stoppers = [threading.Thread(target=c.stop, daemon=True) for c in self._consumers]
+        for thread in stoppers:
+            thread.start()
+        for thread in stoppers:
+            thread.join(10.0)
         self._consumers = []
         self.runner.stop()
         self.driver.close()

@@ -205,8 +205,10 @@ def qemu_argv(files: GuestFiles, record: GuestRecord, *, incoming: bool = False)
         "-smp", str(record.vcpus), "-m", str(record.memory_mb),
         "-nodefaults", "-no-user-config", "-vga", "std",
         "-display", "none", "-vnc", "127.0.0.1:0,to=999",
-        "-qmp", f"unix:{files.qmp},server=on,wait=off",
-        "-chardev", f"socket,id=serial0,path={files.serial},server=on,wait=off"
+        # Sockets by names relative to the guest's dir (QEMU's working directory while it
+        # starts): a unix socket's path is limited to 107 bytes, instances paths are not.
+        "-qmp", f"unix:{files.qmp.name},server=on,wait=off",
+        "-chardev", f"socket,id=serial0,path={files.serial.name},server=on,wait=off"
                     f",logfile={files.console},logappend=on",
         "-serial", "chardev:serial0",
         "-device", "virtio-rng-pci",

@@ -203,7 +203,7 @@ class QemuDriver(Driver):
         files = self._files(record.uuid)
         for stale in (files.qmp, files.serial, files.pidfile):
             stale.unlink(missing_ok=True)
-        tools.start_qemu(guests.qemu_argv(files, record, incoming=incoming))
+        tools.start_qemu(guests.qemu_argv(files, record, incoming=incoming), files.dir)
         if self._pid(record.uuid) is None:
             raise DriverError(f"guest {record.uuid}: QEMU started but left no process")
         for nic in record.nic_list():

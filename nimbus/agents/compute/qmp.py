@@ -7,6 +7,7 @@ of one operation (under the guest's lock); an agent that died left nothing behin
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from types import TracebackType
@@ -30,14 +31,23 @@ class Monitor:
         self._qmp: QEMUMonitorProtocol | None = None
 
     def __enter__(self) -> Monitor:
-        qmp = QEMUMonitorProtocol(str(self.path))
+        # A unix socket's path is limited to 107 bytes: reach a long one through a short
+        # /proc/self/fd/<dir>/ path.
+        dir_fd = os.open(self.path.parent, os.O_PATH | os.O_CLOEXEC) \
+            if len(str(self.path)) > 100 else None
+        address = str(self.path) if dir_fd is None \
+            else f"/proc/self/fd/{dir_fd}/{self.path.name}"
+        qmp = QEMUMonitorProtocol(address)
         qmp.settimeout(self.timeout)
         try:
             # The library's connect has no timeout of its own: bound it (a hung QEMU).
-            qmp._sync(qmp._qmp.connect(str(self.path)), self.timeout)
+            qmp._sync(qmp._qmp.connect(address), self.timeout)
         except (TimeoutError, ConnectError, OSError) as e:
             _close(qmp)
             raise QmpError(f"QMP {self.path}: cannot connect: {e}") from e
+        finally:
+            if dir_fd is not None:
+                os.close(dir_fd)
         self._qmp = qmp
         return self
 
@@ -47,7 +57,7 @@ class Monitor:
             _close(self._qmp)
             self._qmp = None
 
-    def cmd(self, name: str, **arguments: Any) -> Any:
+    def cmd(self, name: str, /, **arguments: Any) -> Any:
         assert self._qmp is not None, "use Monitor as a context manager"
         try:
             return self._qmp.cmd(name, **arguments)

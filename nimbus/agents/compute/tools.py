@@ -81,13 +81,15 @@ def version() -> tuple[int, int, int]:
     return major, minor, micro
 
 
-def start_qemu(argv: Sequence[str], timeout: float = START_TIMEOUT) -> None:
-    """Run ``qemu-system-x86_64 ... -daemonize``: returns once the guest is set up and its
-    process (the daemon, in a session of its own) detached; errors name the command line."""
+def start_qemu(argv: Sequence[str], cwd: Path, timeout: float = START_TIMEOUT) -> None:
+    """Run ``qemu-system-x86_64 ... -daemonize`` in ``cwd``: returns once the guest is set
+    up and its process (the daemon, in a session of its own) detached; errors name the
+    command line."""
     full = [QEMU_SYSTEM, *argv]
     try:
         proc = subprocess.run(full, capture_output=True, text=True, timeout=timeout,
-                              check=False, start_new_session=True, stdin=subprocess.DEVNULL)
+                              check=False, start_new_session=True, stdin=subprocess.DEVNULL,
+                              cwd=cwd)
     except subprocess.TimeoutExpired as e:
         raise QemuError(full, None, f"timed out after {timeout}s") from e
     except OSError as e:
