@@ -8,9 +8,12 @@ One 128 MiB guest at a time; everything is removed in finalizers.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -309,6 +312,116 @@ def test_qemu_guest_life_cycle(image_server: ImageServer, instances: Path,
         updates = [u for u in recorder.updates if u["uuid"] == spec.uuid]
         assert updates[-1]["vm_state"] == "deleted"
     finally:
+        agent.stop()
+        plugin.stop()
+        bus.close()
+
+
+def query(instances: Path, guest_uuid: str, command: str, **args: Any) -> Any:
+    with Monitor(instances / guest_uuid / "qmp.sock") as mon:
+        return mon.cmd(command, **args)
+
+
+def test_qemu_guest_operations(image_server: ImageServer, instances: Path,
+                               tmp_path: Path) -> None:
+    """Soft reboot, suspend/resume, NIC hot-plug, rescue, resize, rebuild, and a QEMU
+    that is none of the agent's: reported, left running."""
+    settings = settings_for(tmp_path, instances)
+    bus = InProcessBus()
+    recorder = Recorder()
+    plugin = bus.serve(m.PLUGIN_TOPIC, recorder)
+    driver = QemuDriver(instances, settings.compute)
+    agent = ComputeAgent(settings, bus, driver=driver)
+    agent.start()
+    topic = m.agent_topic("e2e-host")
+    spec = make_spec(image_server, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE2eE2eE2eE2eE2e e2e")
+    foreign = tmp_path / "foreign.pid"
+    image_server.images["guest2"] = image_server.images["guest"]
+
+    def do(method: str, timeout: float = 120, **payload: Any) -> Any:
+        return bus.call(topic, method, {"uuid": spec.uuid, **payload}, version=m.VERSION,
+                        timeout=timeout)
+
+    try:
+        bus.call(topic, "spawn", {"spec": m.to_wire(spec)}, version=m.VERSION, timeout=120)
+        ups = 1
+        wait_console(driver, spec.uuid, "nimbus-guest: up", ups)
+
+        # Soft reboot: ACPI power-off inside, then a fresh start.
+        pid = driver.guest(spec.uuid).pid
+        info = do("reboot", kind="soft")
+        assert info["power_state"] == m.RUNNING and info["pid"] != pid
+        ups += 1
+        wait_console(driver, spec.uuid, "nimbus-guest: up", ups)
+
+        # Suspend to disk and back: the process goes, the guest carries on where it was.
+        info = do("suspend")
+        assert info["power_state"] == m.SUSPENDED and info["pid"] is None
+        assert (instances / spec.uuid / "state.save").stat().st_size > 0
+        info = do("resume")
+        assert info["power_state"] == m.RUNNING
+        assert not (instances / spec.uuid / "state.save").exists()
+        assert driver.console_output(spec.uuid, None).count("nimbus-guest: up") == ups
+
+        # A NIC plugged in and out while running.
+        nic = m.Nic(port_id="e2e" + uuid.uuid4().hex[:8], mac="fa:16:3e:00:e2:02", mtu=1400)
+        info = do("attach_interface", nic=m.to_wire(nic))
+        assert [n["port_id"] for n in info["nics"]][-1] == nic.port_id
+        link = ip.get_link(nic.device())
+        assert link is not None and link.up and link.mtu == 1400
+        wait_console(driver, spec.uuid, "nimbus-guest: nic-added", timeout=60)
+        info = do("detach_interface", port_id=nic.port_id, timeout=60)
+        assert [n["port_id"] for n in info["nics"]] == [spec.nics[0].port_id]
+        wait_for(lambda: ip.get_link(nic.device()) is None)
+
+        # Rescue: the image first, the guest's own root second; and back.
+        info = do("rescue", image=m.to_wire(image_ref(image_server)))
+        assert info["rescued"] and info["power_state"] == m.RUNNING
+        devices = [b["device"] for b in query(instances, spec.uuid, "query-block")]
+        assert devices[:2] == ["rescue", "root"]
+        ups += 1
+        wait_console(driver, spec.uuid, "nimbus-guest: up", ups)
+        info = do("unrescue")
+        assert not info["rescued"] and not (instances / spec.uuid / "disk.rescue").exists()
+        ups += 1
+        wait_console(driver, spec.uuid, "nimbus-guest: up", ups)
+
+        # Resize: two vCPUs, a larger root.
+        info = do("resize", flavor=m.to_wire(m.Flavor(vcpus=2, memory_mb=128, root_gb=2,
+                                                       swap_mb=16)))
+        assert info["vcpus"] == 2 and info["power_state"] == m.RUNNING
+        assert len(query(instances, spec.uuid, "query-cpus-fast")) == 2
+        details = json.loads(subprocess.run(
+            ["qemu-img", "info", "-U", "--output=json", str(instances / spec.uuid / "disk")],
+            check=True, capture_output=True).stdout)
+        assert details["virtual-size"] == 2 << 30
+        ups += 1
+        wait_console(driver, spec.uuid, "nimbus-guest: up", ups)
+
+        # Rebuild on another image: a new overlay on its base, booted.
+        info = do("rebuild", image=m.to_wire(image_ref(image_server, "guest2")))
+        assert info["image_id"] == "guest2" and info["power_state"] == m.RUNNING
+        assert (instances / "_base" / "guest2").exists()
+        ups += 1
+        wait_console(driver, spec.uuid, "nimbus-guest: up", ups)
+
+        # A QEMU the agent never started: reported, never killed.
+        other = str(uuid.uuid4())
+        subprocess.run(["qemu-system-x86_64", "-machine", "none", "-nodefaults",
+                        "-display", "none", "-uuid", other, "-pidfile", str(foreign),
+                        "-daemonize"], check=True, timeout=30)
+        agent.sync_power_states()
+        wait_for(lambda: any(g["uuid"] == other for g in recorder.unknown))
+        assert all(g["uuid"] != spec.uuid for g in recorder.unknown)
+        assert driver.table.cmdline(int(foreign.read_text())) is not None
+
+        do("destroy", timeout=60)
+        assert not (instances / spec.uuid).exists()
+        assert ip.get_link(spec.nics[0].device()) is None
+    finally:
+        if foreign.exists():
+            with contextlib.suppress(ProcessLookupError, ValueError):
+                os.kill(int(foreign.read_text().strip()), signal.SIGTERM)
         agent.stop()
         plugin.stop()
         bus.close()
