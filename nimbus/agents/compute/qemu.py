@@ -87,6 +87,7 @@ class QemuDriver(Driver):
         self._last: dict[str, tuple[int, str]] = {}
         self._locks: dict[str, threading.RLock] = {}
         self._guard = threading.Lock()
+        self._version: tuple[int, int, int] | None = None
         instances_path.mkdir(parents=True, exist_ok=True)
 
     def _accelerator(self) -> str:
@@ -183,7 +184,9 @@ class QemuDriver(Driver):
 
     def host_report(self, host: str) -> HostReport:
         records = list(self._records.values())
-        major, minor, micro = tools.version()
+        if self._version is None:
+            self._version = tools.version()
+        major, minor, micro = self._version
         running = [r for r in records if self._pid(r.uuid) is not None]
         self.trim_consoles()
         return HostReport(

@@ -49,58 +49,61 @@ class ImageServer:
     gets: list[str] = field(default_factory=list)
 
 
+class ImageHandler(BaseHTTPRequestHandler):
+    """Plays the Image API's /image/v2/images/<id>/file: GET and PUT, with a token."""
+
+    state: ImageServer
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def _image_id(self) -> str | None:
+        parts = self.path.strip("/").split("/")
+        if self.headers.get("X-Auth-Token") != TOKEN:
+            self.send_error(401)
+            return None
+        if parts[:3] != ["image", "v2", "images"] or parts[4:] != ["file"]:
+            self.send_error(404)
+            return None
+        return parts[3]
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        image_id = self._image_id()
+        data = self.state.images.get(image_id or "")
+        if image_id is None or data is None:
+            if image_id is not None:
+                self.send_error(404)
+            return
+        self.state.gets.append(image_id)
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_PUT(self) -> None:  # noqa: N802
+        image_id = self._image_id()
+        if image_id is None:
+            return
+        self.state.uploads[image_id] = self._body()
+        self.send_response(204)
+        self.end_headers()
+
+    def _body(self) -> bytes:
+        if self.headers.get("Content-Length"):
+            return self.rfile.read(int(self.headers["Content-Length"]))
+        chunks = []
+        while (size := int(self.rfile.readline().strip() or b"0", 16)) > 0:
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()
+        self.rfile.readline()
+        return b"".join(chunks)
+
+
 @pytest.fixture
 def image_server(guest_image: Path) -> Iterator[ImageServer]:  # noqa: F811
-    """Plays the Image API's /v2/images/<id>/file (GET with a token; PUT for uploads)."""
     state = ImageServer(url="", images={"guest": guest_image.read_bytes()})
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def _image_id(self) -> str | None:
-            parts = self.path.strip("/").split("/")
-            if self.headers.get("X-Auth-Token") != TOKEN:
-                self.send_error(401)
-                return None
-            if parts[:3] != ["image", "v2", "images"] or parts[4:] != ["file"]:
-                self.send_error(404)
-                return None
-            return parts[3]
-
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            image_id = self._image_id()
-            if image_id is None:
-                return
-            data = state.images.get(image_id)
-            if data is None:
-                self.send_error(404)
-                return
-            state.gets.append(image_id)
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_PUT(self) -> None:  # noqa: N802
-            image_id = self._image_id()
-            if image_id is None:
-                return
-            state.uploads[image_id] = self._body()
-            self.send_response(204)
-            self.end_headers()
-
-        def _body(self) -> bytes:
-            if self.headers.get("Content-Length"):
-                return self.rfile.read(int(self.headers["Content-Length"]))
-            chunks = []
-            while (size := int(self.rfile.readline().strip() or b"0", 16)) > 0:
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-            self.rfile.readline()
-            return b"".join(chunks)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    handler = type("Handler", (ImageHandler,), {"state": state})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     state.url = f"http://127.0.0.1:{server.server_address[1]}/image"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -186,6 +189,7 @@ class Recorder:
         self.unknown.extend(guests)
 
 
+
 def wait_for(check: Any, timeout: float = 10.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -196,232 +200,259 @@ def wait_for(check: Any, timeout: float = 10.0) -> Any:
     raise AssertionError("condition not met in time")
 
 
-def test_qemu_guest_life_cycle(image_server: ImageServer, instances: Path,
-                               tmp_path: Path) -> None:
-    settings = settings_for(tmp_path, instances)
+@dataclass
+class Rig:
+    """An agent with the real driver on an in-process bus, a recorder for its casts, and one
+    guest spec."""
+
+    bus: InProcessBus
+    recorder: Recorder
+    settings: Settings
+    instances: Path
+    server: ImageServer
+    spec: m.GuestSpec
+    agent: ComputeAgent | None = None
+    ups: int = 0             # boots seen so far ("nimbus-guest: up" in the console)
+
+    @property
+    def driver(self) -> QemuDriver:
+        assert self.agent is not None and isinstance(self.agent.driver, QemuDriver)
+        return self.agent.driver
+
+    def start_agent(self) -> ComputeAgent:
+        self.agent = ComputeAgent(self.settings, self.bus,
+                                  driver=QemuDriver(self.instances, self.settings.compute))
+        self.agent.start()
+        return self.agent
+
+    def stop_agent(self) -> None:
+        if self.agent is not None:
+            self.agent.stop()
+            self.agent = None
+
+    def do(self, method: str, timeout: float = 120, **payload: Any) -> Any:
+        """A call to the agent about the rig's guest."""
+        return self.bus.call(m.agent_topic("e2e-host"), method,
+                             {"uuid": self.spec.uuid, **payload}, version=m.VERSION,
+                             timeout=timeout)
+
+    def booted(self) -> float:
+        self.ups += 1
+        return wait_console(self.driver, self.spec.uuid, "nimbus-guest: up", self.ups)
+
+    def qmp(self, command: str, **args: Any) -> Any:
+        with Monitor(self.instances / self.spec.uuid / "qmp.sock") as mon:
+            return mon.cmd(command, **args)
+
+
+@pytest.fixture
+def rig(image_server: ImageServer, instances: Path, tmp_path: Path) -> Iterator[Rig]:
     bus = InProcessBus()
     recorder = Recorder()
     plugin = bus.serve(m.PLUGIN_TOPIC, recorder)
-    driver = QemuDriver(instances, settings.compute)
-    agent = ComputeAgent(settings, bus, driver=driver)
-    agent.start()
-    topic = m.agent_topic("e2e-host")
-    spec = make_spec(image_server, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE2eE2eE2eE2eE2e e2e")
-    tap = spec.nics[0].device()
+    key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE2eE2eE2eE2eE2e e2e"
+    rig = Rig(bus, recorder, settings_for(tmp_path, instances), instances, image_server,
+              make_spec(image_server, key))
+    rig.start_agent()
+    yield rig
+    rig.stop_agent()
+    plugin.stop()
+    bus.close()
+
+
+def spawn(rig: Rig) -> dict[str, Any]:
+    started = time.monotonic()
+    info = rig.bus.call(m.agent_topic("e2e-host"), "spawn", {"spec": m.to_wire(rig.spec)},
+                        version=m.VERSION, timeout=120)
+    assert info["power_state"] == m.RUNNING
+    rig.booted()
+    print(f"\nspawn to 'nimbus-guest: up': {time.monotonic() - started:.1f} s")
+    return dict(info)
+
+
+def check_identity_and_tap(rig: Rig) -> None:
+    console = rig.driver.console_output(rig.spec.uuid, None)
+    assert "nimbus-guest: metadata config-drive" in console
+    assert "nimbus-guest: hostname qemu-e2e" in console
+    assert "nimbus-guest: ssh-keys 1" in console
+    assert "e2e-user-data" in console
+    assert rig.server.gets == ["guest"]
+    link = ip.get_link(rig.spec.nics[0].device())
+    assert link is not None and link.kind == "tun" and link.up and link.mtu == 1450
+    filters = rig.qmp("query-rx-filter", name=f"nic-{rig.spec.nics[0].port_id[:11]}")
+    assert filters[0]["main-mac"] == "fa:16:3e:00:e2:01"
+
+
+def check_consoles(rig: Rig) -> None:
+    vnc = rig.do("get_console", kind="novnc")
+    assert vnc["host"] == "127.0.0.1" and vnc["port"] >= 5900
+    serial = rig.do("get_console", kind="serial")
+    assert serial["path"].endswith("serial.sock") and Path(serial["path"]).is_socket()
+    assert rig.do("get_console_output", length=5).count("\n") <= 5
+    diag = rig.do("get_diagnostics")
+    assert diag["state"] == "running" and diag["num_cpus"] == 1 and diag["num_nics"] == 1
+
+
+def check_power_cycle(rig: Rig, tmp_path: Path) -> None:
+    """Hard reboot; clean power off, a snapshot of the stopped guest, power on."""
+    pid = rig.driver.guest(rig.spec.uuid).pid
+    info = rig.do("reboot", kind="hard", timeout=60)
+    assert info["power_state"] == m.RUNNING and info["pid"] != pid
+    rig.booted()
+    disk = rig.instances / rig.spec.uuid / "disk"
+    inode = disk.stat().st_ino
+    info = rig.do("power_off", clean=True, timeout=90)
+    assert info["power_state"] == m.SHUTDOWN and info["pid"] is None
+    assert ip.get_link(rig.spec.nics[0].device()) is None
+    assert "nimbus-guest: shutdown" in rig.driver.console_output(rig.spec.uuid, None)
+    snap = tmp_path / "snap.qcow2"
+    result = rig.do("snapshot", target={"path": str(snap)})
+    details = json.loads(subprocess.run(["qemu-img", "info", "--output=json", str(snap)],
+                                        check=True, capture_output=True).stdout)
+    assert details["format"] == "qcow2" and "backing-filename" not in details
+    assert result["size"] == snap.stat().st_size
+    info = rig.do("power_on", timeout=60)
+    assert info["power_state"] == m.RUNNING and disk.stat().st_ino == inode
+    rig.booted()
+
+
+def check_pause_and_upload(rig: Rig) -> None:
+    assert rig.do("pause")["power_state"] == m.PAUSED
+    assert rig.do("unpause")["power_state"] == m.RUNNING
+    target = {"upload_url": f"{rig.server.url}/v2/images/snap1/file", "auth_token": TOKEN,
+              "image_id": "snap1"}
+    result = rig.do("snapshot", target=target)
+    uploaded = rig.server.uploads["snap1"]
+    assert uploaded[:4] == b"QFI\xfb" and len(uploaded) == result["size"]
+    assert hashlib.sha512(uploaded).hexdigest() == result["os_hash_value"]
+    assert rig.driver.guest(rig.spec.uuid).power_state == m.RUNNING
+
+
+def check_reattach(rig: Rig) -> int:
+    """The agent goes away, the guest does not; a new agent re-attaches to its QEMU."""
+    pid = rig.driver.guest(rig.spec.uuid).pid
+    assert pid is not None
+    rig.stop_agent()
+    assert ip.get_link(rig.spec.nics[0].device()) is not None
+    assert rig.qmp("query-status")["status"] == "running"
+    agent = rig.start_agent()
+    agent.send_report()
+    report = wait_for(lambda: [r for r in rig.recorder.reports if r["guests"]])[-1]
+    assert report["guests"] == {rig.spec.uuid: m.RUNNING}
+    assert report["hypervisor_type"] == "QEMU" and report["vcpus"] >= 1
+    guests = rig.bus.call(m.agent_topic("e2e-host"), "list_guests", {}, version=m.VERSION)
+    assert [(g["uuid"], g["pid"], g["status"]) for g in guests] == \
+        [(rig.spec.uuid, pid, "running")]
+    assert agent.sync_power_states() == []          # nothing moved
+    return pid
+
+
+def check_destroy(rig: Rig, pid: int) -> None:
+    rig.do("destroy", timeout=60)
+    assert rig.driver.table.cmdline(pid) is None
+    assert ip.get_link(rig.spec.nics[0].device()) is None
+    assert not (rig.instances / rig.spec.uuid).exists()
+    assert rig.driver.list_guests() == []
+    # The cast after the answer: it comes a moment later.
+    wait_for(lambda: [u for u in rig.recorder.updates
+                      if u["uuid"] == rig.spec.uuid][-1]["vm_state"] == "deleted")
+
+
+def test_qemu_guest_life_cycle(rig: Rig, tmp_path: Path) -> None:
+    """Spawn with a config drive to `nimbus-guest: up`, the tap, consoles, reboot, power
+    off/on, snapshots, the agent re-created, destroy."""
+    spawn(rig)
+    check_identity_and_tap(rig)
+    check_consoles(rig)
+    check_power_cycle(rig, tmp_path)
+    check_pause_and_upload(rig)
+    pid = check_reattach(rig)
+    check_destroy(rig, pid)
+
+
+def check_soft_reboot_and_suspend(rig: Rig) -> None:
+    pid = rig.driver.guest(rig.spec.uuid).pid
+    info = rig.do("reboot", kind="soft")
+    assert info["power_state"] == m.RUNNING and info["pid"] != pid
+    rig.booted()
+    info = rig.do("suspend")
+    saved = rig.instances / rig.spec.uuid / "state.save"
+    assert info["power_state"] == m.SUSPENDED and info["pid"] is None
+    assert saved.stat().st_size > 0
+    assert rig.do("resume")["power_state"] == m.RUNNING and not saved.exists()
+    # It carried on where it was: no new boot.
+    assert rig.driver.console_output(rig.spec.uuid, None).count("nimbus-guest: up") == rig.ups
+    assert rig.qmp("query-status")["status"] == "running"
+
+
+def check_hotplug(rig: Rig) -> None:
+    nic = m.Nic(port_id="e2e" + uuid.uuid4().hex[:8], mac="fa:16:3e:00:e2:02", mtu=1400)
+    info = rig.do("attach_interface", nic=m.to_wire(nic))
+    assert [n["port_id"] for n in info["nics"]][-1] == nic.port_id
+    link = ip.get_link(nic.device())
+    assert link is not None and link.up and link.mtu == 1400
+    wait_console(rig.driver, rig.spec.uuid, "nimbus-guest: nic-added", timeout=60)
+    info = rig.do("detach_interface", port_id=nic.port_id, timeout=60)
+    assert [n["port_id"] for n in info["nics"]] == [rig.spec.nics[0].port_id]
+    wait_for(lambda: ip.get_link(nic.device()) is None)
+
+
+def check_rescue(rig: Rig) -> None:
+    info = rig.do("rescue", image=m.to_wire(image_ref(rig.server)))
+    assert info["rescued"] and info["power_state"] == m.RUNNING
+    assert [b["device"] for b in rig.qmp("query-block")][:2] == ["rescue", "root"]
+    rig.booted()
+    info = rig.do("unrescue")
+    assert not info["rescued"]
+    assert not (rig.instances / rig.spec.uuid / "disk.rescue").exists()
+    rig.booted()
+
+
+def check_resize_and_rebuild(rig: Rig) -> None:
+    flavor = m.Flavor(vcpus=2, memory_mb=128, root_gb=2, swap_mb=16)
+    info = rig.do("resize", flavor=m.to_wire(flavor))
+    assert info["vcpus"] == 2 and info["power_state"] == m.RUNNING
+    assert len(rig.qmp("query-cpus-fast")) == 2
+    disk = rig.instances / rig.spec.uuid / "disk"
+    details = json.loads(subprocess.run(["qemu-img", "info", "-U", "--output=json", str(disk)],
+                                        check=True, capture_output=True).stdout)
+    assert details["virtual-size"] == 2 << 30
+    rig.booted()
+    rig.server.images["guest2"] = rig.server.images["guest"]
+    info = rig.do("rebuild", image=m.to_wire(image_ref(rig.server, "guest2")))
+    assert info["image_id"] == "guest2" and info["power_state"] == m.RUNNING
+    assert (rig.instances / "_base" / "guest2").exists()
+    rig.booted()
+
+
+def check_foreign_guest(rig: Rig, pidfile: Path) -> None:
+    """A QEMU the agent never started: reported, never killed."""
+    other = str(uuid.uuid4())
+    subprocess.run(["qemu-system-x86_64", "-machine", "none", "-nodefaults", "-display",
+                    "none", "-uuid", other, "-pidfile", str(pidfile), "-daemonize"],
+                   check=True, timeout=30)
+    assert rig.agent is not None
+    rig.agent.sync_power_states()
+    wait_for(lambda: any(g["uuid"] == other for g in rig.recorder.unknown))
+    assert all(g["uuid"] != rig.spec.uuid for g in rig.recorder.unknown)
+    assert rig.driver.table.cmdline(int(pidfile.read_text())) is not None
+
+
+def test_qemu_guest_operations(rig: Rig, tmp_path: Path) -> None:
+    """Soft reboot, suspend/resume, NIC hot-plug, rescue, resize, rebuild, and a QEMU that
+    is none of the agent's."""
+    pidfile = tmp_path / "foreign.pid"
     try:
-        started = time.monotonic()
-        info = bus.call(topic, "spawn", {"spec": m.to_wire(spec)}, version=m.VERSION,
-                        timeout=120)
-        assert info["power_state"] == m.RUNNING
-        wait_console(driver, spec.uuid, "nimbus-guest: up")
-        boot = time.monotonic() - started
-        print(f"\nspawn to 'nimbus-guest: up': {boot:.1f} s")
-        console = driver.console_output(spec.uuid, None)
-        assert "nimbus-guest: metadata config-drive" in console
-        assert "nimbus-guest: hostname qemu-e2e" in console
-        assert "nimbus-guest: ssh-keys 1" in console
-        assert image_server.gets == ["guest"]
-        assert boot > 0
-
-        # The tap, up, and the guest's NIC with the port's MAC.
-        link = ip.get_link(tap)
-        assert link is not None and link.kind == "tun" and link.up
-        assert link.mtu == 1450
-        with Monitor(instances / spec.uuid / "qmp.sock") as mon:
-            filters = mon.cmd("query-rx-filter", name=f"nic-{spec.nics[0].port_id[:11]}")
-        assert filters[0]["main-mac"] == "fa:16:3e:00:e2:01"
-
-        # Consoles and diagnostics.
-        vnc = bus.call(topic, "get_console", {"uuid": spec.uuid, "kind": "novnc"},
-                       version=m.VERSION)
-        assert vnc["host"] == "127.0.0.1" and vnc["port"] >= 5900
-        assert bus.call(topic, "get_console_output", {"uuid": spec.uuid, "length": 5},
-                        version=m.VERSION).count("\n") <= 5
-        diag = bus.call(topic, "get_diagnostics", {"uuid": spec.uuid}, version=m.VERSION)
-        assert diag["state"] == "running" and diag["num_cpus"] == 1
-
-        # Hard reboot: a fresh process on the same disks, booting again.
-        pid = info["pid"]
-        info = bus.call(topic, "reboot", {"uuid": spec.uuid, "kind": "hard"},
-                        version=m.VERSION, timeout=60)
-        assert info["power_state"] == m.RUNNING and info["pid"] != pid
-        wait_console(driver, spec.uuid, "nimbus-guest: up", count=2)
-
-        # Clean power off (ACPI) and on: the same overlay, booting again.
-        disk = instances / spec.uuid / "disk"
-        inode = disk.stat().st_ino
-        info = bus.call(topic, "power_off", {"uuid": spec.uuid, "clean": True, "timeout": 60},
-                        version=m.VERSION, timeout=90)
-        assert info["power_state"] == m.SHUTDOWN and info["pid"] is None
-        assert ip.get_link(tap) is None
-        assert "nimbus-guest: shutdown" in driver.console_output(spec.uuid, None)
-        # A stopped guest's snapshot, to a path.
-        snap = tmp_path / "snap.qcow2"
-        result = bus.call(topic, "snapshot", {"uuid": spec.uuid,
-                                              "target": {"path": str(snap)}},
-                          version=m.VERSION, timeout=120)
-        details = json.loads(subprocess.run(["qemu-img", "info", "--output=json", str(snap)],
-                                            check=True, capture_output=True).stdout)
-        assert details["format"] == "qcow2" and "backing-filename" not in details
-        assert result["size"] == snap.stat().st_size
-        info = bus.call(topic, "power_on", {"uuid": spec.uuid}, version=m.VERSION, timeout=60)
-        assert info["power_state"] == m.RUNNING
-        assert disk.stat().st_ino == inode
-        wait_console(driver, spec.uuid, "nimbus-guest: up", count=3)
-
-        # Pause, and a running guest's snapshot uploaded to the Image API.
-        info = bus.call(topic, "pause", {"uuid": spec.uuid}, version=m.VERSION)
-        assert info["power_state"] == m.PAUSED
-        info = bus.call(topic, "unpause", {"uuid": spec.uuid}, version=m.VERSION)
-        assert info["power_state"] == m.RUNNING
-        target = {"upload_url": f"{image_server.url}/v2/images/snap1/file",
-                  "auth_token": TOKEN, "image_id": "snap1"}
-        result = bus.call(topic, "snapshot", {"uuid": spec.uuid, "target": target},
-                          version=m.VERSION, timeout=120)
-        uploaded = image_server.uploads["snap1"]
-        assert uploaded[:4] == b"QFI\xfb" and len(uploaded) == result["size"]
-        assert hashlib.sha512(uploaded).hexdigest() == result["os_hash_value"]
-        assert driver.guest(spec.uuid).power_state == m.RUNNING
-
-        # The agent goes away; the guest does not. A new agent re-attaches to it.
-        pid = driver.guest(spec.uuid).pid
-        agent.stop()
-        del agent, driver
-        assert ip.get_link(tap) is not None
-        driver = QemuDriver(instances, settings.compute)
-        agent = ComputeAgent(settings, bus, driver=driver)
-        agent.start()
-        agent.send_report()
-        report = wait_for(lambda: recorder.reports and recorder.reports[-1])
-        assert report["guests"] == {spec.uuid: m.RUNNING}
-        assert report["hypervisor_type"] == "QEMU" and report["vcpus"] >= 1
-        guests = bus.call(topic, "list_guests", {}, version=m.VERSION)
-        assert [(g["uuid"], g["pid"], g["status"]) for g in guests] == \
-            [(spec.uuid, pid, "running")]
-        with Monitor(instances / spec.uuid / "qmp.sock") as mon:
-            assert mon.cmd("query-status")["status"] == "running"
-        assert agent.sync_power_states() == []          # nothing moved
-        assert recorder.unknown == [] or all(g["uuid"] != spec.uuid for g in recorder.unknown)
-
-        # Destroy: no process, tap, overlay or socket left.
-        bus.call(topic, "destroy", {"uuid": spec.uuid}, version=m.VERSION, timeout=60)
-        assert driver.table.cmdline(pid) is None
-        assert ip.get_link(tap) is None
-        assert not (instances / spec.uuid).exists()
-        assert driver.list_guests() == []
-        updates = [u for u in recorder.updates if u["uuid"] == spec.uuid]
-        assert updates[-1]["vm_state"] == "deleted"
+        spawn(rig)
+        check_soft_reboot_and_suspend(rig)
+        check_hotplug(rig)
+        check_rescue(rig)
+        check_resize_and_rebuild(rig)
+        check_foreign_guest(rig, pidfile)
+        pid = rig.driver.guest(rig.spec.uuid).pid
+        assert pid is not None
+        check_destroy(rig, pid)
     finally:
-        agent.stop()
-        plugin.stop()
-        bus.close()
-
-
-def query(instances: Path, guest_uuid: str, command: str, **args: Any) -> Any:
-    with Monitor(instances / guest_uuid / "qmp.sock") as mon:
-        return mon.cmd(command, **args)
-
-
-def test_qemu_guest_operations(image_server: ImageServer, instances: Path,
-                               tmp_path: Path) -> None:
-    """Soft reboot, suspend/resume, NIC hot-plug, rescue, resize, rebuild, and a QEMU
-    that is none of the agent's: reported, left running."""
-    settings = settings_for(tmp_path, instances)
-    bus = InProcessBus()
-    recorder = Recorder()
-    plugin = bus.serve(m.PLUGIN_TOPIC, recorder)
-    driver = QemuDriver(instances, settings.compute)
-    agent = ComputeAgent(settings, bus, driver=driver)
-    agent.start()
-    topic = m.agent_topic("e2e-host")
-    spec = make_spec(image_server, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE2eE2eE2eE2eE2e e2e")
-    foreign = tmp_path / "foreign.pid"
-    image_server.images["guest2"] = image_server.images["guest"]
-
-    def do(method: str, timeout: float = 120, **payload: Any) -> Any:
-        return bus.call(topic, method, {"uuid": spec.uuid, **payload}, version=m.VERSION,
-                        timeout=timeout)
-
-    try:
-        bus.call(topic, "spawn", {"spec": m.to_wire(spec)}, version=m.VERSION, timeout=120)
-        ups = 1
-        wait_console(driver, spec.uuid, "nimbus-guest: up", ups)
-
-        # Soft reboot: ACPI power-off inside, then a fresh start.
-        pid = driver.guest(spec.uuid).pid
-        info = do("reboot", kind="soft")
-        assert info["power_state"] == m.RUNNING and info["pid"] != pid
-        ups += 1
-        wait_console(driver, spec.uuid, "nimbus-guest: up", ups)
-
-        # Suspend to disk and back: the process goes, the guest carries on where it was.
-        info = do("suspend")
-        assert info["power_state"] == m.SUSPENDED and info["pid"] is None
-        assert (instances / spec.uuid / "state.save").stat().st_size > 0
-        info = do("resume")
-        assert info["power_state"] == m.RUNNING
-        assert not (instances / spec.uuid / "state.save").exists()
-        assert driver.console_output(spec.uuid, None).count("nimbus-guest: up") == ups
-
-        # A NIC plugged in and out while running.
-        nic = m.Nic(port_id="e2e" + uuid.uuid4().hex[:8], mac="fa:16:3e:00:e2:02", mtu=1400)
-        info = do("attach_interface", nic=m.to_wire(nic))
-        assert [n["port_id"] for n in info["nics"]][-1] == nic.port_id
-        link = ip.get_link(nic.device())
-        assert link is not None and link.up and link.mtu == 1400
-        wait_console(driver, spec.uuid, "nimbus-guest: nic-added", timeout=60)
-        info = do("detach_interface", port_id=nic.port_id, timeout=60)
-        assert [n["port_id"] for n in info["nics"]] == [spec.nics[0].port_id]
-        wait_for(lambda: ip.get_link(nic.device()) is None)
-
-        # Rescue: the image first, the guest's own root second; and back.
-        info = do("rescue", image=m.to_wire(image_ref(image_server)))
-        assert info["rescued"] and info["power_state"] == m.RUNNING
-        devices = [b["device"] for b in query(instances, spec.uuid, "query-block")]
-        assert devices[:2] == ["rescue", "root"]
-        ups += 1
-        wait_console(driver, spec.uuid, "nimbus-guest: up", ups)
-        info = do("unrescue")
-        assert not info["rescued"] and not (instances / spec.uuid / "disk.rescue").exists()
-        ups += 1
-        wait_console(driver, spec.uuid, "nimbus-guest: up", ups)
-
-        # Resize: two vCPUs, a larger root.
-        info = do("resize", flavor=m.to_wire(m.Flavor(vcpus=2, memory_mb=128, root_gb=2,
-                                                       swap_mb=16)))
-        assert info["vcpus"] == 2 and info["power_state"] == m.RUNNING
-        assert len(query(instances, spec.uuid, "query-cpus-fast")) == 2
-        details = json.loads(subprocess.run(
-            ["qemu-img", "info", "-U", "--output=json", str(instances / spec.uuid / "disk")],
-            check=True, capture_output=True).stdout)
-        assert details["virtual-size"] == 2 << 30
-        ups += 1
-        wait_console(driver, spec.uuid, "nimbus-guest: up", ups)
-
-        # Rebuild on another image: a new overlay on its base, booted.
-        info = do("rebuild", image=m.to_wire(image_ref(image_server, "guest2")))
-        assert info["image_id"] == "guest2" and info["power_state"] == m.RUNNING
-        assert (instances / "_base" / "guest2").exists()
-        ups += 1
-        wait_console(driver, spec.uuid, "nimbus-guest: up", ups)
-
-        # A QEMU the agent never started: reported, never killed.
-        other = str(uuid.uuid4())
-        subprocess.run(["qemu-system-x86_64", "-machine", "none", "-nodefaults",
-                        "-display", "none", "-uuid", other, "-pidfile", str(foreign),
-                        "-daemonize"], check=True, timeout=30)
-        agent.sync_power_states()
-        wait_for(lambda: any(g["uuid"] == other for g in recorder.unknown))
-        assert all(g["uuid"] != spec.uuid for g in recorder.unknown)
-        assert driver.table.cmdline(int(foreign.read_text())) is not None
-
-        do("destroy", timeout=60)
-        assert not (instances / spec.uuid).exists()
-        assert ip.get_link(spec.nics[0].device()) is None
-    finally:
-        if foreign.exists():
+        if pidfile.exists():
             with contextlib.suppress(ProcessLookupError, ValueError):
-                os.kill(int(foreign.read_text().strip()), signal.SIGTERM)
-        agent.stop()
-        plugin.stop()
-        bus.close()
+                os.kill(int(pidfile.read_text().strip()), signal.SIGTERM)
