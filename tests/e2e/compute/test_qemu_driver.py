@@ -9,12 +9,14 @@ One 128 MiB guest at a time; everything is removed in finalizers.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -32,7 +34,7 @@ from nimbus.agents.compute.qemu import QemuDriver
 from nimbus.agents.compute.qmp import Monitor
 from nimbus.agents.network import ip
 from nimbus.config import ComputeSettings, Settings
-from nimbus.kernel.bus import InProcessBus
+from nimbus.kernel.bus import BusError, InProcessBus, connect
 from tests.e2e.test_guest_image import guest_image  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.root, pytest.mark.e2e]
@@ -456,3 +458,56 @@ def test_qemu_guest_operations(rig: Rig, tmp_path: Path) -> None:
         if pidfile.exists():
             with contextlib.suppress(ProcessLookupError, ValueError):
                 os.kill(int(pidfile.read_text().strip()), signal.SIGTERM)
+
+
+def start_agent_process(tmp_path: Path, instances: Path) -> subprocess.Popen[bytes]:
+    repo = Path(__file__).resolve().parents[3]
+    env = {**os.environ, "PYTHONPATH": str(repo), "NIMBUS_COMPUTE__INSTANCES_PATH":
+           str(instances), "NIMBUS_COMPUTE__ACCELERATOR": "tcg",
+           "NIMBUS_COMPUTE__REPORT_INTERVAL": "1"}
+    with (tmp_path / "agent.log").open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "nimbus.cli", "agent", "compute", "--host", "e2e-proc",
+             "--data-dir", str(tmp_path / "data"), "--bus-url", f"file://{tmp_path / 'bus'}",
+             "--driver", "qemu"], env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def test_guest_outlives_a_killed_agent_process(image_server: ImageServer, instances: Path,
+                                               tmp_path: Path) -> None:
+    """`nimbus agent compute` SIGKILLed: its QEMU runs on; the next agent takes it back."""
+    bus = connect(f"file://{tmp_path / 'bus'}")
+    recorder = Recorder()
+    plugin = bus.serve(m.PLUGIN_TOPIC, recorder)
+    spec = dataclasses.replace(make_spec(image_server, "ssh-ed25519 AAAA e2e"), nics=[])
+    topic = m.agent_topic("e2e-proc")
+    process = start_agent_process(tmp_path, instances)
+    try:
+        wait_for(lambda: recorder.reports, timeout=60)
+        info = bus.call(topic, "spawn", {"spec": m.to_wire(spec)}, version=m.VERSION,
+                        timeout=120)
+        process.kill()
+        process.wait(10)
+        monitor = instances / spec.uuid / "qmp.sock"
+        driver = QemuDriver(instances, ComputeSettings(accelerator="tcg"))
+        driver.reattach()
+        wait_console(driver, spec.uuid, "nimbus-guest: up")
+        with Monitor(monitor) as mon:
+            assert mon.cmd("query-status")["status"] == "running"
+        process = start_agent_process(tmp_path, instances)
+        guests = wait_for(lambda: _list(bus, topic), timeout=60)
+        assert [(g["uuid"], g["pid"], g["power_state"]) for g in guests] == \
+            [(spec.uuid, info["pid"], m.RUNNING)]
+        bus.call(topic, "destroy", {"uuid": spec.uuid}, version=m.VERSION, timeout=60)
+        assert not (instances / spec.uuid).exists()
+    finally:
+        process.terminate()
+        process.wait(20)
+        plugin.stop()
+        bus.close()
+
+
+def _list(bus: Any, topic: str) -> list[dict[str, Any]] | None:
+    try:
+        return list(bus.call(topic, "list_guests", {}, version=m.VERSION, timeout=5))
+    except BusError:
+        return None
