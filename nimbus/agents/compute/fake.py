@@ -134,7 +134,8 @@ class FakeDriver(Driver):
         with self._lock:
             if spec.uuid in self._guests:
                 raise GuestExists(spec.uuid)
-            state = m.RUNNING if spec.start else m.SHUTDOWN
+            state = (m.PAUSED if spec.start_paused else m.RUNNING) if spec.start \
+                else m.SHUTDOWN
             flavor = spec.flavor
             self._guests[spec.uuid] = {
                 "uuid": spec.uuid, "name": spec.name, "hostname": spec.hostname,

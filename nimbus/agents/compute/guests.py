@@ -196,7 +196,8 @@ def disk_args(files: GuestFiles, record: GuestRecord) -> list[str]:
     return args
 
 
-def qemu_argv(files: GuestFiles, record: GuestRecord, *, incoming: bool = False) -> list[str]:
+def qemu_argv(files: GuestFiles, record: GuestRecord, *, incoming: bool = False,
+              paused: bool = False) -> list[str]:
     """The whole command line (without the binary) of a guest, started as a daemon."""
     cpu = record.cpu_model or ("host" if record.accel == "kvm" else "max")
     args = [
@@ -221,6 +222,8 @@ def qemu_argv(files: GuestFiles, record: GuestRecord, *, incoming: bool = False)
     args += list(record.extra_args)
     if incoming:
         args += ["-incoming", "defer"]
+    if paused:
+        args.append("-S")
     return args + ["-pidfile", str(files.pidfile), "-daemonize"]
 
 

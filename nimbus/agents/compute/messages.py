@@ -11,7 +11,8 @@ Topics and methods (every payload also travels with the bus envelope's version, 
 * ``compute-agent.<host>`` (served by the agent of that host; the service *calls* them, each
   answers when the work is done, or raises — the caller gets ``RemoteError`` with the
   agent's message; long ones are worth a generous timeout). ``uuid`` is the instance's.
-  - ``spawn(spec: GuestSpec)`` -> ``GuestInfo``: disks, config drive, taps, QEMU started.
+  - ``spawn(spec: GuestSpec)`` -> ``GuestInfo``: disks, config drive, taps, QEMU started
+    (with ``spec.start_paused``: vCPUs stopped until ``unpause``).
   - ``destroy(uuid)`` -> None: process, taps, disks, sockets gone (an unknown uuid is fine).
   - ``power_off(uuid, clean=True, timeout=None)`` -> ``GuestInfo``: ACPI shutdown, waiting
     ``timeout`` ([compute] shutdown_timeout when None), then the power is cut.
@@ -176,6 +177,9 @@ class GuestSpec:
     qemu: QemuOptions = field(default_factory=QemuOptions)
     # Start powered off (Nova never does; for tests and rebuilds of stopped guests).
     start: bool = True
+    # Start with the vCPUs stopped (power state PAUSED), as Nova does while it waits for
+    # Networking's network-vif-plugged; the service sends ``unpause`` when the ports are up.
+    start_paused: bool = False
 
 
 @dataclass

@@ -202,11 +202,13 @@ class QemuDriver(Driver):
             guests={uuid: state for uuid, (state, _) in self._last.items()})
 
     # --- processes --------------------------------------------------------------------
-    def _launch(self, record: GuestRecord, *, incoming: bool = False) -> None:
+    def _launch(self, record: GuestRecord, *, incoming: bool = False,
+                paused: bool = False) -> None:
         files = self._files(record.uuid)
         for stale in (files.qmp, files.serial, files.pidfile):
             stale.unlink(missing_ok=True)
-        tools.start_qemu(guests.qemu_argv(files, record, incoming=incoming), files.dir)
+        argv = guests.qemu_argv(files, record, incoming=incoming, paused=paused)
+        tools.start_qemu(argv, files.dir)
         if self._pid(record.uuid) is None:
             raise DriverError(f"guest {record.uuid}: QEMU started but left no process")
         for nic in record.nic_list():
@@ -272,7 +274,7 @@ class QemuDriver(Driver):
                 record = self._make_disks(spec, files)
                 self._save(record)
                 if spec.start:
-                    self._launch(record)
+                    self._launch(record, paused=spec.start_paused)
             except BaseException:
                 self._discard(spec.uuid)
                 raise

@@ -478,13 +478,18 @@ def test_guest_outlives_a_killed_agent_process(image_server: ImageServer, instan
     bus = connect(f"file://{tmp_path / 'bus'}")
     recorder = Recorder()
     plugin = bus.serve(m.PLUGIN_TOPIC, recorder)
-    spec = dataclasses.replace(make_spec(image_server, "ssh-ed25519 AAAA e2e"), nics=[])
+    spec = dataclasses.replace(make_spec(image_server, "ssh-ed25519 AAAA e2e"), nics=[],
+                               start_paused=True)
     topic = m.agent_topic("e2e-proc")
     process = start_agent_process(tmp_path, instances)
     try:
         wait_for(lambda: recorder.reports, timeout=60)
+        # Started paused (as while Nova waits for network-vif-plugged), then let go.
         info = bus.call(topic, "spawn", {"spec": m.to_wire(spec)}, version=m.VERSION,
                         timeout=120)
+        assert (info["power_state"], info["status"]) == (m.PAUSED, "prelaunch")
+        info = bus.call(topic, "unpause", {"uuid": spec.uuid}, version=m.VERSION)
+        assert info["power_state"] == m.RUNNING
         process.kill()
         process.wait(10)
         monitor = instances / spec.uuid / "qmp.sock"

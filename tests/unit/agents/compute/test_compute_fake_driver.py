@@ -31,6 +31,10 @@ def test_spawn_runs_and_a_second_spawn_is_refused(driver: FakeDriver) -> None:
     with pytest.raises(GuestExists):
         driver.spawn(spec())
     assert driver.spawn(spec("1" * 32, start=False)).power_state == m.SHUTDOWN
+    paused = spec("2" * 32)
+    paused.start_paused = True
+    assert driver.spawn(paused).power_state == m.PAUSED
+    assert driver.unpause("2" * 32).power_state == m.RUNNING
 
 
 def test_power_transitions(driver: FakeDriver) -> None:

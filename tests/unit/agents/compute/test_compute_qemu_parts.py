@@ -42,7 +42,8 @@ def test_command_line(tmp_path: Path) -> None:
         uuid=UUID, name="i", hostname="h", vcpus=1, memory_mb=64, rescued=True,
         accel="kvm"), incoming=True))
     assert f"file={files.rescue}" in rescued and "-incoming defer" in rescued
-    assert "-cpu host" in rescued
+    assert "-cpu host" in rescued and "-S" not in argv
+    assert guests.qemu_argv(files, record, paused=True)[-4] == "-S"
     assert rescued.index("drive=rescue,id=dev-rescue,bootindex=1") < rescued.index(
         "drive=root,id=dev-root,bootindex=2")
 
