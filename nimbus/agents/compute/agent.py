@@ -164,6 +164,13 @@ class ComputeEndpoint:
         wait = float(self._agent.settings.compute.shutdown_timeout)
         return self._info("resize", uuid, lambda d: d.resize(uuid, new, wait))
 
+    def confirm_resize(self, uuid: str) -> dict[str, Any]:
+        return self._info("confirm_resize", uuid, lambda d: d.confirm_resize(uuid))
+
+    def revert_resize(self, uuid: str) -> dict[str, Any]:
+        wait = float(self._agent.settings.compute.shutdown_timeout)
+        return self._info("revert_resize", uuid, lambda d: d.revert_resize(uuid, wait))
+
     def rebuild(self, uuid: str, image: dict[str, Any],
                 config_drive: dict[str, Any] | None = None) -> dict[str, Any]:
         ref = m.from_wire(ImageRef, image)

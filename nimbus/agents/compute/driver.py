@@ -61,6 +61,8 @@ ALLOWED_FROM: dict[str, frozenset[int]] = {
     "rescue": frozenset({m.RUNNING, m.PAUSED, m.SHUTDOWN, m.CRASHED}),
     "unrescue": frozenset({m.RUNNING, m.PAUSED, m.SHUTDOWN, m.CRASHED}),
     "resize": frozenset({m.RUNNING, m.SHUTDOWN, m.CRASHED}),
+    "confirm_resize": frozenset({m.RUNNING, m.PAUSED, m.SHUTDOWN, m.CRASHED}),
+    "revert_resize": frozenset({m.RUNNING, m.SHUTDOWN, m.CRASHED}),
     "rebuild": frozenset({m.RUNNING, m.PAUSED, m.SHUTDOWN, m.CRASHED}),
     "snapshot": frozenset({m.RUNNING, m.PAUSED, m.SHUTDOWN, m.CRASHED}),
     "attach_interface": frozenset({m.RUNNING, m.PAUSED}),
@@ -71,7 +73,8 @@ ALLOWED_FROM: dict[str, frozenset[int]] = {
 RESULT_STATE: dict[str, int | None] = {
     "power_off": m.SHUTDOWN, "power_on": m.RUNNING, "reboot": m.RUNNING,
     "pause": m.PAUSED, "unpause": m.RUNNING, "suspend": m.SUSPENDED, "resume": m.RUNNING,
-    "rescue": m.RUNNING, "unrescue": m.RUNNING, "resize": None, "rebuild": None,
+    "rescue": m.RUNNING, "unrescue": m.RUNNING, "resize": None, "confirm_resize": None,
+    "revert_resize": None, "rebuild": None,
     "snapshot": None, "attach_interface": None, "detach_interface": None,
 }
 
@@ -80,6 +83,7 @@ VM_STATE_AFTER: dict[str, str | None] = {
     "spawn": "active", "destroy": "deleted", "power_off": "stopped", "power_on": "active",
     "reboot": "active", "pause": "paused", "unpause": "active", "suspend": "suspended",
     "resume": "active", "rescue": "rescued", "unrescue": "active", "resize": "resized",
+    "confirm_resize": None, "revert_resize": None,
     "rebuild": None, "snapshot": None, "attach_interface": None, "detach_interface": None,
 }
 
@@ -97,7 +101,7 @@ def check_transition(uuid: str, operation: str, power_state: int) -> None:
 
 def vm_state_for(operation: str, info: GuestInfo) -> str | None:
     """The hint after ``operation``; rebuild and resize follow the power state."""
-    if operation == "rebuild":
+    if operation in ("rebuild", "confirm_resize", "revert_resize"):
         return VM_STATE_OF.get(info.power_state)
     if info.rescued and operation != "unrescue":
         return "rescued"
@@ -170,6 +174,14 @@ class Driver(abc.ABC):
 
     @abc.abstractmethod
     def resize(self, uuid: str, flavor: Flavor, timeout: float) -> GuestInfo: ...
+
+    @abc.abstractmethod
+    def confirm_resize(self, uuid: str) -> GuestInfo:
+        """Forget what a revert of the last resize would need."""
+
+    @abc.abstractmethod
+    def revert_resize(self, uuid: str, timeout: float) -> GuestInfo:
+        """The disks and figures of before the last resize (writes since are lost)."""
 
     @abc.abstractmethod
     def rebuild(self, uuid: str, image: ImageRef, config_drive: ConfigDrive | None,

@@ -198,9 +198,27 @@ class FakeDriver(Driver):
                               os_hash_value=hashlib.sha512(data).hexdigest())
 
     def resize(self, uuid: str, flavor: Flavor, timeout: float) -> GuestInfo:
-        return self._transition(uuid, "resize", vcpus=flavor.vcpus,
+        with self._lock:
+            record = self._get(uuid)
+            if record.get("resize_from"):
+                raise DriverError(f"guest {uuid} has a resize to confirm or revert first")
+            before = {k: record[k] for k in ("vcpus", "memory_mb", "disk_gb")}
+        return self._transition(uuid, "resize", resize_from=before, vcpus=flavor.vcpus,
                                 memory_mb=flavor.memory_mb,
                                 disk_gb=flavor.root_gb + flavor.ephemeral_gb)
+
+    def confirm_resize(self, uuid: str) -> GuestInfo:
+        with self._lock:
+            if not self._get(uuid).get("resize_from"):
+                raise DriverError(f"guest {uuid} has no resize to confirm")
+            return self._transition(uuid, "confirm_resize", resize_from=None)
+
+    def revert_resize(self, uuid: str, timeout: float) -> GuestInfo:
+        with self._lock:
+            before = self._get(uuid).get("resize_from")
+            if not before:
+                raise DriverError(f"guest {uuid} has no resize to revert")
+            return self._transition(uuid, "revert_resize", resize_from=None, **before)
 
     def rebuild(self, uuid: str, image: ImageRef, config_drive: ConfigDrive | None,
                 timeout: float) -> GuestInfo:

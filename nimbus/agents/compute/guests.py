@@ -55,6 +55,10 @@ class GuestRecord:
     rescue_base: str = ""
     rescue_format: str = "qcow2"
     created_at: float = 0.0
+    # A resize to confirm or revert: the figures of before, the disks kept (resize.py).
+    resize_from: dict[str, Any] = field(default_factory=dict)
+    resize_backups: list[str] = field(default_factory=list)
+    resize_created: list[str] = field(default_factory=list)
 
     def nic_list(self) -> list[Nic]:
         return [m.from_wire(Nic, n) for n in self.nics]

@@ -28,7 +28,9 @@ Topics and methods (every payload also travels with the bus envelope's version, 
   - ``snapshot(uuid, target: SnapshotTarget)`` -> ``SnapshotResult``: a standalone qcow2 of
     the root disk written to ``target.path`` or PUT to ``target.upload_url``.
   - ``resize(uuid, flavor: Flavor)`` -> ``GuestInfo``: stop, new vCPUs/memory, root and
-    ephemeral disks grown (never shrunk), start again if it was running.
+    ephemeral disks grown (never shrunk), start again if it was running; the disks of
+    before are kept until ``confirm_resize(uuid)``; ``revert_resize(uuid)`` brings them and
+    the old figures back (stop, restore, start again if it was running).
   - ``rebuild(uuid, image: ImageRef, config_drive=None)`` -> ``GuestInfo``: a new root
     overlay on the new base (ephemeral disks kept), booted.
   - ``attach_interface(uuid, nic: Nic)`` / ``detach_interface(uuid, port_id)`` -> GuestInfo.

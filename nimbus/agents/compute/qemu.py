@@ -30,7 +30,7 @@ from pathlib import Path
 
 import httpx
 
-from nimbus.agents.compute import configdrive, guests, hostinfo, tools
+from nimbus.agents.compute import configdrive, guests, hostinfo, resize, tools
 from nimbus.agents.compute import messages as m
 from nimbus.agents.compute.driver import (
     Driver,
@@ -494,23 +494,27 @@ class QemuDriver(Driver):
     def resize(self, uuid: str, flavor: Flavor, timeout: float) -> GuestInfo:
         with self._lock(uuid):
             record = self._checked(uuid, "resize")
-            files = self._files(uuid)
             was_running = self._pid(uuid) is not None
             self._stop(uuid, clean=True, timeout=timeout)
-            if flavor.root_gb > record.root_gb:
-                tools.resize(files.root, flavor.root_gb * GIB)
-            if record.ephemerals and flavor.ephemeral_gb * 1024 > record.ephemerals[0]:
-                tools.resize(files.ephemeral(0), flavor.ephemeral_gb * GIB)
-                record.ephemerals[0] = flavor.ephemeral_gb * 1024
-            elif not record.ephemerals and flavor.ephemeral_gb:
-                tools.create_blank(files.ephemeral(0), flavor.ephemeral_gb * GIB)
-                record.ephemerals = [flavor.ephemeral_gb * 1024]
-            if flavor.swap_mb and not record.swap_mb:
-                tools.create_blank(files.swap, flavor.swap_mb * MIB)
-                record.swap_mb = flavor.swap_mb
-            record.vcpus, record.memory_mb = flavor.vcpus, flavor.memory_mb
-            record.root_gb = max(record.root_gb, flavor.root_gb)
-            record.ephemeral_gb = max(record.ephemeral_gb, flavor.ephemeral_gb)
+            resize.grow(self._files(uuid), record, flavor)
+            self._save(record)
+            if was_running:
+                self._launch(record)
+            return self._info(uuid)
+
+    def confirm_resize(self, uuid: str) -> GuestInfo:
+        with self._lock(uuid):
+            record = self._record(uuid)
+            resize.confirm(record)
+            self._save(record)
+            return self._info(uuid)
+
+    def revert_resize(self, uuid: str, timeout: float) -> GuestInfo:
+        with self._lock(uuid):
+            record = self._checked(uuid, "revert_resize")
+            was_running = self._pid(uuid) is not None
+            self._stop(uuid, clean=True, timeout=timeout)
+            resize.revert(record)
             self._save(record)
             if was_running:
                 self._launch(record)

@@ -420,10 +420,35 @@ def check_resize_and_rebuild(rig: Rig) -> None:
                                         check=True, capture_output=True).stdout)
     assert details["virtual-size"] == 2 << 30
     rig.booted()
+    check_revert_and_confirm(rig, flavor)
     rig.server.images["guest2"] = rig.server.images["guest"]
     info = rig.do("rebuild", image=m.to_wire(image_ref(rig.server, "guest2")))
     assert info["image_id"] == "guest2" and info["power_state"] == m.RUNNING
     assert (rig.instances / "_base" / "guest2").exists()
+    rig.booted()
+
+
+def virtual_size(disk: Path) -> int:
+    details = json.loads(subprocess.run(["qemu-img", "info", "-U", "--output=json", str(disk)],
+                                        check=True, capture_output=True).stdout)
+    return int(details["virtual-size"])
+
+
+def check_revert_and_confirm(rig: Rig, flavor: m.Flavor) -> None:
+    """On the stopped guest: revert brings back 1 vCPU and the 1 GiB root; a new resize,
+    confirmed, keeps 2 GiB and drops the copy kept for a revert."""
+    disk = rig.instances / rig.spec.uuid / "disk"
+    backup = disk.with_name("disk.pre-resize")
+    assert backup.exists()
+    assert rig.do("power_off", clean=True, timeout=90)["power_state"] == m.SHUTDOWN
+    info = rig.do("revert_resize")
+    assert info["vcpus"] == 1 and info["power_state"] == m.SHUTDOWN
+    assert virtual_size(disk) == 1 << 30 and not backup.exists()
+    info = rig.do("resize", flavor=m.to_wire(flavor))
+    assert info["vcpus"] == 2 and info["power_state"] == m.SHUTDOWN
+    rig.do("confirm_resize")
+    assert virtual_size(disk) == 2 << 30 and not backup.exists()
+    assert rig.do("power_on", timeout=60)["power_state"] == m.RUNNING
     rig.booted()
 
 

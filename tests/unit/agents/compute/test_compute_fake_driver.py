@@ -59,6 +59,13 @@ def test_rescue_resize_rebuild_and_interfaces(driver: FakeDriver) -> None:
     assert driver.rescue(UUID, m.ImageRef(id="rescue", disk_format="raw")).rescued
     assert not driver.unrescue(UUID).rescued
     assert driver.resize(UUID, m.Flavor(vcpus=4, memory_mb=512), 1).vcpus == 4
+    with pytest.raises(DriverError, match="confirm or revert"):
+        driver.resize(UUID, m.Flavor(vcpus=8, memory_mb=512), 1)
+    assert driver.revert_resize(UUID, 1).vcpus == 2
+    with pytest.raises(DriverError, match="no resize"):
+        driver.confirm_resize(UUID)
+    driver.resize(UUID, m.Flavor(vcpus=4, memory_mb=512), 1)
+    assert driver.confirm_resize(UUID).vcpus == 4
     assert driver.rebuild(UUID, m.ImageRef(id="img2", disk_format="qcow2"), None,
                           1).image_id == "img2"
     info = driver.attach_interface(UUID, m.Nic("port-2", "fa:16:3e:00:00:02"))
