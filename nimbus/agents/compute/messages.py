@@ -1,8 +1,9 @@
 """The compute agent's contract: what it is sent, what it reports.
 
 Plain dataclasses with a version each, turned into dicts for the bus by ``to_wire`` and back
-by ``from_wire`` (the network agent's helpers: unknown keys are ignored, nested dataclasses
-are named in ``NESTED``). The compute service imports this module to send; the agent imports
+by ``from_wire`` (as the network agent's: unknown keys are ignored, so a newer minor
+version's additions reach an older peer harmlessly; nested dataclasses are named in
+``NESTED``). The compute service imports this module to send; the agent imports
 no service and no model, and never opens the database: a ``GuestSpec`` carries everything a
 spawn needs.
 
@@ -24,7 +25,8 @@ Topics and methods (every payload also travels with the bus envelope's version, 
   - ``pause(uuid)`` / ``unpause(uuid)`` -> ``GuestInfo``: vCPUs stopped, memory kept.
   - ``suspend(uuid)`` / ``resume(uuid)`` -> ``GuestInfo``: state saved to disk, process gone.
   - ``rescue(uuid, image: ImageRef, admin_password=None)`` -> ``GuestInfo``: boots the
-    rescue image as the first disk, the guest's root as the second; ``unrescue(uuid)``.
+    rescue image as the first disk, the guest's root as the second (the config drive, if
+    any, stays; ``admin_password`` is not used yet); ``unrescue(uuid)``.
   - ``snapshot(uuid, target: SnapshotTarget)`` -> ``SnapshotResult``: a standalone qcow2 of
     the root disk written to ``target.path`` or PUT to ``target.upload_url``.
   - ``resize(uuid, flavor: Flavor)`` -> ``GuestInfo``: stop, new vCPUs/memory, root and
@@ -40,13 +42,25 @@ Topics and methods (every payload also travels with the bus envelope's version, 
     server) or ``serial`` (a unix socket path, or host/port).
   - ``get_diagnostics(uuid)`` -> ``Diagnostics``.
   - ``list_guests()`` -> list of ``GuestInfo``: every guest this agent manages.
+
+  Every method but the ``get_*`` and ``list_guests`` ones also casts an ``instance_update``
+  when done (hints: the vm_state it leaves, ``clear_task_state``; a fault on failure, and
+  vm_state "error" for a failed spawn), so the service may cast them instead of calling.
+  A spawn fetches its image on a cold cache: give calls minutes, not seconds.
 * ``compute-plugin`` (served by every API process; the agent *casts* to it)
   - ``report_state(report: HostReport)``: the heartbeat, every [compute] report_interval
     (Nova's compute node record and Placement inventories come from it).
-  - ``instance_update(update: InstanceUpdate)``: a guest's power state changed (the periodic
-    power-state sync, a guest that shut itself down) or an operation failed.
+  - ``instance_update(update: InstanceUpdate)``: an operation ended (done or failed), or a
+    guest's power state moved by itself (found by the periodic power-state sync: a guest
+    that shut itself down, crashed).
   - ``guests_unknown(host, guests: list[GuestInfo])``: QEMU guests found on the host that
-    the service did not ask for (left alone, never killed).
+    the agent was never asked for (left alone, never killed): the whole list, sent by the
+    power-state sync whenever a new one appears. ``uuid`` is the process's ``-uuid`` (or
+    ``pid-<pid>``), ``status`` "unknown".
+
+The service compares ``HostReport.guests`` (every guest the agent manages, sent from the
+first heartbeat after a restart on) with its database and reports the difference; the
+agent never deletes a guest it was not told to destroy.
 
 Power states are Nova's numbers (``POWER_STATES``).
 """

@@ -465,6 +465,19 @@ def check_foreign_guest(rig: Rig, pidfile: Path) -> None:
     assert rig.driver.table.cmdline(int(pidfile.read_text())) is not None
 
 
+def check_shutdown_inside(rig: Rig) -> None:
+    """The guest powers itself off: the power-state sync tells the service."""
+    pid = rig.driver.guest(rig.spec.uuid).pid
+    assert pid is not None and rig.agent is not None
+    rig.qmp("system_powerdown")
+    wait_for(lambda: rig.driver.table.cmdline(pid) is None, timeout=60)
+    told = rig.agent.sync_power_states()
+    assert [(t.uuid, t.power_state, t.vm_state) for t in told] == \
+        [(rig.spec.uuid, m.SHUTDOWN, "stopped")]
+    assert rig.agent.sync_power_states() == []
+    assert rig.do("power_on", timeout=60)["power_state"] == m.RUNNING
+
+
 def test_qemu_guest_operations(rig: Rig, tmp_path: Path) -> None:
     """Soft reboot, suspend/resume, NIC hot-plug, rescue, resize, rebuild, and a QEMU that
     is none of the agent's."""
@@ -476,6 +489,7 @@ def test_qemu_guest_operations(rig: Rig, tmp_path: Path) -> None:
         check_rescue(rig)
         check_resize_and_rebuild(rig)
         check_foreign_guest(rig, pidfile)
+        check_shutdown_inside(rig)
         pid = rig.driver.guest(rig.spec.uuid).pid
         assert pid is not None
         check_destroy(rig, pid)

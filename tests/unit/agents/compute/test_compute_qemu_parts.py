@@ -129,6 +129,20 @@ def test_a_mismatching_image_is_refused_and_not_kept(server: Server, tmp_path: P
     assert sorted(p.name for p in (tmp_path / "_base").iterdir()) == ["img.lock"]
 
 
+def test_a_failed_spawn_leaves_nothing(server: Server, tmp_path: Path) -> None:
+    from nimbus.agents.compute.qemu import QemuDriver
+    from nimbus.config import ComputeSettings
+
+    server.release.set()
+    driver = QemuDriver(tmp_path, ComputeSettings(accelerator="tcg"))
+    spec = m.GuestSpec(uuid=UUID, name="i", hostname="h",
+                       flavor=m.Flavor(vcpus=1, memory_mb=64),
+                       image=ref(server, os_hash_value="0" * 128))
+    with pytest.raises(ImageFetchError):
+        driver.spawn(spec)
+    assert not (tmp_path / UUID).exists() and driver.list_guests() == []
+
+
 def test_config_drive_is_labelled_config_2(tmp_path: Path) -> None:
     drive = m.ConfigDrive(files={"openstack/latest/meta_data.json": '{"hostname": "vm"}',
                                  "openstack/latest/user_data": "base64:AAECAw=="})
