@@ -13,7 +13,8 @@ It never opens the database. On the bus it
   guests the agent was never asked for are told with ``guests_unknown`` and left alone.
 
 On start the driver re-attaches to the guests a previous agent left running (they outlive
-it) and the first report names them.
+it); the first report names them and the first power-state sync (a few seconds after the
+start) tells each one's power state once.
 """
 
 from __future__ import annotations
@@ -227,10 +228,11 @@ class ComputeAgent:
     # --- running ----------------------------------------------------------------------
     def start(self) -> None:
         self.started_at = time.time()
-        for info in self.driver.reattach():
-            self._known[info.uuid] = info.power_state
+        # What the guests are now is told by the first power-state sync, once each: one
+        # may have stopped while no agent was watching.
+        found = self.driver.reattach()
         log.info("compute agent on host %s (pid %d): driver %s, %d guests found", self.host,
-                 os.getpid(), self.driver.name, len(self._known))
+                 os.getpid(), self.driver.name, len(found))
         topic = m.agent_topic(self.host)
         self._consumers = [self.bus.serve(topic, self.endpoint) for _ in range(CONCURRENCY)]
         compute = self.settings.compute

@@ -105,7 +105,7 @@ class QemuDriver(Driver):
         try:
             return GuestFiles(self.path, uuid)
         except ValueError as e:
-            raise GuestNotFound(uuid) from e
+            raise DriverError(str(e)) from e
 
     def _record(self, uuid: str) -> GuestRecord:
         record = self._records.get(uuid)

@@ -345,7 +345,9 @@ def check_reattach(rig: Rig) -> int:
     guests = rig.bus.call(m.agent_topic("e2e-host"), "list_guests", {}, version=m.VERSION)
     assert [(g["uuid"], g["pid"], g["status"]) for g in guests] == \
         [(rig.spec.uuid, pid, "running")]
-    assert agent.sync_power_states() == []          # nothing moved
+    told = agent.sync_power_states()                # once after a start, then on changes
+    assert [(t.uuid, t.power_state) for t in told] == [(rig.spec.uuid, m.RUNNING)]
+    assert agent.sync_power_states() == []
     return pid
 
 

@@ -138,7 +138,7 @@ def test_report_carries_the_compute_settings(cloud: Any) -> None:
 def test_power_sync_tells_only_what_moved(cloud: Any) -> None:
     bus, agent, plugin = cloud
     call(bus, "spawn", spec=spec())
-    assert agent.sync_power_states() == []
+    assert agent.sync_power_states() == []      # the spawn told it already
     driver = agent.driver
     assert isinstance(driver, FakeDriver)
     driver.power_off(UUID, False, 0)        # behind the agent's back: shut down inside
@@ -146,3 +146,18 @@ def test_power_sync_tells_only_what_moved(cloud: Any) -> None:
     assert [(t.uuid, t.power_state, t.vm_state) for t in told] == \
         [(UUID, m.SHUTDOWN, "stopped")]
     assert agent.sync_power_states() == []
+
+
+def test_a_new_agent_tells_each_guest_once(cloud: Any, tmp_path: Path) -> None:
+    bus, agent, plugin = cloud
+    call(bus, "spawn", spec=spec())
+    agent.stop()
+    again = ComputeAgent(agent.settings, bus)
+    again.start()
+    try:
+        told = again.sync_power_states()
+        assert [(t.uuid, t.power_state, t.vm_state) for t in told] == \
+            [(UUID, m.RUNNING, "active")]
+        assert again.sync_power_states() == []
+    finally:
+        again.stop()
