@@ -8,6 +8,7 @@ message. Also: the host's process table (``/proc``) and the KVM probe.
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 import subprocess
@@ -158,8 +159,24 @@ KVM_GET_API_VERSION = 0xAE00
 KVM_CREATE_VM = 0xAE01
 
 
+@functools.cache
 def kvm_works(device: str = "/dev/kvm") -> bool:
-    """True when /dev/kvm opens and really makes a VM (not only exists)."""
+    """True when KVM really runs a guest CPU here: /dev/kvm makes a VM, and a QEMU with
+    ``-cpu host`` on it starts (nested hosts often make VMs but refuse the CPU's MSRs)."""
+    if not _kvm_device_works(device):
+        return False
+    probe = [QEMU_SYSTEM, "-machine", "pc,accel=kvm", "-cpu", "host", "-m", "16",
+             "-nodefaults", "-no-user-config", "-display", "none", "-S", "-qmp", "stdio"]
+    commands = '{"execute": "qmp_capabilities"}\n{"execute": "quit"}\n'
+    try:
+        proc = subprocess.run(probe, input=commands, capture_output=True, text=True,
+                              timeout=30, check=False)
+    except (subprocess.TimeoutExpired, OSError):
+        return False
+    return proc.returncode == 0
+
+
+def _kvm_device_works(device: str) -> bool:
     try:
         fd = os.open(device, os.O_RDWR | os.O_CLOEXEC)
     except OSError:
