@@ -30,7 +30,15 @@ from pathlib import Path
 from typing import Any
 
 from nimbus.agents.compute import messages as m
-from nimbus.agents.compute.driver import VM_STATE_OF, Driver, DriverError, vm_state_for
+from nimbus.agents.compute.driver import (
+    VM_STATE_OF,
+    Driver,
+    DriverError,
+    check_flavor,
+    check_nic,
+    check_spec,
+    vm_state_for,
+)
 from nimbus.agents.compute.messages import (
     ConfigDrive,
     Flavor,
@@ -112,8 +120,12 @@ class ComputeEndpoint:
     def spawn(self, spec: dict[str, Any]) -> dict[str, Any]:
         guest = m.from_wire(GuestSpec, spec)
         m.check_version(guest.version)
-        info = self._do("spawn", guest.uuid, lambda: self._agent.driver.spawn(guest))
-        return m.to_wire(info)
+
+        def run() -> GuestInfo:
+            check_spec(guest)           # refused: told as a fault like any failed spawn
+            return self._agent.driver.spawn(guest)
+
+        return m.to_wire(self._do("spawn", guest.uuid, run))
 
     def destroy(self, uuid: str) -> None:
         self._do("destroy", uuid, lambda: self._agent.driver.destroy(uuid))
@@ -162,6 +174,7 @@ class ComputeEndpoint:
 
     def resize(self, uuid: str, flavor: dict[str, Any]) -> dict[str, Any]:
         new = m.from_wire(Flavor, flavor)
+        check_flavor(new)
         wait = float(self._agent.settings.compute.shutdown_timeout)
         return self._info("resize", uuid, lambda d: d.resize(uuid, new, wait))
 
@@ -181,6 +194,7 @@ class ComputeEndpoint:
 
     def attach_interface(self, uuid: str, nic: dict[str, Any]) -> dict[str, Any]:
         new = m.from_wire(Nic, nic)
+        check_nic(new)
         return self._info("attach_interface", uuid, lambda d: d.attach_interface(uuid, new))
 
     def detach_interface(self, uuid: str, port_id: str) -> dict[str, Any]:

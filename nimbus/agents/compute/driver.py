@@ -9,6 +9,7 @@ messages. Every operation returns the guest as it is afterwards (``GuestInfo``).
 from __future__ import annotations
 
 import abc
+import re
 
 from nimbus.agents.compute import messages as m
 from nimbus.agents.compute.messages import (
@@ -92,6 +93,56 @@ VM_STATE_OF: dict[int, str] = {
     m.RUNNING: "active", m.PAUSED: "paused", m.SHUTDOWN: "stopped", m.CRASHED: "stopped",
     m.SUSPENDED: "suspended",
 }
+
+
+# What goes into QEMU's option strings must not carry their separators (commas, '=').
+NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+PORT_RE = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+MAC_RE = re.compile(r"^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$")
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
+MACHINE_RE = re.compile(r"^[a-z0-9._-]{1,64}$")
+
+
+def check_flavor(flavor: Flavor) -> None:
+    if flavor.vcpus < 1 or flavor.vcpus > 256:
+        raise DriverError(f"vcpus {flavor.vcpus} is not within 1..256")
+    if flavor.memory_mb < 16:
+        raise DriverError(f"memory_mb {flavor.memory_mb} is below 16")
+    for name in ("root_gb", "ephemeral_gb", "swap_mb"):
+        if getattr(flavor, name) < 0:
+            raise DriverError(f"{name} {getattr(flavor, name)} is negative")
+
+
+def check_nic(nic: Nic) -> None:
+    if not PORT_RE.match(nic.port_id):
+        raise DriverError(f"unusable port id {nic.port_id!r}")
+    if not MAC_RE.match(nic.mac):
+        raise DriverError(f"port {nic.port_id}: {nic.mac!r} is not a MAC address")
+    if not 68 <= nic.mtu <= 65535:
+        raise DriverError(f"port {nic.port_id}: MTU {nic.mtu} is not within 68..65535")
+    if (nic.tap and not NAME_RE.match(nic.tap)) or len(nic.device()) > 15:
+        raise DriverError(f"port {nic.port_id}: unusable tap name {nic.device()!r}")
+
+
+def check_spec(spec: GuestSpec) -> None:
+    """Refuse a spawn the driver could not carry out, before anything is made."""
+    if not UUID_RE.match(spec.uuid):
+        raise DriverError(f"not an instance uuid: {spec.uuid!r}")
+    if not NAME_RE.match(spec.name):
+        raise DriverError(f"unusable guest name {spec.name!r}")
+    check_flavor(spec.flavor)
+    for nic in spec.nics:
+        check_nic(nic)
+    if len({n.port_id for n in spec.nics}) != len(spec.nics):
+        raise DriverError("a port is given twice")
+    q = spec.qemu
+    if q.machine and not MACHINE_RE.match(q.machine):
+        raise DriverError(f"unusable machine type {q.machine!r}")
+    if q.accel not in ("", "auto", "kvm", "tcg"):
+        raise DriverError(f"unknown accelerator {q.accel!r}")
+    for device in spec.block_devices:
+        if device.kind not in ("ephemeral", "swap") or device.size_mb < 1:
+            raise DriverError(f"unusable block device {device.kind!r} of {device.size_mb} MiB")
 
 
 def check_transition(uuid: str, operation: str, power_state: int) -> None:

@@ -161,3 +161,25 @@ def test_a_new_agent_tells_each_guest_once(cloud: Any, tmp_path: Path) -> None:
         assert again.sync_power_states() == []
     finally:
         again.stop()
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"uuid": "../etc"}, "not an instance uuid"),
+    ({"name": "vm,readconfig=/etc/x"}, "unusable guest name"),
+    ({"flavor": {"vcpus": 0, "memory_mb": 128}}, "vcpus 0"),
+    ({"flavor": {"vcpus": 1, "memory_mb": 1}}, "memory_mb 1"),
+    ({"nics": [{"port_id": "p,script=/bin/x", "mac": "fa:16:3e:00:00:01"}]}, "port id"),
+    ({"nics": [{"port_id": "p1", "mac": "fa:16:3e:00:00:01,x"}]}, "not a MAC"),
+    ({"nics": [{"port_id": "p1", "mac": "fa:16:3e:00:00:01", "mtu": 10}]}, "MTU"),
+    ({"nics": [{"port_id": "p1", "mac": "fa:16:3e:00:00:01"}] * 2}, "twice"),
+    ({"qemu": {"machine": "pc,accel=kvm"}}, "machine type"),
+    ({"block_devices": [{"kind": "volume", "size_mb": 1}]}, "block device"),
+])
+def test_a_spawn_the_driver_cannot_do_is_refused_before_anything(
+        cloud: Any, change: dict[str, Any], message: str) -> None:
+    bus, agent, plugin = cloud
+    with pytest.raises(RemoteError, match=message):
+        call(bus, "spawn", spec={**spec(), **change})
+    assert call(bus, "list_guests") == []
+    fault = wait(lambda: [u for u in plugin.updates if u["fault_message"]])
+    assert fault[0]["vm_state"] == "error" and message in fault[0]["fault_message"]
