@@ -236,7 +236,8 @@ class QemuDriver(Driver):
         if pid is None:
             return
         files = self._files(uuid)
-        if clean and timeout > 0:
+        # A guest whose vCPUs are stopped cannot hear the power button.
+        if clean and timeout > 0 and self._power(uuid)[0] == m.RUNNING:
             try:
                 with Monitor(files.qmp) as mon:
                     mon.cmd("system_powerdown")
