@@ -178,6 +178,34 @@ def agent_network(host_name: str | None, data_dir: str | None, bus_url: str | No
     sys.exit(run_until_signalled(settings))
 
 
+@agent.command("compute")
+@click.option("--host", "host_name", default=None,
+              help="This host's name (OS-EXT-SRV-ATTR:host); the machine's hostname by default.")
+@click.option("--data-dir", default=None,
+              help="Where the agent keeps its files (~/.local/share/nimbus).")
+@click.option("--bus-url", default=None,
+              help="amqp://user:pass@host:5672// or file:///dir (default: [network] bus_url, "
+                   "else the data dir's file bus).")
+@click.option("--driver", default=None, type=click.Choice(["auto", "qemu", "fake"]),
+              help="The hypervisor driver ([compute] driver: auto).")
+def agent_compute(host_name: str | None, data_dir: str | None, bus_url: str | None,
+                  driver: str | None) -> None:
+    """Run the compute agent of this host until SIGTERM (its guests keep running after)."""
+    from nimbus.agents.compute.agent import run_until_signalled
+    from nimbus.server import configure_logging
+
+    compute = {k: v for k, v in {"host": host_name, "driver": driver}.items()
+               if v is not None}
+    overrides: dict[str, dict[str, str]] = {}
+    if compute:
+        overrides["compute"] = compute
+    if bus_url is not None:
+        overrides["network"] = {"bus_url": bus_url}
+    settings = load_settings(data_dir, overrides or None)
+    configure_logging(settings.log_level)
+    sys.exit(run_until_signalled(settings))
+
+
 @main.group()
 def manage() -> None:
     """Maintenance commands."""
