@@ -23,10 +23,6 @@ DEFAULTS: dict[str, int] = {
     "fixed_ips": -1, "floating_ips": -1, "security_groups": -1, "security_group_rules": -1,
 }
 RESOURCES = tuple(DEFAULTS)
-# Limits kept per user as well as per project (Nova's per-user resources).
-USER_RESOURCES = frozenset(RESOURCES) - {"server_groups", "server_group_members",
-                                          "fixed_ips", "floating_ips", "security_groups",
-                                          "security_group_rules"}
 DEFAULT_CLASS = "default"
 
 
