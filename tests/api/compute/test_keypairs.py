@@ -135,6 +135,7 @@ def test_paging_from_2_35(member: Any) -> None:
     ({"name": ""}, 400),
     ({"name": "ok", "public_key": "ssh-rsa not-base64!"}, 400),
     ({"name": "ok", "public_key": ""}, 400),
+    ({"name": "ok", "public_key": "hello world"}, 400),
     ({"name": "ok", "colour": "red"}, 400),
 ])
 def test_bad_input_is_refused(member: Any, keypair: dict[str, Any], status: int) -> None:

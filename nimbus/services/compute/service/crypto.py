@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
@@ -27,7 +28,8 @@ def ssh_fingerprint(public_key: str) -> str:
         body = key.public_bytes(serialization.Encoding.OpenSSH,
                                 serialization.PublicFormat.OpenSSH).split()[1]
         return _colons(hashlib.md5(base64.b64decode(body)).hexdigest())  # noqa: S324
-    except (ValueError, TypeError, IndexError, binascii.Error, UnicodeError):
+    except (ValueError, TypeError, IndexError, binascii.Error, UnicodeError,
+            UnsupportedAlgorithm):
         raise InvalidKeypair("failed to generate fingerprint") from None
 
 

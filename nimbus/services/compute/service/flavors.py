@@ -65,7 +65,7 @@ class Flavors:
         return row
 
     # -- listing --------------------------------------------------------------------------
-    def list(self, ctx: RequestContext, *, is_public: bool | None, min_ram: int | None,
+    def list(self, ctx: RequestContext | None, *, is_public: bool | None, min_ram: int | None,
              min_disk: int | None, sort_key: str, sort_dir: str) -> list[dict[str, Any]]:
         """Nova's filters: public flavors and those shared with the caller's project when
         ``is_public`` is True, every flavor when None, only private ones when False."""
@@ -79,7 +79,7 @@ class Flavors:
                 query = query.where(Flavor.root_gb >= min_disk)
             rows = s.scalars(query).all()
             shared = set(s.scalars(select(FlavorProject.flavor_id).where(
-                FlavorProject.project_id == (ctx.project_id or ""))).all())
+                FlavorProject.project_id == ((ctx and ctx.project_id) or ""))).all())
             picked = [r for r in rows if _public_filter(r, is_public, shared)]
             flavors = [_as_dict(s, r) for r in picked]
         flavors.sort(key=lambda f: (_sortable(f.get(sort_key)), f["internal_id"]),
@@ -113,7 +113,7 @@ class Flavors:
             s.flush()
             return _as_dict(s, row)
 
-    def delete(self, ctx: RequestContext, flavor_id: str) -> None:
+    def delete(self, ctx: RequestContext | None, flavor_id: str) -> None:
         with self.db.session() as s:
             row = self._visible_row(s, ctx, flavor_id)
             s.execute(delete(FlavorExtraSpec).where(
