@@ -4,7 +4,10 @@ resources as the agent reports them)."""
 
 from __future__ import annotations
 
+import socket
+import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -15,6 +18,7 @@ from nimbus.services.compute.errors import ComputeHostNotFound, ServiceNotFound
 from nimbus.services.compute.models.hosts import ComputeNode, ComputeServiceRecord
 
 COMPUTE = "nova-compute"
+PROC = Path("/proc")
 NODE_DEFAULTS: dict[str, Any] = {
     "vcpus": 0, "memory_mb": 0, "local_gb": 0, "vcpus_used": 0, "memory_mb_used": 0,
     "local_gb_used": 0, "hypervisor_type": "QEMU", "hypervisor_version": 0,
@@ -31,9 +35,28 @@ def service_dict(row: ComputeServiceRecord) -> dict[str, Any]:
 
 
 def node_dict(row: ComputeNode) -> dict[str, Any]:
-    return {"id": row.id, "uuid": row.uuid, "host": row.host,
-            "hypervisor_hostname": row.hypervisor_hostname,
-            **NODE_DEFAULTS, **(row.resources or {})}
+    out = {"id": row.id, "uuid": row.uuid, "host": row.host,
+           "hypervisor_hostname": row.hypervisor_hostname,
+           **NODE_DEFAULTS, **(row.resources or {})}
+    if out["uptime"] is None and row.host in (socket.gethostname(), socket.getfqdn()):
+        out["uptime"] = local_uptime()
+    return out
+
+
+def local_uptime() -> str | None:
+    """What `uptime` prints on this machine (Nova's get_host_uptime), for a node that runs
+    here and did not report one."""
+    try:
+        seconds = int(float((PROC / "uptime").read_text().split()[0]))
+        load = (PROC / "loadavg").read_text().split()[:3]
+    except (OSError, ValueError, IndexError):
+        return None
+    days, rest = divmod(seconds, 86400)
+    hours, minutes = divmod(rest // 60, 60)
+    up = f"{days} day{'s' if days != 1 else ''}, {hours:2d}:{minutes:02d}" if days \
+        else f"{hours:2d}:{minutes:02d}"
+    return (f" {time.strftime('%H:%M:%S')} up {up},  0 users,  load average: "
+            f"{', '.join(load)}")
 
 
 class Hosts:
