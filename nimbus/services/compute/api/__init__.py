@@ -17,6 +17,7 @@ from nimbus.services.compute.api import (
     flavors,
     hypervisors,
     keypairs,
+    proxies,
     quotas,
     server_groups,
     services,
@@ -32,7 +33,7 @@ V = "/v2.1"
 FAMILY_ROUTES: list[Route] = [
     *flavors.ROUTES, *flavor_specs.ROUTES, *keypairs.ROUTES, *server_groups.ROUTES,
     *services.ROUTES, *hypervisors.ROUTES, *aggregates.ROUTES, *quotas.ROUTES,
-    *usage.ROUTES,
+    *usage.ROUTES, *proxies.ROUTES,
 ]
 
 

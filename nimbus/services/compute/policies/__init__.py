@@ -4,8 +4,15 @@ in the data dir overrides them. Rule names are Nova's (``os_compute_api:servers:
 from __future__ import annotations
 
 from nimbus.kernel.policy import RuleDefaults
-from nimbus.services.compute.policies import flavors, hosts, keypairs, quotas, server_groups
+from nimbus.services.compute.policies import (
+    flavors,
+    hosts,
+    keypairs,
+    proxies,
+    quotas,
+    server_groups,
+)
 from nimbus.services.compute.policies.base import BASE
 
 RULES: RuleDefaults = {**BASE, **flavors.RULES, **keypairs.RULES, **server_groups.RULES,
-                       **hosts.RULES, **quotas.RULES}
+                       **hosts.RULES, **quotas.RULES, **proxies.RULES}
