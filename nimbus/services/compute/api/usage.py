@@ -15,6 +15,7 @@ from nimbus.services.compute.api.support import (
     next_link,
     own_target,
     service_of,
+    strict_query,
 )
 from nimbus.services.compute.policies.quotas import MIGRATIONS, USAGE
 from nimbus.services.compute.schemas.common import as_bool, int_param
@@ -43,6 +44,7 @@ def _period(req: ApiRequest) -> tuple[dt.datetime, dt.datetime, bool]:
 
 
 def list_usage(req: ApiRequest) -> dict[str, Any]:
+    strict_query(req, {"start", "end", "detailed", "limit", "marker"})
     start, end, detailed = _period(req)
     usages = service_of(req).usage.usages(start, end, None, detailed)
     limit = int_param(req.query, "limit") if at_least(req, "2.40") else None
@@ -56,6 +58,7 @@ def list_usage(req: ApiRequest) -> dict[str, Any]:
 
 
 def show_usage(req: ApiRequest) -> dict[str, Any]:
+    strict_query(req, {"start", "end", "limit", "marker"})
     start, end, _ = _period(req)
     project_id = req.path_params["project_id"]
     usages = service_of(req).usage.usages(start, end, project_id, True)
