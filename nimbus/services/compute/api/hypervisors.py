@@ -66,13 +66,23 @@ def view(req: ApiRequest, node: dict[str, Any], *, detail: bool,
             out["uptime"] = full.get("uptime")
         else:
             out.update({k: full[k] for k in _OLD_DETAIL})
-            cpu_info = full.get("cpu_info") or {}
-            out["cpu_info"] = cpu_info if at_least(req, "2.28") else json.dumps(cpu_info)
+            out["cpu_info"] = _cpu_info(full.get("cpu_info"), as_object=at_least(req, "2.28"))
     if servers and (with_servers or not at_least(req, "2.53")):
         out["servers"] = [{"name": s["name"], "uuid": s["uuid"]} for s in servers]
     elif with_servers and at_least(req, "2.75"):
         out["servers"] = []
     return out
+
+
+def _cpu_info(value: Any, *, as_object: bool) -> Any:
+    """An object from 2.28, its JSON text before; an agent may report either."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value else {}
+        except ValueError:
+            value = {}
+    value = value or {}
+    return value if as_object else json.dumps(value)
 
 
 def _query_253(req: ApiRequest, keys: set[str]) -> bool:

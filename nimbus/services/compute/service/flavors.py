@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from nimbus.kernel.context import RequestContext
@@ -90,6 +91,14 @@ class Flavors:
     def create(self, values: dict[str, Any]) -> dict[str, Any]:
         flavorid = values.get("flavorid")
         flavorid = str(uuid.uuid4()) if flavorid is None else str(flavorid)
+        try:
+            return self._insert(values, flavorid)
+        except IntegrityError:
+            # Another request made the same name or id in between.
+            raise FlavorExists(f"Flavor with name {values['name']} or ID {flavorid} "
+                               "already exists.") from None
+
+    def _insert(self, values: dict[str, Any], flavorid: str) -> dict[str, Any]:
         with self.db.session() as s:
             if s.scalar(select(Flavor.internal_id).where(Flavor.name == values["name"])):
                 raise FlavorExists(f"Flavor with name {values['name']} already exists.")

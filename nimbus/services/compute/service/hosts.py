@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from nimbus.kernel.db import Database, utcnow
@@ -68,6 +69,14 @@ class Hosts:
     def report_service(self, host: str, binary: str = COMPUTE, *,
                        topic: str | None = "compute", version: int = 0) -> dict[str, Any]:
         """A heartbeat: makes the service row on the first report, marks it up on each."""
+        try:
+            return self._heartbeat(host, binary, topic, version)
+        except IntegrityError:
+            # The first reports of a host raced; the row exists now.
+            return self._heartbeat(host, binary, topic, version)
+
+    def _heartbeat(self, host: str, binary: str, topic: str | None,
+                   version: int) -> dict[str, Any]:
         now = utcnow()
         with self.db.session() as s:
             row = s.scalar(select(ComputeServiceRecord).where(
@@ -96,6 +105,12 @@ class Hosts:
         """The agent's view of its hypervisor: vcpus, memory_mb, local_gb, *_used,
         hypervisor_type, hypervisor_version, cpu_info, host_ip, running_vms...; the node is
         named by ``resources["hypervisor_hostname"]`` (default: the host)."""
+        try:
+            return self._store_node(host, resources)
+        except IntegrityError:
+            return self._store_node(host, resources)
+
+    def _store_node(self, host: str, resources: dict[str, Any]) -> dict[str, Any]:
         name = str(resources.get("hypervisor_hostname") or host)
         kept = {k: v for k, v in resources.items() if k != "hypervisor_hostname"}
         with self.db.session() as s:
