@@ -71,6 +71,7 @@ def test_update_by_uuid_from_2_53(admin: Any, make_host: Callable[..., str],
 
 @pytest.mark.parametrize("body, words", [
     ({}, "No updates were requested"),
+    ({"disabled_reason": "alone"}, "No updates were requested"),
     ({"status": "enabled", "disabled_reason": "x"}, "disabled_reason"),
     ({"status": "paused"}, "status"),
     ({"forced_down": "maybe"}, "forced_down"),
@@ -103,6 +104,9 @@ def test_actions_before_2_53(nova: Any, admin: Any, make_host: Callable[..., str
     missing = raw(admin, "put", "/os-services/disable", "2.1",
                   json={"host": "no-such-host", "binary": "nova-compute"})
     assert fault(missing, 404)
+    scheduler = raw(admin, "put", "/os-services/disable", "2.1",
+                    json={"host": host, "binary": "nova-scheduler"})
+    assert "Only nova-compute services can be updated" in fault(scheduler, 400)
     assert fault(raw(admin, "put", "/os-services/disable-log-reason", "2.1",
                      json={"host": host, "binary": "nova-compute"}), 400)
 

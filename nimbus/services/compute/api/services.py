@@ -67,10 +67,10 @@ def legacy_action(req: ApiRequest) -> dict[str, Any]:
     doc = body_of(schema.SERVICE_ACTION_V211 if at_least(req, "2.11")
                   else schema.SERVICE_ACTION, req.json())
     hosts = service_of(req).hosts
+    _compute_only({"binary": doc["binary"]})
     service = hosts.find_service(doc["host"], doc["binary"])
     if service is None:
         raise NotFound(f"Could not find binary {doc['binary']} on host {doc['host']}.")
-    _compute_only(service)
     out: dict[str, Any] = {"host": doc["host"], "binary": doc["binary"]}
     if action == "force-down":
         if "forced_down" not in doc:
@@ -106,8 +106,6 @@ def update_service(req: ApiRequest) -> dict[str, Any]:
                          "should be specified.")
     if doc.get("status") == "enabled" and "disabled_reason" in doc:
         raise BadRequest("Specifying 'disabled_reason' with status 'enabled' is invalid.")
-    if "disabled_reason" in doc and "status" not in doc:
-        raise BadRequest("'disabled_reason' is only supported with 'status' 'disabled'.")
     _compute_only(service)
     changes: dict[str, Any] = {}
     if "status" in doc:
