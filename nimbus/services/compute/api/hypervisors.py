@@ -67,7 +67,7 @@ def view(req: ApiRequest, node: dict[str, Any], *, detail: bool,
         else:
             out.update({k: full[k] for k in _OLD_DETAIL})
             out["cpu_info"] = _cpu_info(full.get("cpu_info"), as_object=at_least(req, "2.28"))
-    if servers and (with_servers or not at_least(req, "2.53")):
+    if servers and with_servers:
         out["servers"] = [{"name": s["name"], "uuid": s["uuid"]} for s in servers]
     elif with_servers and at_least(req, "2.75"):
         out["servers"] = []
@@ -159,7 +159,6 @@ def show_hypervisor(req: ApiRequest) -> dict[str, Any]:
 def uptime(req: ApiRequest) -> dict[str, Any]:
     node = _node(req)
     out = view(req, node, detail=False)
-    out.pop("servers", None)
     out["uptime"] = node.get("uptime")
     return {"hypervisor": out}
 
@@ -184,14 +183,12 @@ def _matching(req: ApiRequest) -> list[dict[str, Any]]:
 
 
 def search(req: ApiRequest) -> dict[str, Any]:
-    found = [view(req, n, detail=False) for n in _matching(req)]
-    for item in found:
-        item.pop("servers", None)
-    return {"hypervisors": found}
+    return {"hypervisors": [view(req, n, detail=False) for n in _matching(req)]}
 
 
 def servers(req: ApiRequest) -> dict[str, Any]:
-    return {"hypervisors": [view(req, n, detail=False) for n in _matching(req)]}
+    return {"hypervisors": [view(req, n, detail=False, with_servers=True)
+                            for n in _matching(req)]}
 
 
 def _rule(op: str) -> str:
