@@ -46,8 +46,12 @@ def test_a_silent_service_is_down(admin: Any, make_host: Callable[..., str],
     assert _service(admin, host)["state"] == "down"
     assert compute_store.hosts.service_is_up(compute_store.hosts.service(service["id"])) is \
         False
+    assert not compute_store.hosts.host_is_up(host)
+    assert host not in compute_store.hosts.enabled_up_hosts()
     compute_store.hosts.report_service(host)
     assert _service(admin, host)["state"] == "up"
+    assert compute_store.hosts.host_is_up(host) and not compute_store.hosts.host_is_up("x")
+    assert host in compute_store.hosts.enabled_up_hosts()
 
 
 def test_update_by_uuid_from_2_53(admin: Any, make_host: Callable[..., str],

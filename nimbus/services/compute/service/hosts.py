@@ -101,6 +101,16 @@ class Hosts:
             return False
         return (utcnow() - seen.replace(tzinfo=None)).total_seconds() <= self.down_time
 
+    def host_is_up(self, host: str, binary: str = COMPUTE) -> bool:
+        """``service_is_up`` for a host's service, by name (False for an unknown one)."""
+        service = self.find_service(host, binary)
+        return service is not None and self.service_is_up(service)
+
+    def enabled_up_hosts(self) -> list[str]:
+        """The compute hosts the scheduler may place on: enabled and up."""
+        return [s["host"] for s in self.services(binary=COMPUTE)
+                if not s["disabled"] and self.service_is_up(s)]
+
     def report_node(self, host: str, resources: dict[str, Any]) -> dict[str, Any]:
         """The agent's view of its hypervisor: vcpus, memory_mb, local_gb, *_used,
         hypervisor_type, hypervisor_version, cpu_info, host_ip, running_vms...; the node is
