@@ -72,18 +72,17 @@ class Quotas:
         """Raises Nova's 403 ``Quota exceeded for cores: Requested 4, but already used 18 of
         20 cores`` when adding ``deltas`` (resource -> amount) would pass a limit; for
         instances, cores and ram, both the project's and the user's limits apply."""
-        limits = self.limits(project_id, user_id)
+        limits = self.limits(project_id)
         used = self.in_use(project_id, None)
-        if user_id:
-            own = self.in_use(project_id, user_id)
-            user_limits = self.limits(project_id, user_id)
+        user_limits = self.limits(project_id, user_id) if user_id else limits
+        own = self.in_use(project_id, user_id) if user_id else used
         overs = []
         for resource, delta in deltas.items():
-            if delta <= 0 or limits.get(resource, -1) < 0:
+            if delta <= 0:
                 continue
-            if used[resource] + delta > limits[resource]:
+            if 0 <= limits.get(resource, -1) < used[resource] + delta:
                 overs.append((resource, delta, used[resource], limits[resource]))
-            elif user_id and 0 <= user_limits[resource] < own[resource] + delta:
+            elif user_id and 0 <= user_limits.get(resource, -1) < own[resource] + delta:
                 overs.append((resource, delta, own[resource], user_limits[resource]))
         if overs:
             names = ", ".join(o[0] for o in overs)
