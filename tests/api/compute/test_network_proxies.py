@@ -21,6 +21,11 @@ def test_networks(admin: Any, member: Any) -> None:
         assert shown["label"] == net.name and shown["project_id"] == member.project.id
         assert fault(raw(member.conn, "get", "/os-networks/no-such-net"), 404)
         assert fault(raw(member.conn, "get", "/os-networks", "2.36"), 404)
+        tenant = raw(member.conn, "get", "/os-tenant-networks").json()["networks"]
+        assert {"id": net.id, "cidr": "None", "label": net.name} in tenant
+        one = raw(member.conn, "get", f"/os-tenant-networks/{net.id}").json()["network"]
+        assert one["label"] == net.name
+        assert fault(raw(member.conn, "get", "/os-tenant-networks/nope"), 404)
     finally:
         member.conn.network.delete_network(net)
 

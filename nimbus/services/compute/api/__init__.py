@@ -17,6 +17,7 @@ from nimbus.services.compute.api import (
     flavors,
     hypervisors,
     keypairs,
+    legacy,
     proxies,
     quotas,
     server_groups,
@@ -33,7 +34,7 @@ V = "/v2.1"
 FAMILY_ROUTES: list[Route] = [
     *flavors.ROUTES, *flavor_specs.ROUTES, *keypairs.ROUTES, *server_groups.ROUTES,
     *services.ROUTES, *hypervisors.ROUTES, *aggregates.ROUTES, *quotas.ROUTES,
-    *usage.ROUTES, *proxies.ROUTES,
+    *usage.ROUTES, *proxies.ROUTES, *legacy.ROUTES,
 ]
 
 

@@ -1,7 +1,7 @@
 """Nova's deprecated proxies to Networking that tempest and old clients still call, read
-only and gone at 2.36: /os-networks (list, show), /os-security-groups (list, show),
-/os-floating-ip-pools. They read Networking in-process, through its service's public
-functions, as the caller."""
+only and gone at 2.36: /os-networks and /os-tenant-networks (list, show),
+/os-security-groups (list, show), /os-floating-ip-pools. They read Networking in-process,
+through its service's public functions, as the caller."""
 
 from __future__ import annotations
 
@@ -56,6 +56,25 @@ def show_network(req: ApiRequest) -> dict[str, Any]:
     except NotFound:
         raise NotFound(f"Network {network_id} could not be found.") from None
     return {"network": _network_view(req, network)}
+
+
+def _tenant_network_view(network: dict[str, Any]) -> dict[str, Any]:
+    # Nova renders a Networking network's missing cidr as the text "None".
+    return {"id": network["id"], "cidr": "None", "label": network.get("name")}
+
+
+def list_tenant_networks(req: ApiRequest) -> dict[str, Any]:
+    networks = _network_service(req).networks.list(req.ctx, _query())
+    return {"networks": [_tenant_network_view(n) for n in networks]}
+
+
+def show_tenant_network(req: ApiRequest) -> dict[str, Any]:
+    network_id = req.path_params["network_id"]
+    try:
+        network = _network_service(req).networks.get(req.ctx, network_id)
+    except NotFound:
+        raise NotFound("Network not found") from None
+    return {"network": _tenant_network_view(network)}
 
 
 def list_pools(req: ApiRequest) -> dict[str, Any]:
@@ -114,6 +133,10 @@ ROUTES = [
           own_target),
     Route("GET", f"{V}/os-networks/{{network_id}}", _until_2_35(show_network),
           NETWORKS % "view", own_target),
+    Route("GET", f"{V}/os-tenant-networks", _until_2_35(list_tenant_networks),
+          "os_compute_api:os-tenant-networks:list", own_target),
+    Route("GET", f"{V}/os-tenant-networks/{{network_id}}", _until_2_35(show_tenant_network),
+          "os_compute_api:os-tenant-networks:show", own_target),
     Route("GET", f"{V}/os-floating-ip-pools", _until_2_35(list_pools), POOLS, own_target),
     Route("GET", f"{V}/os-security-groups", _until_2_35(list_security_groups),
           SECURITY_GROUPS % "get", own_target),

@@ -8,6 +8,7 @@ from nimbus.services.compute.policies import (
     flavors,
     hosts,
     keypairs,
+    legacy,
     proxies,
     quotas,
     server_groups,
@@ -15,4 +16,5 @@ from nimbus.services.compute.policies import (
 from nimbus.services.compute.policies.base import BASE
 
 RULES: RuleDefaults = {**BASE, **flavors.RULES, **keypairs.RULES, **server_groups.RULES,
-                       **hosts.RULES, **quotas.RULES, **proxies.RULES}
+                       **hosts.RULES, **quotas.RULES, **proxies.RULES,
+                       **legacy.RULES}
