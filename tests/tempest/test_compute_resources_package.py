@@ -36,7 +36,6 @@ OUTSIDE = {
     "Less than 2 compute nodes": "the all-in-one cloud has one compute host",
     "Resize not available": "resize belongs to the servers family",
     "Cold migration not available": "migration belongs to the servers family",
-    "no known-for-sure existing network": "tempest wants [compute] fixed_network_name",
 }
 
 
@@ -54,7 +53,8 @@ def compute_conf(cloud: LiveCloud, workspace: Path) -> str:
     return base_conf(cloud, workspace, available={"keystone", "nova", "glance", "neutron"}) \
         + ("\n[compute]\nimage_ref = 00000000-0000-0000-0000-000000000000\n"
            "image_ref_alt = 00000000-0000-0000-0000-000000000000\nflavor_ref = 42\n"
-           "flavor_ref_alt = 84\nmin_compute_nodes = 1\nmin_microversion = 2.1\n"
+           "flavor_ref_alt = 84\nfixed_network_name = public\nmin_compute_nodes = 1\n"
+           "min_microversion = 2.1\n"
            "max_microversion = latest\n")
 
 
