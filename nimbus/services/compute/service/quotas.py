@@ -78,12 +78,13 @@ class Quotas:
         own = self.in_use(project_id, user_id) if user_id else used
         overs = []
         for resource, delta in deltas.items():
+            now, mine = used.get(resource, 0), own.get(resource, 0)
             if delta <= 0:
                 continue
-            if 0 <= limits.get(resource, -1) < used[resource] + delta:
-                overs.append((resource, delta, used[resource], limits[resource]))
-            elif user_id and 0 <= user_limits.get(resource, -1) < own[resource] + delta:
-                overs.append((resource, delta, own[resource], user_limits[resource]))
+            if 0 <= limits.get(resource, -1) < now + delta:
+                overs.append((resource, delta, now, limits[resource]))
+            elif user_id and 0 <= user_limits.get(resource, -1) < mine + delta:
+                overs.append((resource, delta, mine, user_limits[resource]))
         if overs:
             names = ", ".join(o[0] for o in overs)
             req = ", ".join(str(o[1]) for o in overs)
