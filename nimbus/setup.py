@@ -54,6 +54,7 @@ def prepare(settings: Settings, runtime: Runtime | None = None) -> Prepared:
             write_clouds_yaml(clouds, settings, password)
         _register_guest_image(runtime)
         _make_public_network(runtime)
+        _seed_flavors(runtime)
     finally:
         if own_runtime:
             runtime.close()
@@ -83,6 +84,12 @@ def _make_public_network(runtime: Runtime) -> None:
     admin_project = identity_of(runtime).admin_project_id()
     public = ensure_public_network(runtime, admin_project)
     ensure_private_network(runtime, admin_project, public)
+
+
+def _seed_flavors(runtime: Runtime) -> None:
+    from nimbus.services.compute.seed import seed_flavors
+
+    seed_flavors(runtime)
 
 
 def _existing_password(clouds: Path) -> str | None:

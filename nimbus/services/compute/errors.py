@@ -44,3 +44,69 @@ class QuotaExceeded(Forbidden):
 
     def __init__(self, detail: str) -> None:
         super().__init__(f"Quota exceeded for {detail}")
+
+
+class FlavorNotFound(NotFound):
+    def __init__(self, flavor_id: str) -> None:
+        super().__init__(f"Flavor {flavor_id} could not be found.")
+
+
+class FlavorExists(Conflict):
+    pass
+
+
+class FlavorExtraSpecNotFound(NotFound):
+    def __init__(self, flavor_id: str, key: str) -> None:
+        super().__init__(f"Flavor {flavor_id} has no extra specs with key {key}.")
+
+
+class FlavorAccessConflict(Conflict):
+    pass
+
+
+class FlavorAccessNotFound(NotFound):
+    pass
+
+
+class KeypairNotFound(NotFound):
+    def __init__(self, name: str, user_id: str) -> None:
+        super().__init__(f"Keypair {name} not found for user {user_id}")
+
+
+class KeypairExists(Conflict):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Key pair '{name}' already exists.")
+
+
+class InvalidKeypair(BadRequest):
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"Keypair data is invalid: {reason}")
+
+
+class ServerGroupNotFound(NotFound):
+    def __init__(self, group_id: str) -> None:
+        super().__init__(f"Instance group {group_id} could not be found.")
+
+
+class AggregateNotFound(NotFound):
+    def __init__(self, aggregate_id: object) -> None:
+        super().__init__(f"Aggregate {aggregate_id} could not be found.")
+
+
+class ComputeHostNotFound(NotFound):
+    def __init__(self, host: str) -> None:
+        super().__init__(f"Compute host {host} could not be found.")
+
+
+class ServiceNotFound(NotFound):
+    def __init__(self, service_id: object) -> None:
+        super().__init__(f"Service {service_id} could not be found.")
+
+
+class HypervisorNotFound(NotFound):
+    def __init__(self, hypervisor_id: object) -> None:
+        super().__init__(f"Hypervisor with ID '{hypervisor_id}' could not be found.")
+
+
+class LimitExceeded(Forbidden):
+    """A count quota past its limit, in Nova's words ("Quota exceeded, too many ...")."""

@@ -10,7 +10,20 @@ from __future__ import annotations
 from nimbus.kernel.policy import Enforcer
 from nimbus.kernel.runtime import Runtime
 from nimbus.kernel.web import Route, ServiceApi
-from nimbus.services.compute.api import discovery
+from nimbus.services.compute.api import (
+    aggregates,
+    discovery,
+    flavor_specs,
+    flavors,
+    hypervisors,
+    keypairs,
+    legacy,
+    proxies,
+    quotas,
+    server_groups,
+    services,
+    usage,
+)
 from nimbus.services.compute.errors import nova_fault
 from nimbus.services.compute.policies import RULES
 from nimbus.services.compute.service import compute_of
@@ -18,7 +31,11 @@ from nimbus.services.compute.versions import COMPUTE
 
 V = "/v2.1"
 
-FAMILY_ROUTES: list[Route] = []
+FAMILY_ROUTES: list[Route] = [
+    *flavors.ROUTES, *flavor_specs.ROUTES, *keypairs.ROUTES, *server_groups.ROUTES,
+    *services.ROUTES, *hypervisors.ROUTES, *aggregates.ROUTES, *quotas.ROUTES,
+    *usage.ROUTES, *proxies.ROUTES, *legacy.ROUTES,
+]
 
 
 def routes() -> list[Route]:

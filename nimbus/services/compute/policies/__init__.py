@@ -4,6 +4,17 @@ in the data dir overrides them. Rule names are Nova's (``os_compute_api:servers:
 from __future__ import annotations
 
 from nimbus.kernel.policy import RuleDefaults
+from nimbus.services.compute.policies import (
+    flavors,
+    hosts,
+    keypairs,
+    legacy,
+    proxies,
+    quotas,
+    server_groups,
+)
 from nimbus.services.compute.policies.base import BASE
 
-RULES: RuleDefaults = {**BASE}
+RULES: RuleDefaults = {**BASE, **flavors.RULES, **keypairs.RULES, **server_groups.RULES,
+                       **hosts.RULES, **quotas.RULES, **proxies.RULES,
+                       **legacy.RULES}
