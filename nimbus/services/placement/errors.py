@@ -9,6 +9,8 @@ range also carries ``max_version`` and ``min_version``.
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 from nimbus.kernel.errors import (
@@ -48,6 +50,7 @@ EXPLANATIONS = {
 MIN_VERSION = "1.0"
 MAX_VERSION = "1.39"
 ERROR_CODE_VERSION = (1, 23)
+_TAGS = re.compile(r"<[^>]*>")
 
 
 class PlacementError(CloudError):
@@ -56,10 +59,12 @@ class PlacementError(CloudError):
     code = DEFAULT
 
     def __init__(self, message: str | None = None, *, code: str | None = None,
-                 status: int | None = None, headers: dict[str, str] | None = None) -> None:
+                 status: int | None = None, headers: dict[str, str] | None = None,
+                 explanation: str | None = None) -> None:
         super().__init__(message, status=status, headers=headers)
         if code is not None:
             self.code = code
+        self.explanation = explanation
 
 
 class PlacementBadRequest(PlacementError, BadRequest):
@@ -96,7 +101,7 @@ class ProviderNotFound(PlacementNotFound):
 
 
 def detail_text(err: CloudError) -> str:
-    explanation = EXPLANATIONS.get(err.status, _GENERIC)
+    explanation = getattr(err, "explanation", None) or EXPLANATIONS.get(err.status, _GENERIC)
     return f"{explanation}\n\n {err.message}  "
 
 
@@ -118,6 +123,49 @@ def placement_error_body(err: CloudError, version: tuple[int, int] | None,
         entry["max_version"] = MAX_VERSION
         entry["min_version"] = MIN_VERSION
     return {"errors": [entry]}
+
+
+def _accept_q(accept: str, offer: str) -> float:
+    """The quality the Accept header gives ``offer`` (its most specific matching range)."""
+    best, best_rank = 0.0, -1
+    kind = offer.split("/")[0]
+    for part in accept.split(","):
+        media, *params = [p.strip() for p in part.split(";")]
+        rank = 2 if media == offer else 1 if media == f"{kind}/*" else 0 if media == "*/*" \
+            else -1
+        if rank < 0 or rank < best_rank:
+            continue
+        q = 1.0
+        for param in params:
+            if param.startswith("q="):
+                try:
+                    q = float(param[2:])
+                except ValueError:
+                    q = 0.0
+        best, best_rank = q, rank
+    return best
+
+
+def error_media_type(accept: str | None) -> str:
+    """What webob answers an error in: HTML or JSON as the Accept header prefers (HTML
+    on a tie), plain text when it takes neither. Placement's request log treats a missing
+    Accept or ``*/*`` as JSON."""
+    if not accept or accept.strip() == "*/*":
+        return "application/json"
+    html, as_json = _accept_q(accept, "text/html"), _accept_q(accept, "application/json")
+    if html <= 0 and as_json <= 0:
+        return "text/plain"
+    return "text/html" if html >= as_json else "application/json"
+
+
+def text_error(err: CloudError, media_type: str) -> str:
+    explanation = getattr(err, "explanation", None) or EXPLANATIONS.get(err.status, _GENERIC)
+    head = f"{err.status} {err.phrase}"
+    if media_type == "text/html":
+        return (f"<html>\n <head>\n  <title>{head}</title>\n </head>\n <body>\n  <h1>{head}"
+                f"</h1>\n  {explanation}<br /><br />\n{html.escape(err.message)}\n\n\n </body>"
+                "\n</html>")
+    return f"{head}\n\n{explanation}\n\n {_TAGS.sub('', err.message)}  "
 
 
 def placement_fault(err: CloudError) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from nimbus.services.placement.api.common import (
     Handler,
     PlacementApi,
     check_content_type,
+    no_route,
     route,
 )
 from nimbus.services.placement.errors import placement_fault
@@ -78,6 +79,8 @@ def routes() -> list[Route]:
               f"{RPS}traits:delete", since="1.6"),
         *_class_and_trait_routes(),
         *_allocation_routes(),
+        *(route(method, "/{rest:path}", no_route, None)
+          for method in ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")),
     ]
 
 

@@ -120,7 +120,8 @@ def provider_usages(req: ApiRequest, v: Version) -> Any:
     except ProviderNotFound as err:
         raise PlacementNotFound(f"No resource provider with uuid {uuid} found: "
                                 f"{err.message}") from None
-    return reply({"resource_provider_generation": provider.generation, "usages": usages}, v)
+    return reply({"resource_provider_generation": provider.generation, "usages": usages}, v,
+                 modified=None)
 
 
 def usages_target(req: ApiRequest) -> dict[str, Any]:

@@ -56,10 +56,8 @@ def put_class(req: ApiRequest, v: Version) -> Any:
     except jsonschema.ValidationError as exc:
         raise PlacementBadRequest(f"JSON does not validate: {exc}") from None
     created = svc(req).catalog.ensure_resource_class(name)
-    if not created:
-        svc(req).catalog.get_resource_class(name)
-    headers = {"location": f"{req.base_url}/resource_classes/{name}"} if created else {}
-    return empty(201 if created else 204, v, cache=True, headers=headers)
+    return empty(201 if created else 204, v,
+                 headers={"location": f"{req.base_url}/resource_classes/{name}"})
 
 
 def delete_class(req: ApiRequest, v: Version) -> Any:
@@ -91,7 +89,7 @@ def show_trait(req: ApiRequest, v: Version) -> Any:
     name = req.path_params["name"]
     if not svc(req).catalog.trait_exists(name):
         raise PlacementNotFound(f"No such trait(s): {name}.")
-    return empty(204, v, cache=True)
+    return empty(204, v, cache=True, modified=True)
 
 
 def put_trait(req: ApiRequest, v: Version) -> Any:
@@ -102,7 +100,7 @@ def put_trait(req: ApiRequest, v: Version) -> Any:
         raise PlacementBadRequest(BAD_TRAIT) from None
     created = svc(req).catalog.put_trait(name)
     headers = {"location": f"{req.base_url}/traits/{name}"}
-    return empty(201 if created else 204, v, cache=True, headers=headers)
+    return empty(201 if created else 204, v, cache=True, modified=True, headers=headers)
 
 
 def delete_trait(req: ApiRequest, v: Version) -> Any:

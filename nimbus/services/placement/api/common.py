@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from nimbus.kernel.db import utcnow
-from nimbus.kernel.errors import CloudError, Forbidden, NotAcceptable
+from nimbus.kernel.errors import CloudError, Forbidden, MethodNotAllowed, NotAcceptable
 from nimbus.kernel.microversion import Version, VersionedApi
 from nimbus.kernel.web import ApiRequest, Reply, Route, ServiceApi, render_json
 from nimbus.services.placement.errors import (
@@ -28,7 +28,9 @@ from nimbus.services.placement.errors import (
     PlacementError,
     PlacementForbidden,
     PlacementNotFound,
+    error_media_type,
     placement_error_body,
+    text_error,
 )
 
 VERSIONS = VersionedApi("placement", MIN_VERSION, MAX_VERSION)
@@ -100,8 +102,9 @@ class PlacementApi(ServiceApi):
             version = negotiate(request.headers)
         except CloudError:
             return response
-        for name, value in VERSIONS.response_headers(version).items():
-            response.headers[name] = value
+        # microversion_parse's spelling of the header names (gabbits match it exactly).
+        response.headers["openstack-api-version"] = f"placement {version}"
+        response.headers["vary"] = "openstack-api-version"
         return response
 
     def error_response(self, err: CloudError, request_headers: Headers | None = None
@@ -118,12 +121,21 @@ class PlacementApi(ServiceApi):
         request_id = request.scope.get("state", {}).get("request_id") if request else None
         if isinstance(err, Forbidden) and not isinstance(err, PlacementError):
             err = PlacementForbidden(err.message)
+        if isinstance(err, MethodNotAllowed) and request is not None:
+            err = PlacementError("The method specified is not allowed for this resource.",
+                                 status=405, headers=err.headers,
+                                 explanation=f"The method {request.method} is not allowed "
+                                 "for this resource.")
         headers = {**self.extra_headers, **err.headers}
         if err.status == 401:
             headers.setdefault("WWW-Authenticate", f'Keystone uri="{self.public_url}/identity"')
-        body = placement_error_body(err, version, request_id, version_failed=failed)
-        return Response(render_json(body), status_code=err.status, headers=headers,
-                        media_type=JSON)
+        media_type = error_media_type(request.headers.get("accept") if request else JSON)
+        if err.status == 401 or media_type == JSON:
+            body = placement_error_body(err, version, request_id, version_failed=failed)
+            return Response(render_json(body), status_code=err.status, headers=headers,
+                            media_type=JSON)
+        return Response(text_error(err, media_type), status_code=err.status,
+                        headers=headers, media_type=media_type)
 
 
 def route(method: str, path: str, handler: Handler, rule: str | None, *,
@@ -136,6 +148,7 @@ def route(method: str, path: str, handler: Handler, rule: str | None, *,
 
     def run(req: ApiRequest) -> Any:
         version = negotiate(req.headers)
+        check_content_length(req)
         if not version.matches(since, until):
             err = PlacementNotFound("") if missing == 404 else \
                 PlacementError("", status=missing)
@@ -157,6 +170,23 @@ def authorize(req: ApiRequest, rule: str, target: dict[str, Any]) -> None:
         req.api.authorize(rule, req.ctx, target)
     except Forbidden:
         raise PlacementForbidden(f"Policy does not allow {rule} to be performed.") from None
+
+
+def check_content_length(req: ApiRequest) -> None:
+    """A body must say what it is (Placement's handler checks this for every request)."""
+    length = req.headers.get("content-length")
+    if not length:
+        return
+    try:
+        size = int(length)
+    except ValueError:
+        raise PlacementBadRequest("content-length header must be an integer") from None
+    if size > 0 and not req.headers.get("content-type"):
+        raise PlacementBadRequest("content-type header required when content-length > 0")
+
+
+def no_route(_req: ApiRequest, _v: Version) -> Any:
+    raise PlacementNotFound("The resource could not be found.")
 
 
 def check_content_type(req: ApiRequest) -> None:
@@ -216,11 +246,13 @@ def reply(body: Any, version: Version, *, status: int = 200,
     return Reply(body, status=status, headers=out)
 
 
-def empty(status: int, version: Version, *, cache: bool = False,
+def empty(status: int, version: Version, *, cache: bool = False, modified: bool = False,
           headers: dict[str, str] | None = None) -> Response:
     out = dict(headers or {})
     if cache and version.matches("1.15"):
         out["cache-control"] = "no-cache"
+        if modified:
+            out["last-modified"] = http_date(None)
     response = Response(status_code=status, headers=out)
     # An empty answer carries no content type, as Placement's.
     if "content-type" in response.headers:

@@ -2,7 +2,7 @@
 
 Revision ID: placement_0001
 Revises: (none; branch placement)
-Create Date: 2026-12-02 06:32:34.101968
+Create Date: 2026-12-02 06:47:14.950472
 """
 
 from alembic import op
@@ -91,13 +91,16 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('provider_id', 'resource_class')
     )
     op.create_table('placement_provider_aggregate',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('provider_id', sa.Integer(), nullable=False),
     sa.Column('aggregate', sa.String(length=36), nullable=False),
     sa.ForeignKeyConstraint(['provider_id'], ['placement_provider.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('provider_id', 'aggregate')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('provider_id', 'aggregate', name='uq_placement_provider_aggregate')
     )
     with op.batch_alter_table('placement_provider_aggregate', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_placement_provider_aggregate_aggregate'), ['aggregate'], unique=False)
+        batch_op.create_index(batch_op.f('ix_placement_provider_aggregate_provider_id'), ['provider_id'], unique=False)
 
     op.create_table('placement_provider_trait',
     sa.Column('provider_id', sa.Integer(), nullable=False),
@@ -118,6 +121,7 @@ def downgrade() -> None:
 
     op.drop_table('placement_provider_trait')
     with op.batch_alter_table('placement_provider_aggregate', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_placement_provider_aggregate_provider_id'))
         batch_op.drop_index(batch_op.f('ix_placement_provider_aggregate_aggregate'))
 
     op.drop_table('placement_provider_aggregate')

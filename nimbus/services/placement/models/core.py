@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nimbus.kernel.db import Base, UTCDateTime, utcnow
@@ -53,11 +53,16 @@ class ProviderTrait(Base):
 
 
 class ProviderAggregate(Base):
-    __tablename__ = "placement_provider_aggregate"
+    """A provider's aggregate; ``id`` keeps the order they were given in."""
 
+    __tablename__ = "placement_provider_aggregate"
+    __table_args__ = (UniqueConstraint("provider_id", "aggregate",
+                                       name="uq_placement_provider_aggregate"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     provider_id: Mapped[int] = mapped_column(
-        ForeignKey("placement_provider.id", ondelete="CASCADE"), primary_key=True)
-    aggregate: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+        ForeignKey("placement_provider.id", ondelete="CASCADE"), index=True)
+    aggregate: Mapped[str] = mapped_column(String(36), index=True)
 
 
 class CustomResourceClass(Base):

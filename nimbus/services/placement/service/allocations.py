@@ -147,7 +147,10 @@ def _write_once(s: Session, writes: list[ConsumerWrite]) -> dict[str, int]:
             raise UnknownClass(f"No such resource class {rc}.")
     ids = list(consumers)
     old = list(s.scalars(select(Allocation).where(Allocation.consumer_id.in_(ids))))
-    touched = {a.provider_id for a in old}
+    emptied = {w.consumer_uuid for w in writes if not any(w.allocations.values())}
+    # Placement moves the generations of the providers written to, and of those a
+    # consumer's allocations are removed from (not those it merely moves away from).
+    touched = {a.provider_id for a in old if a.consumer_id in emptied}
     prev = _usage_map(s, {(a.provider_id, a.resource_class) for a in old})
     s.execute(delete(Allocation).where(Allocation.consumer_id.in_(ids)))
     _check_capacity(s, rows, wanted, prev)
@@ -242,26 +245,13 @@ class Allocations:
         return provider, out
 
     def delete(self, consumer_uuid: str) -> None:
-        for _attempt in range(RETRIES):
-            try:
-                with self.db.session() as s:
-                    self._delete_once(s, consumer_uuid)
-                    return
-            except ProviderRace:
-                continue
-        raise ConcurrentUpdate(RACE)
-
-    @staticmethod
-    def _delete_once(s: Session, consumer_uuid: str) -> None:
-        old = list(s.scalars(select(Allocation).where(Allocation.consumer_id == consumer_uuid)))
-        if not old:
-            raise PlacementNotFound(f"No allocations for consumer '{consumer_uuid}'")
-        providers = list(s.scalars(select(ResourceProvider).where(
-            ResourceProvider.id.in_({a.provider_id for a in old}))))
-        s.execute(delete(Allocation).where(Allocation.consumer_id == consumer_uuid))
-        for row in sorted(providers, key=lambda r: r.id):
-            _bump_provider(s, row)
-        s.execute(delete(Consumer).where(Consumer.uuid == consumer_uuid))
+        """Drop a consumer's allocations (and the consumer). As in Placement, this moves
+        no provider generation: freeing room cannot make another claim wrong."""
+        with self.db.session() as s:
+            done = s.execute(delete(Allocation).where(Allocation.consumer_id == consumer_uuid))
+            if not done.rowcount:  # type: ignore[attr-defined]
+                raise PlacementNotFound(f"No allocations for consumer '{consumer_uuid}'")
+            s.execute(delete(Consumer).where(Consumer.uuid == consumer_uuid))
 
     # -- usages ----------------------------------------------------------------------------
     def provider_usages(self, uuid: str) -> tuple[Any, dict[str, int]]:

@@ -312,13 +312,14 @@ class Providers:
     def aggregates(self, uuid: str) -> tuple[Provider, list[str]]:
         with self.db.session() as s:
             row = row_by_uuid(s, uuid)
-            aggs = sorted(s.scalars(select(ProviderAggregate.aggregate)
-                                    .where(ProviderAggregate.provider_id == row.id)))
+            aggs = list(s.scalars(select(ProviderAggregate.aggregate)
+                                  .where(ProviderAggregate.provider_id == row.id)
+                                  .order_by(ProviderAggregate.id)))
             return to_provider(s, row), aggs
 
     def set_aggregates(self, uuid: str, aggregates: Iterable[str], generation: int | None,
                        *, bump: bool = True) -> tuple[Provider, list[str]]:
-        wanted = sorted(set(aggregates))
+        wanted = list(dict.fromkeys(aggregates))
         with self.db.session() as s:
             row = row_by_uuid(s, uuid)
             check_generation(row, generation)
