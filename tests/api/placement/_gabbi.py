@@ -77,11 +77,19 @@ def set_environ(admin_token: str, user_token: str) -> None:
     os.environ["NIMBUS_USER_TOKEN"] = user_token
 
 
+def fixture_names(path: Path) -> list[str]:
+    return list((yaml.safe_load(path.read_text()) or {}).get("fixtures") or [])
+
+
 def run_file(path: Path, host: str, port: int, prefix: str, admin_token: str,
-             user_token: str) -> Outcome:
+             user_token: str, fixture: Any = None) -> Outcome:
+    """Run one gabbit file; ``fixture`` (an object with ``start_fixture()``) fills the
+    database first."""
     from gabbi import handlers, suitemaker
 
     set_environ(admin_token, user_token)
+    if fixture is not None:
+        fixture.start_fixture()
     loader = unittest.TestLoader()
     suite = suitemaker.test_suite_from_dict(
         loader, path.stem, prepared(path, prefix), str(path.parent), host, port, None, None,

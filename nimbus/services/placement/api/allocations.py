@@ -41,7 +41,7 @@ def _render_consumer(req: ApiRequest, consumer_uuid: str, v: Version) -> Any:
         if v.matches("1.28"):
             body["consumer_generation"] = held.consumer_generation
         if v.matches("1.38"):
-            body["consumer_type"] = held.consumer_type
+            body["consumer_type"] = held.consumer_type or "unknown"
     return reply(body, v, modified=held.updated_at)
 
 

@@ -26,7 +26,11 @@ from nimbus.services.placement.models.core import (
     ProviderTrait,
     ResourceProvider,
 )
-from nimbus.services.placement.service.catalog import missing_traits, resource_class_exists
+from nimbus.services.placement.service.catalog import (
+    missing_traits,
+    resource_class_exists,
+    trait_order,
+)
 from nimbus.services.placement.service.types import (
     AllocationRequest,
     CandidateRequest,
@@ -107,7 +111,11 @@ def _traits_ok(traits: set[str], group: RequestGroup) -> bool:
 
 
 def _member_ok(snap: Snapshot, pid: int, group: RequestGroup) -> bool:
-    aggs = snap.aggregates.get(pid, set()) | snap.aggregates.get(snap.root(pid), set())
+    """A granular group's provider must be in the aggregates itself; for the unsuffixed
+    group its root's aggregates span the whole tree."""
+    aggs = set(snap.aggregates.get(pid, set()))
+    if not group.use_same_provider:
+        aggs |= snap.aggregates.get(snap.root(pid), set())
     return all(any_of & aggs for any_of in group.member_of) \
         and not (group.forbidden_aggs & aggs)
 
@@ -202,8 +210,6 @@ class Search:
                                                                    strict=True)}
 
     def _root_ok(self, root: int) -> bool:
-        if not self.req.nested_aware and len(self.trees[root]) > 1:
-            return False
         traits = self.snap.traits.get(root, set())
         return self.req.root_required <= traits and not (self.req.root_forbidden & traits)
 
@@ -215,7 +221,7 @@ class Search:
                     merged[p][rc] = merged[p].get(rc, 0) + n
         for p, res in merged.items():
             for rc, n in res.items():
-                if self.snap.free(p, rc) < n:
+                if self.snap.free(p, rc) < n or n > self.snap.inventories[p][rc].max_unit:
                     return None
         return dict(merged)
 
@@ -223,7 +229,7 @@ class Search:
         by_suffix = dict(zip(suffixes, choice, strict=True))
         if self.req.group_policy == "isolate":
             used = [way[1][0] for sfx, way in by_suffix.items()
-                    if self.req.groups[sfx].use_same_provider and way[0]]
+                    if self.req.groups[sfx].use_same_provider]
             if len(used) != len(set(used)):
                 return False
         for subtree in self.req.same_subtrees:
@@ -231,6 +237,11 @@ class Search:
             if not any(all(top in self.snap.ancestors(p) for p in chosen) for top in chosen):
                 return False
         return True
+
+    def _flat(self, merged: dict[int, dict[str, int]]) -> bool:
+        """Before 1.29 a request may take from one provider of each tree only."""
+        roots = [self.snap.root(p) for p in merged]
+        return len(roots) == len(set(roots))
 
     def run(self) -> list[tuple[dict[int, dict[str, int]], dict[str, list[int]]]]:
         seen: set[tuple[object, ...]] = set()
@@ -242,6 +253,8 @@ class Search:
                                         for rc, n in res.items())),
                            tuple(sorted((s, tuple(sorted(ps))) for s, ps in mappings.items())))
                     if key in seen:  # a sharing provider alone, reached from two trees
+                        continue
+                    if not self.req.nested_aware and not self._flat(merged):
                         continue
                     seen.add(key)
                     found.append((merged, mappings))
@@ -267,7 +280,7 @@ def _summary(snap: Snapshot, pid: int) -> ProviderSummary:
         resources[rc] = {"capacity": int((inv.total - inv.reserved) * inv.allocation_ratio),
                          "used": snap.used.get((pid, rc), 0)}
     return ProviderSummary(provider_of(snap, pid), resources,
-                           sorted(snap.traits.get(pid, set())))
+                           trait_order(snap.traits.get(pid, set())))
 
 
 def validate_names(s: Session, req: CandidateRequest) -> None:
@@ -305,6 +318,7 @@ class CandidateFinder:
             involved.extend(p for ps in mappings.values() for p in ps)
         summaries: dict[str, ProviderSummary] = {}
         roots = {snap.root(p) for p in involved}
+        # From 1.29 the summaries cover every provider of the trees the answers use.
         tree_members = [p for p in snap.rows if snap.root(p) in roots] \
             if req.nested_aware else []
         for pid in dict.fromkeys([*involved, *tree_members]):

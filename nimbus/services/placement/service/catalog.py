@@ -28,6 +28,17 @@ CUSTOM_NAME = re.compile(r"^CUSTOM_[A-Z0-9_]+$")
 _STANDARD_RC = frozenset(RESOURCE_CLASSES)
 
 
+def class_order(names: Iterable[str]) -> list[str]:
+    """Placement's order of classes: the standard ones by their id, then custom ones."""
+    index = {n: i for i, n in enumerate(RESOURCE_CLASSES)}
+    return sorted(names, key=lambda n: (index.get(n, len(index)), n))
+
+
+def trait_order(names: Iterable[str]) -> list[str]:
+    """Standard traits before custom ones (Placement's trait ids: synced ones first)."""
+    return sorted(names, key=lambda n: (n.startswith("CUSTOM_"), n))
+
+
 def is_custom(name: str) -> bool:
     return bool(CUSTOM_NAME.match(name)) and len(name) <= 255
 

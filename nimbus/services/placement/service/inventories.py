@@ -21,7 +21,7 @@ from nimbus.services.placement.errors import (
 )
 from nimbus.services.placement.models.core import Allocation, ResourceProvider
 from nimbus.services.placement.models.core import Inventory as InventoryRow
-from nimbus.services.placement.service.catalog import resource_class_exists
+from nimbus.services.placement.service.catalog import class_order, resource_class_exists
 from nimbus.services.placement.service.providers import (
     bump_generation,
     row_by_uuid,
@@ -73,9 +73,9 @@ def _rows(s: Session, provider_id: int) -> dict[str, InventoryRow]:
 def _in_use(s: Session, provider: ResourceProvider, classes: set[str]) -> list[str]:
     if not classes:
         return []
-    return sorted(s.scalars(select(Allocation.resource_class).distinct()
-                            .where(Allocation.provider_id == provider.id,
-                                   Allocation.resource_class.in_(classes))))
+    return class_order(s.scalars(select(Allocation.resource_class).distinct()
+                                 .where(Allocation.provider_id == provider.id,
+                                        Allocation.resource_class.in_(classes))))
 
 
 def _usage(s: Session, provider_id: int, resource_class: str) -> int:

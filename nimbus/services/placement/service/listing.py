@@ -32,8 +32,7 @@ def _passes(snap: Snapshot, pid: int, f: ProviderFilter, tree: int | None) -> bo
         return False
     if f.in_tree is not None and snap.root(pid) != tree:
         return False
-    if not all(snap.free(pid, rc) >= n and n <= snap.inventories[pid][rc].max_unit
-               for rc, n in f.resources.items()):
+    if not all(snap.fits(pid, rc, n) for rc, n in f.resources.items()):
         return False
     traits = snap.traits.get(pid, set())
     if not all(any_of & traits for any_of in f.required) or f.forbidden & traits:

@@ -27,7 +27,11 @@ from nimbus.services.placement.models.core import (
     ProviderTrait,
     ResourceProvider,
 )
-from nimbus.services.placement.service.catalog import ensure_custom_traits, missing_traits
+from nimbus.services.placement.service.catalog import (
+    ensure_custom_traits,
+    missing_traits,
+    trait_order,
+)
 from nimbus.services.placement.service.types import Provider
 
 UNSET: Any = object()
@@ -280,13 +284,13 @@ class Providers:
     def traits(self, uuid: str) -> tuple[Provider, list[str]]:
         with self.db.session() as s:
             row = row_by_uuid(s, uuid)
-            names = sorted(s.scalars(select(ProviderTrait.trait)
-                                     .where(ProviderTrait.provider_id == row.id)))
+            names = trait_order(s.scalars(select(ProviderTrait.trait)
+                                          .where(ProviderTrait.provider_id == row.id)))
             return to_provider(s, row), names
 
     def set_traits(self, uuid: str, traits: Iterable[str], generation: int | None,
                    *, create_custom: bool = False) -> tuple[Provider, list[str]]:
-        wanted = sorted(set(traits))
+        wanted = trait_order(set(traits))
         with self.db.session() as s:
             row = row_by_uuid(s, uuid)
             check_generation(row, generation)

@@ -40,6 +40,8 @@ def reshape(db: Database, inventories: InventoryPlan, writes: list[ConsumerWrite
                         f"resource provider generation conflict for provider {uuid}: "
                         f"actual: {row.generation}, given: {generation}")
                 rows[uuid] = row
+                if not new:
+                    continue
                 # In between, the provider holds both its old and its new classes.
                 interim = {r.resource_class: _from_row(r) for r in s.scalars(
                     select(InventoryRow).where(InventoryRow.provider_id == row.id))}
