@@ -1,8 +1,8 @@
 """Placement's own API tests (its gabbi YAML, from the openstack-placement 16.0.0 wheel)
 against Nimbus, each file on a cloud of its own: the 31 files that need only Placement's
-bare ``APIFixture`` (an empty database) and the 19 whose fixture fills the database first
+bare ``APIFixture`` (an empty database) and the 20 whose fixture fills the database first
 (AllocationFixture, SharedStorageFixture, GranularFixture, NUMANetworkFixture, ...: their
-own code, run through the API by _gabbi_fixtures.py). 803 of their 804 tests pass; the one
+own code, run through the API by _gabbi_fixtures.py). 856 of their 857 tests pass; the one
 left sends a malformed Content-Length that httpx (gabbi's client) refuses to send.
 Not run: the RBAC and policy files (their fixtures fake roles with no-auth headers and
 swap the policy) and the CORS ones (CORS middleware is not in Nimbus).

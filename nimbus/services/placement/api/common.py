@@ -57,14 +57,6 @@ def _is_uuid(value: object) -> bool:
     return True
 
 
-def is_uuid(value: str) -> bool:
-    try:
-        uuidlib.UUID(value)
-    except (ValueError, TypeError, AttributeError):
-        return False
-    return True
-
-
 def negotiate(headers: Mapping[str, str]) -> Version:
     """The request's version as microversion_parse finds it: 400 for one that does not
     parse, 406 for one Placement does not have."""

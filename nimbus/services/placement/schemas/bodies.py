@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import uuid
 from typing import Any
 
 from nimbus.services.placement.service.types import MAX_INT, SQL_SP_FLOAT_MAX
@@ -14,6 +15,15 @@ CONSUMER_TYPE_PATTERN = RC_PATTERN
 GROUP_PAT = r"[1-9][0-9]*"
 GROUP_PAT_1_33 = r"[a-zA-Z0-9_-]{1,64}"
 Schema = dict[str, Any]
+
+
+def is_uuid(value: str) -> bool:
+    """As oslo's is_uuid_like: anything uuid.UUID() reads."""
+    try:
+        uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return True
 
 
 def _obj(props: Schema, required: list[str], **extra: Any) -> Schema:

@@ -8,14 +8,13 @@ import re
 from starlette.datastructures import QueryParams
 
 from nimbus.kernel.microversion import Version
-from nimbus.services.placement.api.common import is_uuid
 from nimbus.services.placement.errors import (
     ILLEGAL_DUPLICATE_QUERYPARAM,
     QUERYPARAM_BAD_VALUE,
     QUERYPARAM_MISSING_VALUE,
     PlacementBadRequest,
 )
-from nimbus.services.placement.schemas.bodies import GROUP_PAT, GROUP_PAT_1_33
+from nimbus.services.placement.schemas.bodies import GROUP_PAT, GROUP_PAT_1_33, is_uuid
 from nimbus.services.placement.service.types import CandidateRequest, RequestGroup
 
 _KINDS = "resources|required|member_of|in_tree"
