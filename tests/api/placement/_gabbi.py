@@ -44,7 +44,7 @@ def _swap_tokens(headers: dict[str, Any] | None) -> None:
     if not headers:
         return
     for key in list(headers):
-        if key.lower() == "x-auth-token":
+        if key.lower() == "x-auth-token" and "$ENVIRON" not in str(headers[key]):
             headers[key] = "$ENVIRON['NIMBUS_ADMIN_TOKEN']" \
                 if str(headers[key]).split(":")[0] == "admin" \
                 else "$ENVIRON['NIMBUS_USER_TOKEN']"
@@ -60,10 +60,14 @@ def _mounted(test: dict[str, Any], prefix: str) -> None:
 
 
 def prepared(path: Path, prefix: str = "/placement") -> dict[str, Any]:
+    from tests.api.placement._gabbi_rbac import swap_headers
+
     doc = copy.deepcopy(yaml.safe_load(path.read_text()))
     doc.pop("fixtures", None)
+    doc.pop("vars", None)  # (anchors only; their values were read in already)
     _swap_tokens(doc.get("defaults", {}).get("request_headers"))
     for test in doc["tests"]:
+        swap_headers(test.get("request_headers"))
         _swap_tokens(test.get("request_headers"))
         _mounted(test, prefix)
     return doc
@@ -82,7 +86,8 @@ def fixture_names(path: Path) -> list[str]:
 
 
 def run_file(path: Path, host: str, port: int, prefix: str, admin_token: str,
-             user_token: str, fixture: Any = None) -> Outcome:
+             user_token: str, fixture: Any = None,
+             environ: dict[str, str] | None = None) -> Outcome:
     """Run one gabbit file; ``fixture`` (an object with ``start_fixture()``) fills the
     database first."""
     from gabbi import handlers, suitemaker
@@ -90,6 +95,7 @@ def run_file(path: Path, host: str, port: int, prefix: str, admin_token: str,
     set_environ(admin_token, user_token)
     if fixture is not None:
         fixture.start_fixture()
+    os.environ.update(environ or {})
     loader = unittest.TestLoader()
     suite = suitemaker.test_suite_from_dict(
         loader, path.stem, prepared(path, prefix), str(path.parent), host, port, None, None,

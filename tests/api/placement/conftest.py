@@ -67,15 +67,24 @@ def make_rp(admin: Any, ksa: ks_session.Session) -> Iterator[Callable[..., Any]]
         call(ksa, "DELETE", f"/resource_providers/{rp_uuid}")
 
 
-@pytest.fixture(scope="session")
-def member_session(cloud: Any, admin: Any) -> Iterator[ks_session.Session]:
-    """A project member (no admin, no service role)."""
+def _session_with_role(cloud: Any, admin: Any, role: str) -> Iterator[ks_session.Session]:
     project = admin.identity.create_project(name=unique("plc-proj"), domain_id="default")
     password = uuid.uuid4().hex
     user = admin.identity.create_user(name=unique("plc-user"), domain_id="default",
                                       password=password)
-    admin.identity.assign_project_role_to_user(project, user,
-                                               admin.identity.find_role("member"))
+    admin.identity.assign_project_role_to_user(project, user, admin.identity.find_role(role))
     yield password_session(cloud, user.name, password, project_id=project.id)
     admin.identity.delete_user(user)
     admin.identity.delete_project(project)
+
+
+@pytest.fixture(scope="session")
+def member_session(cloud: Any, admin: Any) -> Iterator[ks_session.Session]:
+    """A project member (no admin, no service role)."""
+    yield from _session_with_role(cloud, admin, "member")
+
+
+@pytest.fixture(scope="session")
+def service_session(cloud: Any, admin: Any) -> Iterator[ks_session.Session]:
+    """A caller with the service role (what Nova's service user has)."""
+    yield from _session_with_role(cloud, admin, "service")

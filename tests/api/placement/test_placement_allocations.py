@@ -147,7 +147,7 @@ def test_candidates_traits_aggregates_and_groups(admin, ksa, make_rp):
         numa[0]["uuid"]}
 
 
-def test_reshaper_moves_inventory_and_allocations_to_a_child(ksa, make_rp):
+def test_reshaper_moves_inventory_and_allocations_to_a_child(ksa, service_session, make_rp):
     root = make_rp(inventory={"VGPU": 4})
     child = make_rp(parent=root["uuid"])
     consumer = str(uuid.uuid4())
@@ -163,9 +163,11 @@ def test_reshaper_moves_inventory_and_allocations_to_a_child(ksa, make_rp):
             "consumer_type": "INSTANCE"}}}
     stale = {**body, "inventories": {**body["inventories"], root["uuid"]: {
         "resource_provider_generation": gen + 5, "inventories": {}}}}
-    assert call(ksa, "POST", "/reshaper", "1.38", json=stale).status_code == 409
-    assert call(ksa, "POST", "/reshaper", "1.29", json=body).status_code == 404
-    assert call(ksa, "POST", "/reshaper", "1.38", json=body).status_code == 204
+    # The reshaper is the service role's alone (placement:reshaper:reshape).
+    assert call(ksa, "POST", "/reshaper", "1.38", json=body).status_code == 403
+    assert call(service_session, "POST", "/reshaper", "1.38", json=stale).status_code == 409
+    assert call(service_session, "POST", "/reshaper", "1.29", json=body).status_code == 404
+    assert call(service_session, "POST", "/reshaper", "1.38", json=body).status_code == 204
     held = call(ksa, "GET", f"/allocations/{consumer}", "1.38").json()
     assert list(held["allocations"]) == [child["uuid"]]
     assert call(ksa, "GET", f"/resource_providers/{root['uuid']}/inventories").json()[

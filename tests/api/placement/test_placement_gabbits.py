@@ -2,10 +2,11 @@
 against Nimbus, each file on a cloud of its own: the 31 files that need only Placement's
 bare ``APIFixture`` (an empty database) and the 20 whose fixture fills the database first
 (AllocationFixture, SharedStorageFixture, GranularFixture, NUMANetworkFixture, ...: their
-own code, run through the API by _gabbi_fixtures.py). 856 of their 857 tests pass; the one
-left sends a malformed Content-Length that httpx (gabbi's client) refuses to send.
-Not run: the RBAC and policy files (their fixtures fake roles with no-auth headers and
-swap the policy) and the CORS ones (CORS middleware is not in Nimbus).
+own code, run through the API by _gabbi_fixtures.py), and the 9 secure-RBAC files (each
+caller they fake with no-auth headers a real Keystone user, _gabbi_rbac.py). 1124 of their
+1125 tests pass; the one left sends a malformed Content-Length that httpx (gabbi's client)
+refuses to send. Not run: the legacy-RBAC and open-policy files (they switch Placement to
+its deprecated rules or swap its policy file) and the CORS ones (no CORS middleware).
 
 The gabbits come from ``NIMBUS_PLACEMENT_GABBITS`` (the wheel's ``placement`` directory,
 unpacked) or are fetched once with ``pip download openstack-placement==16.0.0``."""
@@ -19,13 +20,14 @@ import uuid
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import openstack
 import openstack.config
 import pytest
 
 from tests.api.conftest import password_session
-from tests.api.placement import _gabbi, _gabbi_fixtures
+from tests.api.placement import _gabbi, _gabbi_fixtures, _gabbi_rbac
 from tests.conftest import start_cloud
 
 WHEEL = "openstack-placement==16.0.0"
@@ -50,7 +52,13 @@ FILES = ["aggregate.yaml", "allocation-bad-class.yaml", "allocations-1-12.yaml",
          "consumer-types-bug-story-2009167.yaml", "ensure-consumer.yaml",
          "granular-same-subtree.yaml", "granular.yaml", "reshaper.yaml",
          "resource-provider-any-traits.yaml", "resource-provider-resources-query.yaml",
-         "same-subtree-deep.yaml", "with-allocations.yaml"]
+         "same-subtree-deep.yaml", "with-allocations.yaml",
+         # secure RBAC: each caller a real Keystone user (_gabbi_rbac.py)
+         "aggregate-secure-rbac.yaml", "allocation-candidates-secure-rbac.yaml",
+         "allocations-secure-rbac.yaml", "inventory-secure-rbac.yaml",
+         "reshaper-secure-rbac.yaml", "resource-classes-secure-rbac.yaml",
+         "resource-provider-secure-rbac.yaml", "traits-secure-rbac.yaml",
+         "usage-secure-rbac.yaml"]
 # Tests a client cannot send: httpx will not put "Content-Length: seven" on the wire.
 UNSENDABLE = {"basic-http.yaml": {"bad_content_length_not_int"}}
 
@@ -82,21 +90,29 @@ def placement_tests(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return where / "placement" / "tests" / "functional"
 
 
+def _user_token(cloud: Any, conn: Any, name: str, project: Any, roles: list[str]) -> str:
+    password = uuid.uuid4().hex
+    user = conn.identity.create_user(name=name, domain_id="default", password=password)
+    for role in roles:
+        conn.identity.assign_project_role_to_user(project, user, conn.identity.find_role(role))
+    return str(password_session(cloud, name, password, project_id=project.id).get_token())
+
+
 @pytest.fixture
-def fresh_cloud(tmp_path: Path) -> Iterator[tuple[object, str, str]]:
-    """A cloud of its own (the gabbits expect an empty Placement), an admin token and
-    a member's token."""
+def fresh_cloud(tmp_path: Path) -> Iterator[tuple[Any, Any, str, str]]:
+    """A cloud of its own (the gabbits expect an empty Placement), its admin connection,
+    the gabbits' ``admin`` token and their ``user`` token (a project member). Their admin
+    ran under Placement's legacy rules, where it may do what the service role may (the
+    reshaper): here it has both roles."""
     cloud = start_cloud(tmp_path / "data")
     try:
         config = openstack.config.OpenStackConfig(config_files=[str(cloud.clouds_yaml)])
         conn = openstack.connection.Connection(config=config.get_one(cloud="nimbus"))
-        project = conn.identity.create_project(name="gabbi", domain_id="default")
-        password = uuid.uuid4().hex
-        user = conn.identity.create_user(name="gabbi", domain_id="default", password=password)
-        conn.identity.assign_project_role_to_user(project, user,
-                                                  conn.identity.find_role("member"))
-        member = password_session(cloud, "gabbi", password, project_id=project.id)
-        yield cloud, conn.session.get_token(), member.get_token()
+        admin_project = conn.identity.find_project("admin")
+        member_project = conn.identity.create_project(name="gabbi", domain_id="default")
+        admin = _user_token(cloud, conn, "gabbi-admin", admin_project, ["admin", "service"])
+        member = _user_token(cloud, conn, "gabbi-user", member_project, ["member"])
+        yield cloud, conn, admin, member
         conn.close()
     finally:
         cloud.stop()
@@ -104,16 +120,19 @@ def fresh_cloud(tmp_path: Path) -> Iterator[tuple[object, str, str]]:
 
 @pytest.mark.parametrize("name", FILES)
 def test_placement_gabbit(name, placement_tests, fresh_cloud):
-    cloud, admin_token, member_token = fresh_cloud
+    cloud, conn, admin_token, member_token = fresh_cloud
     path = placement_tests / "gabbits" / name
     if not path.exists():
         _unavailable(f"{path} is missing")
     client = _gabbi_fixtures.Client(f"{cloud.url}/placement", admin_token)
     classes = _gabbi_fixtures.fixture_classes(
         placement_tests / "fixtures" / "gabbits.py", client)
-    fixtures = [classes[f]() for f in _gabbi.fixture_names(path) if f != "APIFixture"]
+    names = _gabbi.fixture_names(path)
+    fixtures = [classes[f]() for f in names if f in classes]
+    environ = _gabbi_rbac.make_callers(cloud, conn) if "SecureRBACPolicyFixture" in names \
+        else {}
     outcome = _gabbi.run_file(path, "127.0.0.1", cloud.port, "/placement", admin_token,
-                              member_token, fixtures[0] if fixtures else None)
+                              member_token, fixtures[0] if fixtures else None, environ)
     allowed = UNSENDABLE.get(name, set())
     failed = {test: text for test, text in outcome.failed.items()
               if not any(f"_{known}." in test for known in allowed)}

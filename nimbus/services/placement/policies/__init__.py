@@ -1,6 +1,7 @@
 """Placement's default policy (placement/policies/*.py): nearly everything is for an admin
-or the service role (``role:admin or role:service``); a project reader may read its own
-total usages. Overridden by ``policy/placement.yaml`` in the data dir."""
+or the service role (``role:admin or role:service``); the reshaper is for the service role
+alone; a project reader may read its own total usages. Overridden by
+``policy/placement.yaml`` in the data dir."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ RULES: RuleDefaults = {
     "admin_or_project_reader_or_service_api": (
         "role:admin or rule:project_reader_api or role:service", PROJECT),
     "placement:usages": (ADMIN_OR_PROJECT_READER_OR_SERVICE, PROJECT),
+    "placement:reshaper:reshape": ("rule:service_api", PROJECT),
 }
 
 _ADMIN_OR_SERVICE_RULES = [
@@ -35,6 +37,5 @@ _ADMIN_OR_SERVICE_RULES = [
     "placement:resource_providers:allocations:list",
     "placement:resource_providers:usages",
     "placement:allocation_candidates:list",
-    "placement:reshaper:reshape",
 ]
 RULES.update({name: (ADMIN_OR_SERVICE, PROJECT) for name in _ADMIN_OR_SERVICE_RULES})
