@@ -172,3 +172,26 @@ def test_reshaper_moves_inventory_and_allocations_to_a_child(ksa, service_sessio
     assert list(held["allocations"]) == [child["uuid"]]
     assert call(ksa, "GET", f"/resource_providers/{root['uuid']}/inventories").json()[
         "inventories"] == {}
+
+
+def test_two_concurrent_claims_on_the_last_slot(ksa, make_rp):
+    """Through the API, at once: one claim wins, the other is Placement's 409."""
+    import threading
+
+    rp = make_rp(inventory={"VCPU": 1})
+    start = threading.Barrier(4, timeout=30)
+    answers: list[int] = []
+
+    def claim() -> None:
+        start.wait()
+        answers.append(put_alloc(ksa, str(uuid.uuid4()), {rp["uuid"]: {"VCPU": 1}}
+                                 ).status_code)
+
+    threads = [threading.Thread(target=claim) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(answers) == [204, 409, 409, 409]
+    assert call(ksa, "GET", f"/resource_providers/{rp['uuid']}/usages").json()[
+        "usages"] == {"VCPU": 1}

@@ -86,16 +86,6 @@ def _uuids(s: Session, ids: Iterable[int]) -> dict[int, str]:
     return {r[0]: r[1] for r in rows}
 
 
-def providers_from_rows(s: Session, rows: list[ResourceProvider]) -> list[Provider]:
-    uuids = {r.id: r.uuid for r in rows}
-    uuids.update(_uuids(s, {i for r in rows for i in (r.parent_id, r.root_id)
-                            if i is not None and i not in uuids}))
-    return [Provider(uuid=r.uuid, name=r.name, generation=r.generation,
-                     parent_provider_uuid=uuids.get(r.parent_id) if r.parent_id else None,
-                     root_provider_uuid=uuids.get(r.root_id or r.id, r.uuid),
-                     created_at=r.created_at, updated_at=r.updated_at) for r in rows]
-
-
 def _is_duplicate(err: IntegrityError) -> bool:
     text = str(err.orig).lower()
     return "unique" in text or "duplicate" in text
@@ -260,25 +250,6 @@ class Providers:
             for table in (Inventory, ProviderTrait, ProviderAggregate):
                 s.execute(delete(table).where(table.provider_id == row.id))
             s.delete(row)
-
-    # -- listing ---------------------------------------------------------------------------
-    def query(self, *, uuid: str | None = None, name: str | None = None,
-             in_tree: str | None = None, ids: set[int] | None = None) -> list[Provider]:
-        with self.db.session() as s:
-            query = select(ResourceProvider).order_by(ResourceProvider.id)
-            if uuid is not None:
-                query = query.where(ResourceProvider.uuid == uuid)
-            if name is not None:
-                query = query.where(ResourceProvider.name == name)
-            if in_tree is not None:
-                anchor = s.scalar(select(ResourceProvider)
-                                  .where(ResourceProvider.uuid == in_tree))
-                if anchor is None:
-                    return []
-                query = query.where(ResourceProvider.root_id == anchor.root_id)
-            if ids is not None:
-                query = query.where(ResourceProvider.id.in_(ids))
-            return providers_from_rows(s, list(s.scalars(query)))
 
     # -- traits ----------------------------------------------------------------------------
     def traits(self, uuid: str) -> tuple[Provider, list[str]]:
