@@ -1,12 +1,13 @@
 """Placement's own API tests (its gabbi YAML, from the openstack-placement 16.0.0 wheel)
-against Nimbus, each file on a cloud of its own: the 31 files that need only Placement's
+against Nimbus, each of 69 files on a cloud of its own: the 31 files that need only Placement's
 bare ``APIFixture`` (an empty database) and the 20 whose fixture fills the database first
 (AllocationFixture, SharedStorageFixture, GranularFixture, NUMANetworkFixture, ...: their
-own code, run through the API by _gabbi_fixtures.py), and the 9 secure-RBAC files (each
-caller they fake with no-auth headers a real Keystone user, _gabbi_rbac.py). 1124 of their
-1125 tests pass; the one left sends a malformed Content-Length that httpx (gabbi's client)
-refuses to send. Not run: the legacy-RBAC and open-policy files (they switch Placement to
-its deprecated rules or swap its policy file) and the CORS ones (no CORS middleware).
+own code, run through the API by _gabbi_fixtures.py), the 9 secure-RBAC files (each
+caller they fake with no-auth headers a real Keystone user, _gabbi_rbac.py) and the 9
+open-policy files (every rule "@" in policy/placement.yaml). 1165 of their 1166 tests
+pass; the one left sends a malformed Content-Length that httpx (gabbi's client) refuses to
+send. Not run: the legacy-RBAC files (they switch Placement to its deprecated rules) and
+the CORS ones (no CORS middleware).
 
 The gabbits come from ``NIMBUS_PLACEMENT_GABBITS`` (the wheel's ``placement`` directory,
 unpacked) or are fetched once with ``pip download openstack-placement==16.0.0``."""
@@ -25,7 +26,9 @@ from typing import Any
 import openstack
 import openstack.config
 import pytest
+import yaml
 
+from nimbus.services.placement.policies import RULES
 from tests.api.conftest import password_session
 from tests.api.placement import _gabbi, _gabbi_fixtures, _gabbi_rbac
 from tests.conftest import start_cloud
@@ -58,7 +61,12 @@ FILES = ["aggregate.yaml", "allocation-bad-class.yaml", "allocations-1-12.yaml",
          "allocations-secure-rbac.yaml", "inventory-secure-rbac.yaml",
          "reshaper-secure-rbac.yaml", "resource-classes-secure-rbac.yaml",
          "resource-provider-secure-rbac.yaml", "traits-secure-rbac.yaml",
-         "usage-secure-rbac.yaml"]
+         "usage-secure-rbac.yaml",
+         # every rule opened to any caller by policy/placement.yaml
+         "aggregate-policy.yaml", "allocation-candidates-policy.yaml",
+         "allocations-policy.yaml", "inventory-policy.yaml", "reshaper-policy.yaml",
+         "resource-classes-policy.yaml", "resource-provider-policy.yaml",
+         "traits-policy.yaml", "usage-policy.yaml"]
 # Tests a client cannot send: httpx will not put "Content-Length: seven" on the wire.
 UNSENDABLE = {"basic-http.yaml": {"bad_content_length_not_int"}}
 
@@ -98,12 +106,24 @@ def _user_token(cloud: Any, conn: Any, name: str, project: Any, roles: list[str]
     return str(password_session(cloud, name, password, project_id=project.id).get_token())
 
 
+def _open_policy(data: Path) -> None:
+    """OpenPolicyFixture: every Placement rule but ``admin_api`` is "@", here through
+    policy/placement.yaml."""
+    (data / "policy").mkdir(parents=True)
+    rules = {name: "@" for name in RULES if name not in ("admin_api",)}
+    (data / "policy" / "placement.yaml").write_text(yaml.safe_dump(rules))
+
+
 @pytest.fixture
-def fresh_cloud(tmp_path: Path) -> Iterator[tuple[Any, Any, str, str]]:
+def fresh_cloud(request: pytest.FixtureRequest, tmp_path: Path, placement_tests: Path
+                ) -> Iterator[tuple[Any, Any, str, str]]:
     """A cloud of its own (the gabbits expect an empty Placement), its admin connection,
     the gabbits' ``admin`` token and their ``user`` token (a project member). Their admin
     ran under Placement's legacy rules, where it may do what the service role may (the
     reshaper): here it has both roles."""
+    path = placement_tests / "gabbits" / request.node.callspec.params["name"]
+    if path.exists() and "OpenPolicyFixture" in _gabbi.fixture_names(path):
+        _open_policy(tmp_path / "data")
     cloud = start_cloud(tmp_path / "data")
     try:
         config = openstack.config.OpenStackConfig(config_files=[str(cloud.clouds_yaml)])
