@@ -6,13 +6,14 @@ from __future__ import annotations
 import importlib
 
 # In start-up order; each package's api module exposes ``build_api(runtime)``.
-SERVICES = ["identity", "image", "network", "compute"]
+SERVICES = ["identity", "image", "network", "placement", "compute"]
 
 # What each service puts in the catalog: (type, name, path under the public URL).
 CATALOG = [
     ("identity", "keystone", "/identity"),
     ("image", "glance", "/image"),
     ("network", "neutron", "/network"),
+    ("placement", "placement", "/placement"),
     ("compute", "nova", "/compute/v2.1"),
 ]
 

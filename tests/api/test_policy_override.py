@@ -1,6 +1,6 @@
 """Policy files in the data dir override the default rules, one file per service as in
 OpenStack (Keystone's, Glance's and Neutron's policy.yaml): policy/identity.yaml,
-policy/image.yaml, policy/network.yaml.
+policy/image.yaml, policy/network.yaml, policy/placement.yaml.
 A rule of one service's file never reaches another service, even where the names are the
 same (both define ``default`` and admin rules)."""
 
@@ -25,6 +25,10 @@ def strict_cloud(tmp_path_factory):
         '"context_is_admin": "!"\n')
     (data / "policy" / "image.yaml").write_text('"delete_image": "!"\n')
     (data / "policy" / "network.yaml").write_text('"create_router": "!"\n')
+    # Placement's admin rule named by another: only provider creation is refused.
+    (data / "policy" / "placement.yaml").write_text(
+        '"placement:resource_providers:create": "!"\n'
+        '"placement:traits:list": "rule:admin_api and role:no-such-role"\n')
     # The old single file is not read any more (nimbus up says so).
     (data / "policy.yaml").write_text('"identity:create_project": "!"\n')
     live = start_cloud(data)
@@ -69,3 +73,14 @@ def test_network_rules_come_from_the_network_file_alone(strict_cloud):
     net = conn.network.create_network(name="provider", provider_network_type="vxlan",
                                       provider_segmentation_id=4242)
     assert conn.network.get_network(net.id).provider_segmentation_id == 4242
+
+
+def test_placement_rules_come_from_the_placement_file(strict_cloud):
+    conn = connect(strict_cloud)
+    with pytest.raises(sdk_exc.ForbiddenException):
+        conn.placement.create_resource_provider(name="denied")
+    with pytest.raises(sdk_exc.ForbiddenException):
+        list(conn.placement.traits())
+    # The rules not overridden keep Placement's defaults (admin or service).
+    assert list(conn.placement.resource_providers()) == []
+    assert list(conn.placement.resource_classes())

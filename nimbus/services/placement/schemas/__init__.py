@@ -1,0 +1,1 @@
+"""Placement's request schemas (JSON bodies, per microversion) and query parsing."""
