@@ -1,0 +1,83 @@
+"""Object Storage API v1 (Swift): the route table and the mount at /object-store.
+
+The catalog's URL is /object-store/v1/AUTH_$(project_id)s. Every route takes anonymous
+requests: keystoneauth's rules (owners, reseller admins, account and container ACLs) are
+applied by the handlers, which know the container's ACLs (api/common.py, acl.py). /info
+answers under the mount and at the host's root, where swiftclient and tempest look for it.
+"""
+
+from __future__ import annotations
+
+from nimbus.kernel.loops import LoopRunner
+from nimbus.kernel.policy import Enforcer
+from nimbus.kernel.runtime import Runtime
+from nimbus.kernel.web import Route, ServiceApi
+from nimbus.services.object.api import account, container, info, objects
+from nimbus.services.object.errors import swift_fault, swift_fault_response
+from nimbus.services.object.service import ExpirerTask, object_of
+
+ACCOUNT = "/v1/{account}"
+CONTAINER = "/v1/{account}/{container}"
+OBJECT = "/v1/{account}/{container}/{obj:path}"
+
+
+def _account_routes(path: str) -> list[Route]:
+    return [
+        Route("GET", path, account.list_account),
+        Route("HEAD", path, account.head_account),
+        Route("POST", path, account.post_account),
+        Route("PUT", path, account.refuse_account_change),
+        Route("DELETE", path, account.refuse_account_change),
+    ]
+
+
+def _container_routes(path: str) -> list[Route]:
+    return [
+        Route("PUT", path, container.put_container),
+        Route("GET", path, container.list_container),
+        Route("HEAD", path, container.head_container),
+        Route("POST", path, container.post_container),
+        Route("DELETE", path, container.delete_container),
+    ]
+
+
+ROUTES: list[Route] = [
+    Route("GET", "/info", info.show_info),
+    *_account_routes(ACCOUNT),
+    *_account_routes(ACCOUNT + "/"),
+    *_container_routes(CONTAINER),
+    *_container_routes(CONTAINER + "/"),
+    Route("PUT", OBJECT, objects.put_object, stream=True),
+    Route("GET", OBJECT, objects.get_object),
+    Route("HEAD", OBJECT, objects.head_object),
+    Route("POST", OBJECT, objects.post_object),
+    Route("DELETE", OBJECT, objects.delete_object),
+    Route("COPY", OBJECT, objects.copy_object),
+]
+
+_runners: dict[int, LoopRunner] = {}
+
+
+def _api(runtime: Runtime, name: str, prefix: str, routes: list[Route]) -> ServiceApi:
+    settings = runtime.settings
+    api = ServiceApi(name, prefix, routes, enforcer=Enforcer({}, None),
+                     fault_format=swift_fault, validator=runtime.token_validator,
+                     public_url=settings.effective_public_url,
+                     max_body=settings.max_request_body_size)
+    api.service = object_of(runtime)  # type: ignore[attr-defined]
+    api.negotiated_fault = swift_fault_response
+    return api
+
+
+def build_api(runtime: Runtime) -> ServiceApi:
+    api = _api(runtime, "object-store", "/object-store", ROUTES)
+    if id(runtime) not in _runners:
+        runner = _runners[id(runtime)] = LoopRunner(max_parallel=1)
+        runner.add(ExpirerTask(object_of(runtime)), initial_delay=1.0)
+        runner.start()
+    return api
+
+
+def extra_apis(runtime: Runtime) -> list[ServiceApi]:
+    """/info at the host's root, as Swift's proxy answers it."""
+    return [_api(runtime, "object-info", "/info", [Route("GET", "/", info.show_info)])]
