@@ -7,6 +7,8 @@ from __future__ import annotations
 import email.utils
 import functools
 import math
+import time
+import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -65,7 +67,7 @@ def swift_handler(fn: Callable[[ApiRequest], Any]) -> Callable[[ApiRequest], Any
 
     @functools.wraps(fn)
     def handler(req: ApiRequest) -> Any:
-        trans = {"X-Trans-Id": req.request_id or ""}
+        trans = {"X-Trans-Id": trans_id(req.request_id)}
         try:
             check_names(req.path_params)
             reply = fn(req)
@@ -77,6 +79,13 @@ def swift_handler(fn: Callable[[ApiRequest], Any]) -> Callable[[ApiRequest], Any
         return reply
 
     return handler
+
+
+def trans_id(request_id: str | None) -> str:
+    """Swift's tx<21 hex>-<10 hex of the time>, from the request's own id (so the two
+    answer headers name the same request)."""
+    digits = (request_id or "").removeprefix("req-").replace("-", "") or uuid.uuid4().hex
+    return f"tx{digits[:21]}-{int(time.time()):010x}"
 
 
 def check_names(params: Mapping[str, str]) -> None:

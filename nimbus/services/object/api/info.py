@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nimbus.kernel.web import ApiRequest, Reply
+from nimbus.services.object.api.common import trans_id
 from nimbus.services.object.constraints import CAPABILITIES
 
 VERSION = "2.38.0"
@@ -15,5 +16,5 @@ def capabilities() -> dict[str, Any]:
 
 
 def show_info(req: ApiRequest) -> Reply:
-    return Reply(capabilities(), 200, {"X-Trans-Id": req.request_id or ""},
+    return Reply(capabilities(), 200, {"X-Trans-Id": trans_id(req.request_id)},
                  content_type="application/json; charset=UTF-8")
