@@ -97,10 +97,7 @@ class ObjectService:
     def head_object(self, account: str, container: str, obj: str) -> StoredObject | None:
         """The object, unless absent or past its X-Delete-At."""
         stored = self.files.read(account, container, obj)
-        if stored is None:
-            return None
-        delete_at = stored.meta.get("X-Delete-At")
-        if delete_at and int(delete_at) <= time.time():
+        if stored is None or not self.head_object_state(stored):
             return None
         return stored
 
@@ -143,6 +140,20 @@ class ObjectService:
         info = db.delete_object(obj, ts)
         if info is not None:
             AccountDb(self.ring, account).report_container(info)
+
+    def delete_live_object(self, account: str, container: str, obj: str) -> bool:
+        """DELETE: True when a live object went; one past its X-Delete-At goes too (out of
+        the listing) but answers as missing, as Swift's object server does."""
+        stored = self.files.read(account, container, obj)
+        if stored is None:
+            return False
+        self.delete_object(account, container, obj)
+        return self.head_object_state(stored)
+
+    @staticmethod
+    def head_object_state(stored: StoredObject) -> bool:
+        delete_at = stored.meta.get("X-Delete-At")
+        return not (delete_at and int(delete_at) <= time.time())
 
     def expire_due(self, now: float | None = None, limit: int = 1000) -> int:
         """One expirer pass: delete objects whose X-Delete-At has come; how many went."""

@@ -13,7 +13,9 @@ from nimbus.kernel.policy import Enforcer
 from nimbus.kernel.runtime import Runtime
 from nimbus.kernel.web import Route, ServiceApi
 from nimbus.services.object.api import account, container, info, objects
+from nimbus.services.object.api.common import swift_handler
 from nimbus.services.object.errors import swift_fault, swift_fault_response
+from nimbus.services.object.middleware import Handler, through_pipeline
 from nimbus.services.object.service import ExpirerTask, object_of
 
 ACCOUNT = "/v1/{account}"
@@ -21,23 +23,28 @@ CONTAINER = "/v1/{account}/{container}"
 OBJECT = "/v1/{account}/{container}/{obj:path}"
 
 
+def _h(core: Handler) -> Handler:
+    """A core handler behind the middleware pipeline, with Swift's answer headers."""
+    return swift_handler(through_pipeline(core))
+
+
 def _account_routes(path: str) -> list[Route]:
     return [
-        Route("GET", path, account.list_account),
-        Route("HEAD", path, account.head_account),
-        Route("POST", path, account.post_account),
-        Route("PUT", path, account.refuse_account_change),
-        Route("DELETE", path, account.refuse_account_change),
+        Route("GET", path, _h(account.list_account)),
+        Route("HEAD", path, _h(account.head_account)),
+        Route("POST", path, _h(account.post_account)),
+        Route("PUT", path, _h(account.refuse_account_change)),
+        Route("DELETE", path, _h(account.refuse_account_change)),
     ]
 
 
 def _container_routes(path: str) -> list[Route]:
     return [
-        Route("PUT", path, container.put_container),
-        Route("GET", path, container.list_container),
-        Route("HEAD", path, container.head_container),
-        Route("POST", path, container.post_container),
-        Route("DELETE", path, container.delete_container),
+        Route("PUT", path, _h(container.put_container)),
+        Route("GET", path, _h(container.list_container)),
+        Route("HEAD", path, _h(container.head_container)),
+        Route("POST", path, _h(container.post_container)),
+        Route("DELETE", path, _h(container.delete_container)),
     ]
 
 
@@ -47,12 +54,12 @@ ROUTES: list[Route] = [
     *_account_routes(ACCOUNT + "/"),
     *_container_routes(CONTAINER),
     *_container_routes(CONTAINER + "/"),
-    Route("PUT", OBJECT, objects.put_object, stream=True),
-    Route("GET", OBJECT, objects.get_object),
-    Route("HEAD", OBJECT, objects.head_object),
-    Route("POST", OBJECT, objects.post_object),
-    Route("DELETE", OBJECT, objects.delete_object),
-    Route("COPY", OBJECT, objects.copy_object),
+    Route("PUT", OBJECT, _h(objects.put_object), stream=True),
+    Route("GET", OBJECT, _h(objects.get_object)),
+    Route("HEAD", OBJECT, _h(objects.head_object)),
+    Route("POST", OBJECT, _h(objects.post_object)),
+    Route("DELETE", OBJECT, _h(objects.delete_object)),
+    Route("COPY", OBJECT, _h(objects.copy_object)),
 ]
 
 _runners: dict[int, LoopRunner] = {}

@@ -11,11 +11,11 @@ from nimbus.services.object.api.common import (
     metadata_updates,
     require_account,
     service,
-    swift_handler,
 )
 from nimbus.services.object.api.listing import listing_format, listing_query, render
 from nimbus.services.object.constraints import check_metadata
 from nimbus.services.object.errors import MethodNotAllowed
+from nimbus.services.object.service import title
 from nimbus.services.object.store.diskfile import normal_timestamp
 from nimbus.services.object.store.listings import AccountInfo
 
@@ -46,7 +46,6 @@ def account_headers(info: AccountInfo, owner: bool) -> dict[str, str]:
     }
 
 
-@swift_handler
 def head_account(req: ApiRequest) -> Reply:
     account, owner = _readable(req)
     info = service(req).account_info(account)
@@ -56,7 +55,6 @@ def head_account(req: ApiRequest) -> Reply:
     return Reply(None, 204, headers)
 
 
-@swift_handler
 def list_account(req: ApiRequest) -> Reply:
     account, owner = _readable(req)
     svc = service(req)
@@ -71,7 +69,6 @@ def list_account(req: ApiRequest) -> Reply:
     return Reply(body, 200, headers, content_type=media)
 
 
-@swift_handler
 def post_account(req: ApiRequest) -> Reply:
     account = req.path_params["account"]
     require_account(account)
@@ -84,12 +81,16 @@ def post_account(req: ApiRequest) -> Reply:
         if value:
             parse_account_acl(value)
         updates["X-Account-Access-Control"] = value
+    for name in ("x-account-quota-bytes", "x-account-quota-count"):
+        if name in req.headers:
+            updates[title(name)] = req.headers[name].strip()
+        if f"x-remove-{name[2:]}" in req.headers:
+            updates[title(name)] = ""
     if "x-remove-account-access-control" in req.headers:
         updates["X-Account-Access-Control"] = ""
     service(req).update_account_metadata(account, updates)
     return Reply(None, 204, {"Content-Type": "text/html; charset=UTF-8"})
 
 
-@swift_handler
 def refuse_account_change(req: ApiRequest) -> Reply:
     raise MethodNotAllowed()

@@ -11,7 +11,6 @@ from nimbus.services.object.api.common import (
     metadata_updates,
     require_account,
     service,
-    swift_handler,
     timestamp_headers,
 )
 from nimbus.services.object.api.listing import listing_format, listing_query, render
@@ -67,7 +66,6 @@ def _updates(req: ApiRequest, account: str) -> dict[str, str]:
     return updates
 
 
-@swift_handler
 def put_container(req: ApiRequest) -> Reply:
     account, container = names(req)
     _writer(req, account)
@@ -75,7 +73,6 @@ def put_container(req: ApiRequest) -> Reply:
     return Reply(None, 201 if created else 202, {"Content-Type": HTML, "Content-Length": "0"})
 
 
-@swift_handler
 def post_container(req: ApiRequest) -> Reply:
     account, container = names(req)
     _writer(req, account)
@@ -85,7 +82,6 @@ def post_container(req: ApiRequest) -> Reply:
     return Reply(None, 204, {"Content-Type": HTML})
 
 
-@swift_handler
 def delete_container(req: ApiRequest) -> Reply:
     account, container = names(req)
     _writer(req, account)
@@ -126,7 +122,6 @@ def container_headers(info: ContainerInfo, owner: bool) -> dict[str, str]:
     }
 
 
-@swift_handler
 def head_container(req: ApiRequest) -> Reply:
     info, owner = readable_container(req, listing=True)
     _body, media = render("container", info.name, listing_format(req), [])
@@ -134,7 +129,6 @@ def head_container(req: ApiRequest) -> Reply:
                              "Content-Length": "0"})
 
 
-@swift_handler
 def list_container(req: ApiRequest) -> Reply:
     info, owner = readable_container(req, listing=True)
     fmt = listing_format(req)

@@ -15,7 +15,6 @@ from nimbus.services.object.api.common import (
     http_date,
     require_account,
     service,
-    swift_handler,
     timestamp_headers,
 )
 from nimbus.services.object.constraints import (
@@ -87,7 +86,6 @@ def _readable_object(req: ApiRequest) -> StoredObject:
     return stored
 
 
-@swift_handler
 def head_object(req: ApiRequest) -> Reply:
     stored = _readable_object(req)
     headers = object_headers(stored)
@@ -102,7 +100,6 @@ def _not_modified(headers: dict[str, str]) -> Reply:
     return Reply(None, 304, {**kept, "Content-Length": "0"})
 
 
-@swift_handler
 def get_object(req: ApiRequest) -> Reply:
     stored = _readable_object(req)
     headers = object_headers(stored)
@@ -186,7 +183,6 @@ def _created(stored: StoredObject, extra: dict[str, str] | None = None) -> Reply
     return Reply(None, 201, headers)
 
 
-@swift_handler
 def put_object(req: ApiRequest) -> Reply:
     account, container, obj = names(req)
     authorize_write(req, account, container)
@@ -235,7 +231,6 @@ def _copy(req: ApiRequest, src: tuple[str, str, str], dest: tuple[str, str, str]
         **{k: v for k, v in meta.items() if k.startswith("X-Object-Meta-")}})
 
 
-@swift_handler
 def copy_object(req: ApiRequest) -> Reply:
     account, container, obj = names(req)
     authorize_read(req, account, container)
@@ -251,7 +246,6 @@ def copy_object(req: ApiRequest) -> Reply:
     return _copy(req, (account, container, obj), (dest_account, dest_container, dest_obj))
 
 
-@swift_handler
 def post_object(req: ApiRequest) -> Reply:
     account, container, obj = names(req)
     authorize_write(req, account, container)
@@ -278,12 +272,9 @@ def post_object(req: ApiRequest) -> Reply:
                  b"</html>", 202, {}, content_type=HTML)
 
 
-@swift_handler
 def delete_object(req: ApiRequest) -> Reply:
     account, container, obj = names(req)
     authorize_write(req, account, container)
-    svc = service(req)
-    if svc.head_object(account, container, obj) is None:
+    if not service(req).delete_live_object(account, container, obj):
         raise NotFound()
-    svc.delete_object(account, container, obj)
     return Reply(None, 204, {"Content-Type": HTML})
