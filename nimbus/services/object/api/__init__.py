@@ -32,15 +32,16 @@ def _account_routes(path: str) -> list[Route]:
     return [
         Route("GET", path, _h(account.list_account)),
         Route("HEAD", path, _h(account.head_account)),
-        Route("POST", path, _h(account.post_account)),
-        Route("PUT", path, _h(account.refuse_account_change)),
-        Route("DELETE", path, _h(account.refuse_account_change)),
+        # Streamed: bulk's extract-archive and bulk-delete bodies (middleware/bulk.py).
+        Route("POST", path, _h(account.post_account), stream=True),
+        Route("PUT", path, _h(account.refuse_account_change), stream=True),
+        Route("DELETE", path, _h(account.refuse_account_change), stream=True),
     ]
 
 
 def _container_routes(path: str) -> list[Route]:
     return [
-        Route("PUT", path, _h(container.put_container)),
+        Route("PUT", path, _h(container.put_container), stream=True),
         Route("GET", path, _h(container.list_container)),
         Route("HEAD", path, _h(container.head_container)),
         Route("POST", path, _h(container.post_container)),

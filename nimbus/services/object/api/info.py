@@ -11,8 +11,21 @@ from nimbus.services.object.constraints import CAPABILITIES
 VERSION = "2.38.0"
 
 
+# One entry per middleware of the pipeline (middleware/__init__.py), as Swift registers them.
+MIDDLEWARE: dict[str, dict[str, Any]] = {
+    "bulk_delete": {"max_deletes_per_request": 10000, "max_failed_deletes": 1000},
+    "bulk_upload": {"max_containers_per_extraction": 10000, "max_failed_extractions": 1000},
+    "slo": {"max_manifest_segments": 1000, "max_manifest_size": 8388608,
+            "min_segment_size": 1, "yield_frequency": 10},
+    "dlo": {"max_segments": 10000},
+    "versioned_writes": {"allowed_flags": ["x-versions-location", "x-history-location"]},
+    "container_quotas": {},
+    "account_quotas": {},
+}
+
+
 def capabilities() -> dict[str, Any]:
-    return {"swift": {**CAPABILITIES, "version": VERSION}}
+    return {"swift": {**CAPABILITIES, "version": VERSION}, **MIDDLEWARE}
 
 
 def show_info(req: ApiRequest) -> Reply:

@@ -11,7 +11,11 @@ from typing import Any, Protocol
 from nimbus.kernel.web import ApiRequest
 from nimbus.services.object.middleware import (
     account_quotas,
+    bulk,
     container_quotas,
+    dlo,
+    slo,
+    versioned_writes,
 )
 
 Handler = Callable[[ApiRequest], Any]
@@ -23,6 +27,10 @@ class Middleware(Protocol):
 
 # Swift's proxy-server.conf order, for what exists here.
 PIPELINE: list[Middleware] = [
+    bulk.bulk,
+    slo.slo,
+    dlo.dlo,
+    versioned_writes.versioned_writes,
     container_quotas.container_quotas,
     account_quotas.account_quotas,
 ]
