@@ -19,6 +19,10 @@ MIDDLEWARE: dict[str, dict[str, Any]] = {
             "min_segment_size": 1, "yield_frequency": 10},
     "dlo": {"max_segments": 10000},
     "versioned_writes": {"allowed_flags": ["x-versions-location", "x-history-location"]},
+    "tempurl": {"methods": ["GET", "HEAD", "PUT", "POST", "DELETE"],
+                "incoming_remove_headers": [], "incoming_allow_headers": [],
+                "outgoing_remove_headers": [], "outgoing_allow_headers": [],
+                "allowed_digests": ["sha1", "sha256", "sha512"]},
     "container_quotas": {},
     "account_quotas": {},
 }

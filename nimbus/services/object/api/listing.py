@@ -11,7 +11,7 @@ from xml.sax.saxutils import escape, quoteattr
 from nimbus.kernel.web import ApiRequest
 from nimbus.services.object.api.common import int_param
 from nimbus.services.object.constraints import CONTAINER_LISTING_LIMIT
-from nimbus.services.object.errors import BadRequest, NotAcceptable, PreconditionFailed
+from nimbus.services.object.errors import NotAcceptable, PreconditionFailed
 
 FORMATS = {"plain": "text/plain", "json": "application/json", "xml": "application/xml"}
 ACCEPTED = {"text/plain": "plain", "application/json": "json", "application/xml": "xml",
@@ -22,12 +22,9 @@ def listing_format(req: ApiRequest) -> str:
     """plain, json or xml: ?format= first, then the Accept header's best match."""
     asked = req.query.get("format")
     if asked:
+        # Swift's FORMAT2CONTENT_TYPE: an unknown format is plain text.
         name = asked.lower()
-        if name not in FORMATS:
-            name = ACCEPTED.get(name, "")
-            if not name:
-                raise BadRequest(f"Invalid format: {asked}")
-        return name
+        return name if name in FORMATS else "plain"
     accept = req.headers.get("accept", "")
     if not accept:
         return "plain"

@@ -15,6 +15,7 @@ from nimbus.services.object.middleware import (
     container_quotas,
     dlo,
     slo,
+    tempurl,
     versioned_writes,
 )
 
@@ -28,6 +29,7 @@ class Middleware(Protocol):
 # Swift's proxy-server.conf order, for what exists here.
 PIPELINE: list[Middleware] = [
     bulk.bulk,
+    tempurl.tempurl,
     slo.slo,
     dlo.dlo,
     versioned_writes.versioned_writes,
