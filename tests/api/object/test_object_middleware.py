@@ -1,0 +1,140 @@
+"""The middleware pipeline through python-swiftclient: large objects (the `swift` CLI's
+--segment-size, DLO and SLO), bulk delete and extract-archive, versioned writes, quotas and
+temporary URLs."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tarfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import swiftclient
+from swiftclient import ClientException
+from swiftclient.utils import generate_temp_url
+
+from tests.api.object.conftest import empty_container, unique
+
+Make = Callable[..., str]
+
+
+def test_cli_segmented_uploads_dlo_and_slo(swift_cli: Callable[..., Any],
+                                           swift: swiftclient.Connection,
+                                           tmp_path: Path) -> None:
+    data = os.urandom(3000)
+    (tmp_path / "big.bin").write_bytes(data)
+    names = [unique("dlo"), unique("slo")]
+    try:
+        swift_cli("upload", "--use-dlo", "--segment-size", "1000", names[0], "big.bin")
+        swift_cli("upload", "--use-slo", "--segment-size", "1000", names[1], "big.bin")
+        for name in names:
+            headers, body = swift.get_object(name, "big.bin")
+            assert body == data and headers["etag"].startswith('"')
+            headers, body = swift.get_object(name, "big.bin", headers={"Range": "bytes=990-1010"})
+            assert body == data[990:1011]
+        assert swift.head_object(names[1], "big.bin")["x-static-large-object"] == "True"
+        assert "x-object-manifest" in swift.head_object(names[0], "big.bin")
+        swift_cli("delete", names[1], "big.bin")
+        assert swift.get_container(names[1] + "_segments")[1] == []
+    finally:
+        for name in names + [n + "_segments" for n in names]:
+            empty_container(swift, name)
+
+
+def test_slo_manifest_checks(swift: swiftclient.Connection, make_container: Make) -> None:
+    name = make_container()
+    swift.put_object(name, "seg", b"segment")
+    good = [{"path": f"/{name}/seg", "etag": hashlib.md5(b"segment").hexdigest(),
+             "size_bytes": 7}]
+    swift.put_object(name, "m", swiftclient.utils.json.dumps(good * 2),
+                     query_string="multipart-manifest=put")
+    assert swift.get_object(name, "m")[1] == b"segmentsegment"
+    bad = [{"path": f"/{name}/seg", "etag": "0" * 32, "size_bytes": 7},
+           {"path": f"/{name}/missing", "etag": None, "size_bytes": None}]
+    try:
+        swift.put_object(name, "bad", swiftclient.utils.json.dumps(bad),
+                         query_string="multipart-manifest=put")
+    except ClientException as err:
+        assert err.http_status == 400
+        assert "Etag Mismatch" in str(err.http_response_content)
+        assert "404 Not Found" in str(err.http_response_content)
+    else:
+        raise AssertionError("a manifest of bad segments was stored")
+    assert sorted(o["name"] for o in swift.get_container(name)[1]) == ["m", "seg"]
+
+
+def test_bulk_extract_and_delete(swift: swiftclient.Connection) -> None:
+    name = unique("bulk")
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        for obj in ("one.txt", "sub/two.txt"):
+            info = tarfile.TarInfo(f"{name}/{obj}")
+            info.size = 3
+            tar.addfile(info, io.BytesIO(b"abc"))
+    url, token = swift.get_auth()
+    try:
+        made = httpx.put(f"{url}?extract-archive=tar.gz", content=archive.getvalue(),
+                         headers={"X-Auth-Token": token, "Accept": "application/json"})
+        assert made.status_code == 200 and made.json()["Number Files Created"] == 2
+        assert [o["name"] for o in swift.get_container(name)[1]] == ["one.txt", "sub/two.txt"]
+        body = f"{name}/one.txt\n{name}/sub/two.txt\n{name}\n{name}/gone"
+        gone = httpx.request("DELETE", f"{url}?bulk-delete", content=body.encode(),
+                             headers={"X-Auth-Token": token, "Accept": "application/json"})
+        assert gone.json()["Number Deleted"] == 3 and gone.json()["Number Not Found"] == 1
+        assert name not in [c["name"] for c in swift.get_account()[1]]
+    finally:
+        empty_container(swift, name)
+
+
+def test_versioned_writes_stack(swift: swiftclient.Connection, make_container: Make) -> None:
+    archive = make_container()
+    name = make_container(headers={"X-Versions-Location": archive})
+    swift.put_object(name, "doc", b"v1")
+    swift.put_object(name, "doc", b"v2")
+    assert swift.get_object(name, "doc")[1] == b"v2"
+    assert len(swift.get_container(archive)[1]) == 1
+    swift.delete_object(name, "doc")
+    assert swift.get_object(name, "doc")[1] == b"v1"
+    swift.delete_object(name, "doc")
+    assert swift.get_container(name)[1] == [] and swift.get_container(archive)[1] == []
+
+
+def test_container_quota(swift: swiftclient.Connection, make_container: Make) -> None:
+    name = make_container(headers={"X-Container-Meta-Quota-Bytes": "10"})
+    swift.put_object(name, "fits", b"12345")
+    try:
+        swift.put_object(name, "too-big", b"1234567890")
+    except ClientException as err:
+        assert err.http_status == 413
+    else:
+        raise AssertionError("an upload past the quota was stored")
+    assert [o["name"] for o in swift.get_container(name)[1]] == ["fits"]
+
+
+def test_tempurl_get_put_and_expiry(swift: swiftclient.Connection, make_container: Make
+                                    ) -> None:
+    name = make_container(headers={"X-Container-Meta-Temp-Url-Key": "sekrit"})
+    swift.put_object(name, "shared.txt", b"via temp url")
+    url, _token = swift.get_auth()
+    base = url.split("/object-store", 1)[0]
+    path = f"/object-store{url.split('/object-store', 1)[1]}/{name}/shared.txt"
+    signed = generate_temp_url(path, 60, "sekrit", "GET", digest="sha256")
+    got = httpx.get(base + signed)
+    assert got.status_code == 200 and got.content == b"via temp url"
+    assert got.headers["content-disposition"].startswith('attachment; filename="shared.txt"')
+    # A GET signature does not allow a PUT, an expired one nothing.
+    assert httpx.put(base + signed, content=b"x").status_code == 401
+    put = generate_temp_url(path, 60, "sekrit", "PUT", digest="sha512")
+    assert httpx.put(base + put, content=b"new").status_code == 201
+    assert swift.get_object(name, "shared.txt")[1] == b"new"
+    expired = generate_temp_url(path, int(time.time()) - 10, "sekrit", "GET",
+                                absolute=True, digest="sha256")
+    refused = httpx.get(base + expired)
+    assert refused.status_code == 401 and b"Temp URL invalid" in refused.content
+    wrong = generate_temp_url(path, 60, "other", "GET", digest="sha256")
+    assert httpx.get(base + wrong).status_code == 401
