@@ -3,7 +3,6 @@ by ``?format=`` or the Accept header, with Swift's query parameters."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -12,6 +11,7 @@ from nimbus.kernel.web import ApiRequest
 from nimbus.services.object.api.common import int_param
 from nimbus.services.object.constraints import CONTAINER_LISTING_LIMIT
 from nimbus.services.object.errors import NotAcceptable, PreconditionFailed
+from nimbus.services.object.store.listings import iso
 
 FORMATS = {"plain": "text/plain", "json": "application/json", "xml": "application/xml"}
 ACCEPTED = {"text/plain": "plain", "application/json": "json", "application/xml": "xml",
@@ -68,16 +68,11 @@ def listing_query(req: ApiRequest, containers: bool) -> dict[str, Any]:
     return query
 
 
-def iso(timestamp: str) -> str:
-    moment = dt.datetime.fromtimestamp(float(timestamp), dt.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")
-
-
 def object_item(entry: dict[str, Any]) -> dict[str, Any]:
     if "subdir" in entry:
         return entry
     return {"name": entry["name"], "hash": entry["hash"], "bytes": entry["bytes"],
-            "content_type": entry["content_type"], "last_modified": iso(entry["created_at"])}
+            "content_type": entry["content_type"], "last_modified": entry["last_modified"]}
 
 
 def container_item(entry: dict[str, Any]) -> dict[str, Any]:
@@ -89,6 +84,10 @@ def container_item(entry: dict[str, Any]) -> dict[str, Any]:
 
 def render(kind: str, name: str, fmt: str, entries: list[dict[str, Any]]) -> tuple[bytes, str]:
     """(body, content type) of a listing; kind is "account" or "container"."""
+    if fmt == "json" and kind == "container":
+        # Object rows come with their JSON made by SQLite (store/listings.py).
+        parts = [e["json"] if "json" in e else json.dumps(e) for e in entries]
+        return ("[" + ",".join(parts) + "]").encode(), "application/json; charset=utf-8"
     item = container_item if kind == "account" else object_item
     items = [item(e) for e in entries]
     if fmt == "json":

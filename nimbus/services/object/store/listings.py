@@ -10,6 +10,7 @@ worker keep its connections open.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 import threading
@@ -25,7 +26,8 @@ from nimbus.services.object.ring import Ring
 CONTAINER_SCHEMA = """
 CREATE TABLE IF NOT EXISTS object (
     name TEXT PRIMARY KEY, created_at TEXT NOT NULL, size INTEGER NOT NULL,
-    content_type TEXT NOT NULL, etag TEXT NOT NULL) WITHOUT ROWID;
+    content_type TEXT NOT NULL, etag TEXT NOT NULL, last_modified TEXT NOT NULL
+    ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS stat (
     id INTEGER PRIMARY KEY CHECK (id = 0), account TEXT NOT NULL, container TEXT NOT NULL,
     created_at TEXT NOT NULL, put_timestamp TEXT NOT NULL, deleted INTEGER NOT NULL,
@@ -130,6 +132,12 @@ def _db_path(ring: Ring, kind: str, account: str, container: str | None) -> Path
             f"{name_hash}.db")
 
 
+def iso(timestamp: str) -> str:
+    """A listing's last_modified: the timestamp in UTC, to the microsecond."""
+    moment = dt.datetime.fromtimestamp(float(timestamp), dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
 def merged_metadata(current: dict[str, str], updates: dict[str, str]) -> dict[str, str]:
     """Swift's metadata update: an empty value removes the key."""
     out = {k: v for k, v in current.items() if k not in updates}
@@ -208,11 +216,12 @@ class ContainerDb:
         """Record an object (newer than what is listed); the container's figures after."""
         with _transaction(self._conn()) as c:
             c.execute(
-                "INSERT INTO object VALUES (?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+                "INSERT INTO object VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
                 "created_at = excluded.created_at, size = excluded.size, "
-                "content_type = excluded.content_type, etag = excluded.etag "
+                "content_type = excluded.content_type, etag = excluded.etag, "
+                "last_modified = excluded.last_modified "
                 "WHERE excluded.created_at >= object.created_at",
-                (name, created_at, size, content_type, etag))
+                (name, created_at, size, content_type, etag, iso(created_at)))
             return self._info_in(c)
 
     def delete_object(self, name: str, timestamp: str) -> ContainerInfo | None:
@@ -234,7 +243,10 @@ class ContainerDb:
                      path: str | None = None) -> list[dict[str, Any]]:
         if not self.path.exists():
             return []
-        query = ("SELECT name, created_at, size, content_type, etag FROM object "
+        # Each row's JSON listing entry is made by SQLite, in C (a 10,000-object page).
+        query = ("SELECT name, created_at, size, content_type, etag, last_modified, "
+                 "json_object('hash', etag, 'last_modified', last_modified, 'bytes', size, "
+                 "'name', name, 'content_type', content_type) FROM object "
                  "WHERE name > ? AND name < ? AND name >= ?")
         return _listing(self._conn(), query, limit, marker, end_marker, prefix,
                         delimiter, reverse, path, _object_entry)
@@ -298,7 +310,7 @@ class AccountDb:
 
 def _object_entry(row: tuple[Any, ...]) -> dict[str, Any]:
     return {"name": row[0], "created_at": row[1], "bytes": row[2], "content_type": row[3],
-            "hash": row[4]}
+            "hash": row[4], "last_modified": row[5], "json": row[6]}
 
 
 def _container_entry(row: tuple[Any, ...]) -> dict[str, Any]:
@@ -322,8 +334,12 @@ def _listing(conn: sqlite3.Connection, query: str, limit: int, marker: str, end_
         low, high = end_marker, marker or TOP * 2
     if prefix:
         high = min(high, prefix + TOP)
+    order = "DESC" if reverse else "ASC"
+    if not delimiter:
+        rows = conn.execute(f"{query} ORDER BY name {order} LIMIT ?",
+                            (low, high, prefix, limit)).fetchall()
+        return [entry(row) for row in rows]
     while len(out) < limit:
-        order = "DESC" if reverse else "ASC"
         want = limit - len(out)
         rows = conn.execute(f"{query} ORDER BY name {order} LIMIT ?",
                             (low, high, prefix, want)).fetchall()
