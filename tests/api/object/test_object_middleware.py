@@ -138,3 +138,31 @@ def test_tempurl_get_put_and_expiry(swift: swiftclient.Connection, make_containe
     assert refused.status_code == 401 and b"Temp URL invalid" in refused.content
     wrong = generate_temp_url(path, 60, "other", "GET", digest="sha256")
     assert httpx.get(base + wrong).status_code == 401
+
+
+def test_staticweb_index_and_listing(swift: swiftclient.Connection, make_container: Make
+                                     ) -> None:
+    name = make_container(headers={"X-Container-Read": ".r:*,.rlistings"})
+    swift.put_object(name, "index.html", b"<p>home</p>", content_type="text/html")
+    swift.put_object(name, "docs/a.txt", b"a")
+    url, _token = swift.get_auth()
+    # Without web settings an anonymous GET is the plain listing.
+    assert httpx.get(f"{url}/{name}").text == "docs/a.txt\nindex.html\n"
+    swift.post_container(name, {"X-Container-Meta-Web-Index": "index.html"})
+    assert httpx.get(f"{url}/{name}/").content == b"<p>home</p>"
+    swift.post_container(name, {"X-Container-Meta-Web-Listings": "true",
+                                "X-Container-Meta-Web-Listings-CSS": "style.css"})
+    page = httpx.get(f"{url}/{name}/docs/")
+    assert page.headers["content-type"].startswith("text/html")
+    assert '<a href="a.txt">a.txt</a>' in page.text
+    assert '<link rel="stylesheet" type="text/css" href="style.css" />' in page.text
+    # With a token it is the API again.
+    assert swift.get_container(name, prefix="docs/")[1][0]["name"] == "docs/a.txt"
+
+
+def test_crossdomain_and_healthcheck(swift: swiftclient.Connection) -> None:
+    url, _token = swift.get_auth()
+    root = url.split("/v1/", 1)[0]
+    policy = httpx.get(f"{root}/crossdomain.xml")
+    assert policy.status_code == 200 and "<cross-domain-policy>" in policy.text
+    assert httpx.get(f"{root}/healthcheck").text == "OK"

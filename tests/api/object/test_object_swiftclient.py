@@ -171,7 +171,7 @@ def test_copy_with_x_copy_from_and_copy_verb(swift: swiftclient.Connection,
 def test_delete_after_expires_the_object(swift: swiftclient.Connection,
                                          make_container: Make) -> None:
     name = make_container()
-    swift.put_object(name, "brief", b"soon gone", headers={"X-Delete-After": "1"})
+    swift.put_object(name, "brief", b"soon gone", headers={"X-Delete-After": "3"})
     assert "x-delete-at" in swift.head_object(name, "brief")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -239,3 +239,13 @@ def test_capabilities(swift: swiftclient.Connection) -> None:
     caps = swift.get_capabilities()
     assert caps["swift"]["max_file_size"] == 5368709122
     assert caps["swift"]["max_object_name_length"] == 1024
+
+
+def test_empty_object_metadata_is_kept(swift: swiftclient.Connection,
+                                       make_container: Make) -> None:
+    name = make_container()
+    swift.put_object(name, "o", b"x", headers={"X-Object-Meta-Blank": ""})
+    assert swift.head_object(name, "o")["x-object-meta-blank"] == ""
+    swift.post_object(name, "o", {"X-Object-Meta-Other": ""})
+    headers = swift.head_object(name, "o")
+    assert headers["x-object-meta-other"] == "" and "x-object-meta-blank" not in headers

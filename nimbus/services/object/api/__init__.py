@@ -51,6 +51,8 @@ def _container_routes(path: str) -> list[Route]:
 
 ROUTES: list[Route] = [
     Route("GET", "/info", info.show_info),
+    Route("GET", "/crossdomain.xml", info.crossdomain),
+    Route("GET", "/healthcheck", info.healthcheck),
     *_account_routes(ACCOUNT),
     *_account_routes(ACCOUNT + "/"),
     *_container_routes(CONTAINER),

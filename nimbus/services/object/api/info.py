@@ -23,6 +23,8 @@ MIDDLEWARE: dict[str, dict[str, Any]] = {
                 "incoming_remove_headers": [], "incoming_allow_headers": [],
                 "outgoing_remove_headers": [], "outgoing_allow_headers": [],
                 "allowed_digests": ["sha1", "sha256", "sha512"]},
+    "crossdomain": {"cross_domain_policy": '<allow-access-from domain="*" secure="false" />'},
+    "staticweb": {},
     "container_quotas": {},
     "account_quotas": {},
 }
@@ -30,6 +32,24 @@ MIDDLEWARE: dict[str, dict[str, Any]] = {
 
 def capabilities() -> dict[str, Any]:
     return {"swift": {**CAPABILITIES, "version": VERSION}, **MIDDLEWARE}
+
+
+CROSSDOMAIN = ('<?xml version="1.0"?>\n<!DOCTYPE cross-domain-policy SYSTEM '
+               '"http://www.adobe.com/xml/dtds/cross-domain-policy.dtd" >\n'
+               '<cross-domain-policy>\n<allow-access-from domain="*" secure="false" />\n'
+               '</cross-domain-policy>')
+
+
+def crossdomain(req: ApiRequest) -> Reply:
+    """Swift's crossdomain middleware: the Flash/Silverlight cross-domain policy."""
+    return Reply(CROSSDOMAIN.encode(), 200, {"X-Trans-Id": trans_id(req.request_id)},
+                 content_type="application/xml; charset=utf-8")
+
+
+def healthcheck(req: ApiRequest) -> Reply:
+    """Swift's healthcheck middleware."""
+    return Reply(b"OK", 200, {"X-Trans-Id": trans_id(req.request_id)},
+                 content_type="text/plain; charset=utf-8")
 
 
 def show_info(req: ApiRequest) -> Reply:

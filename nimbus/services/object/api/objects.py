@@ -146,7 +146,9 @@ def _object_meta(req: ApiRequest, obj: str, base: dict[str, str] | None = None
         meta["Content-Type"] = content_type
     elif "Content-Type" not in meta:
         meta["Content-Type"] = mimetypes.guess_type(obj)[0] or "application/octet-stream"
-    return {k: v for k, v in meta.items() if v != "" or k == "Content-Type"}
+    # An empty X-Object-Meta-* value is kept (Swift stores it); other empty headers go.
+    return {k: v for k, v in meta.items()
+            if v != "" or k == "Content-Type" or k.startswith("X-Object-Meta-")}
 
 
 def _check_manifest(value: str) -> None:
@@ -258,9 +260,8 @@ def post_object(req: ApiRequest) -> Reply:
         raise NotFound()
     updates: dict[str, str] = {}
     for key, value in req.headers.items():
-        if key.startswith("x-object-meta-") or key in ALLOWED_HEADERS:
-            if value != "":
-                updates[title(key)] = value
+        if key.startswith("x-object-meta-") or (key in ALLOWED_HEADERS and value != ""):
+            updates[title(key)] = value
     updates.pop("X-Delete-At", None)
     delete_at = delete_at_of(req.headers)
     if delete_at is not None:

@@ -15,6 +15,7 @@ from nimbus.services.object.middleware import (
     container_quotas,
     dlo,
     slo,
+    staticweb,
     tempurl,
     versioned_writes,
 )
@@ -30,6 +31,7 @@ class Middleware(Protocol):
 PIPELINE: list[Middleware] = [
     bulk.bulk,
     tempurl.tempurl,
+    staticweb.staticweb,
     slo.slo,
     dlo.dlo,
     versioned_writes.versioned_writes,

@@ -86,9 +86,14 @@ def tempurl(req: ApiRequest, app: Callable[[ApiRequest], Any]) -> Any:
     if name not in DIGESTS:
         raise invalid()
     account, container, obj = params["account"], params["container"], params["obj"]
-    raw_tail = f"/v1/{account}/{container}/{obj}"
+    prefix = req.query.get("temp_url_prefix")
+    if prefix is not None and not obj.startswith(prefix):
+        raise invalid()
+    raw_tail = f"/v1/{account}/{container}/{obj if prefix is None else prefix}"
     tails = {quote(raw_tail), raw_tail}
-    paths = [p for t in tails for p in (req.api.prefix + t, t)]
+    # A prefix signature covers every object under it: "prefix:" before the path.
+    mark = "" if prefix is None else "prefix:"
+    paths = [mark + p for t in tails for p in (req.api.prefix + t, t)]
     methods = [req.method] + (["GET", "PUT"] if req.method == "HEAD" else [])
     for key in _keys(req, account, container):
         for method in methods:
