@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from nimbus.services.object.api.info import MIDDLEWARE
 from tests.conftest import LiveCloud
 from tests.tempest.harness import base_conf, load_list, run_interop
 
@@ -22,6 +23,7 @@ LOAD_LIST = load_list("object.txt")
 
 
 def object_sections() -> str:
+    apis = ",".join(MIDDLEWARE)
     return ("\n[object-storage]\n"
             "operator_role = member\n"
             "reseller_admin_role = admin\n"
@@ -29,7 +31,7 @@ def object_sections() -> str:
             "container_sync_timeout = 60\n"
             "\n[object-storage-feature-enabled]\n"
             "discoverability = true\n"
-            "discoverable_apis = all\n"
+            f"discoverable_apis = {apis}\n"
             "container_sync = false\n"
             "object_versioning = true\n")
 

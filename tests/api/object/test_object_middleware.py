@@ -166,3 +166,36 @@ def test_crossdomain_and_healthcheck(swift: swiftclient.Connection) -> None:
     policy = httpx.get(f"{root}/crossdomain.xml")
     assert policy.status_code == 200 and "<cross-domain-policy>" in policy.text
     assert httpx.get(f"{root}/healthcheck").text == "OK"
+
+
+def test_formpost_upload(swift: swiftclient.Connection, make_container: Make) -> None:
+    import hashlib as hl
+    import hmac
+
+    name = make_container(headers={"X-Container-Meta-Temp-Url-Key": "formkey"})
+    url, _token = swift.get_auth()
+    path = "/object-store" + url.split("/object-store", 1)[1] + f"/{name}/up/"
+    expires = int(time.time()) + 60
+
+    def form(signed_expires: int, key: str) -> tuple[bytes, str]:
+        message = f"{path}\n\n1000\n2\n{signed_expires}"
+        signature = hmac.new(key.encode(), message.encode(), hl.sha256).hexdigest()
+        fields = {"redirect": "", "max_file_size": "1000", "max_file_count": "2",
+                  "expires": str(signed_expires), "signature": signature}
+        lines = []
+        for field, value in fields.items():
+            lines += ["--XB", f'Content-Disposition: form-data; name="{field}"', "", value]
+        lines += ["--XB", 'Content-Disposition: form-data; name="f"; filename="a.txt"',
+                  "Content-Type: text/plain", "", "form data", "--XB--", ""]
+        return "\r\n".join(lines).encode(), "multipart/form-data; boundary=XB"
+
+    body, media = form(expires, "formkey")
+    made = httpx.post(f"{url}/{name}/up/", content=body, headers={"Content-Type": media})
+    assert made.status_code == 201
+    assert swift.get_object(name, "up/a.txt")[1] == b"form data"
+    body, media = form(expires, "wrong")
+    refused = httpx.post(f"{url}/{name}/up/", content=body, headers={"Content-Type": media})
+    assert refused.status_code == 401 and b"FormPost: Invalid Signature" in refused.content
+    body, media = form(int(time.time()) - 5, "formkey")
+    late = httpx.post(f"{url}/{name}/up/", content=body, headers={"Content-Type": media})
+    assert late.status_code == 401 and b"FormPost: Form Expired" in late.content

@@ -44,7 +44,7 @@ def _container_routes(path: str) -> list[Route]:
         Route("PUT", path, _h(container.put_container), stream=True),
         Route("GET", path, _h(container.list_container)),
         Route("HEAD", path, _h(container.head_container)),
-        Route("POST", path, _h(container.post_container)),
+        Route("POST", path, _h(container.post_container), stream=True),
         Route("DELETE", path, _h(container.delete_container)),
     ]
 
@@ -60,7 +60,8 @@ ROUTES: list[Route] = [
     Route("PUT", OBJECT, _h(objects.put_object), stream=True),
     Route("GET", OBJECT, _h(objects.get_object)),
     Route("HEAD", OBJECT, _h(objects.head_object)),
-    Route("POST", OBJECT, _h(objects.post_object)),
+    # Streamed: formpost's multipart bodies (middleware/formpost.py).
+    Route("POST", OBJECT, _h(objects.post_object), stream=True),
     Route("DELETE", OBJECT, _h(objects.delete_object)),
     Route("COPY", OBJECT, _h(objects.copy_object)),
 ]

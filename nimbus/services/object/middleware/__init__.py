@@ -14,6 +14,7 @@ from nimbus.services.object.middleware import (
     bulk,
     container_quotas,
     dlo,
+    formpost,
     slo,
     staticweb,
     tempurl,
@@ -31,6 +32,7 @@ class Middleware(Protocol):
 PIPELINE: list[Middleware] = [
     bulk.bulk,
     tempurl.tempurl,
+    formpost.formpost,
     staticweb.staticweb,
     slo.slo,
     dlo.dlo,
