@@ -33,7 +33,9 @@ ALLOWED_HEADERS = ("content-disposition", "content-encoding", "x-delete-at",
                    "x-object-manifest", "cache-control", "content-language", "expires",
                    "x-robots-tag")
 # Kept through a POST: what only a PUT sets.
-PUT_ONLY = ("x-static-large-object",)
+PUT_ONLY = ("x-static-large-object", "x-object-sysmeta-symlink-target",
+            "x-object-sysmeta-symlink-target-account", "x-object-sysmeta-slo-etag",
+            "x-object-sysmeta-slo-size")
 
 
 def title(name: str) -> str:
@@ -114,9 +116,13 @@ class ObjectService:
         return stored
 
     def _listed(self, db: ContainerDb, obj: str, stored: StoredObject) -> None:
+        target = stored.meta.get("X-Object-Sysmeta-Symlink-Target")
+        extra = {"symlink_path": "/v1/" + stored.meta.get(
+            "X-Object-Sysmeta-Symlink-Target-Account", db.account) + "/" + target} \
+            if target else None
         info = db.put_object(obj, stored.timestamp, stored.size,
                              stored.meta.get("Content-Type", "application/octet-stream"),
-                             stored.etag)
+                             stored.etag, extra)
         if info is not None:
             AccountDb(self.ring, db.account).report_container(info)
         delete_at = stored.meta.get("X-Delete-At")

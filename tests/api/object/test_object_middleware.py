@@ -199,3 +199,30 @@ def test_formpost_upload(swift: swiftclient.Connection, make_container: Make) ->
     body, media = form(int(time.time()) - 5, "formkey")
     late = httpx.post(f"{url}/{name}/up/", content=body, headers={"Content-Type": media})
     assert late.status_code == 401 and b"FormPost: Form Expired" in late.content
+
+
+def test_symlinks(swift: swiftclient.Connection, make_container: Make) -> None:
+    src, dst = make_container(), make_container()
+    swift.put_object(src, "file.txt", b"target data")
+    swift.put_object(dst, "link", b"", headers={"X-Symlink-Target": f"{src}/file.txt"},
+                     content_type="application/symlink")
+    headers, body = swift.get_object(dst, "link")
+    assert body == b"target data"
+    assert headers["content-location"].endswith(f"/{src}/file.txt")
+    listed = swift.get_container(dst)[1][0]
+    assert listed["symlink_path"].endswith(f"/{src}/file.txt")
+    raw = swift.head_object(dst, "link", query_string="symlink=get")
+    assert raw["x-symlink-target"] == f"{src}/file.txt" and raw["content-length"] == "0"
+    try:
+        swift.put_object(dst, "bad", b"not empty", headers={"X-Symlink-Target": f"{src}/x"})
+    except ClientException as err:
+        assert err.http_status == 400
+    else:
+        raise AssertionError("a symlink with a body was stored")
+    swift.delete_object(src, "file.txt")
+    try:
+        swift.get_object(dst, "link")
+    except ClientException as err:
+        assert err.http_status == 404
+    else:
+        raise AssertionError("a link to a deleted object still answered")

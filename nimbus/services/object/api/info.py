@@ -25,6 +25,7 @@ MIDDLEWARE: dict[str, dict[str, Any]] = {
                 "allowed_digests": ["sha1", "sha256", "sha512"]},
     "crossdomain": {"cross_domain_policy": '<allow-access-from domain="*" secure="false" />'},
     "staticweb": {},
+    "symlink": {"symloop_max": 2, "static_links": True},
     "formpost": {"allowed_digests": ["sha1", "sha256", "sha512"]},
     "container_quotas": {},
     "account_quotas": {},

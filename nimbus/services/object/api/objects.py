@@ -75,7 +75,9 @@ def authorize_write(req: ApiRequest, account: str, container: str) -> None:
 
 
 def object_headers(stored: StoredObject) -> dict[str, str]:
-    return {**stored.meta, "ETag": stored.etag, "Accept-Ranges": "bytes",
+    """The stored headers, without system metadata (never shown, as Swift's sysmeta)."""
+    shown = {k: v for k, v in stored.meta.items() if not k.startswith("X-Object-Sysmeta-")}
+    return {**shown, "ETag": stored.etag, "Accept-Ranges": "bytes",
             "Content-Length": str(stored.size), **timestamp_headers(stored.timestamp)}
 
 
@@ -196,7 +198,8 @@ def put_object(req: ApiRequest) -> Reply:
         return _copy(req, (src_account, *_split_source(source, "X-Copy-From")),
                      (account, container, obj))
     size = check_upload_length(req.headers)
-    meta = _object_meta(req, obj)
+    # System metadata a middleware adds (symlink targets), never taken from the client.
+    meta = {**_object_meta(req, obj), **req.memo.get("sysmeta", {})}
     _check_if_none_match(req, account, container, obj)
     if service(req).container_info(account, container) is None:
         raise NotFound()

@@ -17,6 +17,7 @@ from nimbus.services.object.middleware import (
     formpost,
     slo,
     staticweb,
+    symlink,
     tempurl,
     versioned_writes,
 )
@@ -28,12 +29,15 @@ class Middleware(Protocol):
     def __call__(self, req: ApiRequest, app: Handler) -> Any: ...
 
 
-# Swift's proxy-server.conf order, for what exists here.
+# Swift's proxy-server.conf order, for what exists here; symlink comes before SLO and DLO
+# (Swift puts it after them): here those read the object the path names, so the link must
+# be resolved first.
 PIPELINE: list[Middleware] = [
     bulk.bulk,
     tempurl.tempurl,
     formpost.formpost,
     staticweb.staticweb,
+    symlink.symlink,
     slo.slo,
     dlo.dlo,
     versioned_writes.versioned_writes,

@@ -51,8 +51,8 @@ def serve(req: ApiRequest, manifest: StoredObject, segments: list[Segment], etag
     headers: dict[str, Any] = {**manifest.meta, **extra, "ETag": f'"{etag}"',
                                "Accept-Ranges": "bytes", "Content-Length": str(size),
                                **timestamp_headers(manifest.timestamp)}
-    headers.pop("X-Object-Sysmeta-Slo-Etag", None)
-    headers.pop("X-Object-Sysmeta-Slo-Size", None)
+    for key in [k for k in headers if k.startswith("X-Object-Sysmeta-")]:
+        del headers[key]
     probe = dataclasses.replace(manifest, etag=etag, size=size)
     if ranges.not_modified(req.headers, probe):
         return Reply(None, 304, {"ETag": headers["ETag"], "Content-Length": "0",

@@ -26,8 +26,8 @@ from nimbus.services.object.ring import Ring
 CONTAINER_SCHEMA = """
 CREATE TABLE IF NOT EXISTS object (
     name TEXT PRIMARY KEY, created_at TEXT NOT NULL, size INTEGER NOT NULL,
-    content_type TEXT NOT NULL, etag TEXT NOT NULL, last_modified TEXT NOT NULL
-    ) WITHOUT ROWID;
+    content_type TEXT NOT NULL, etag TEXT NOT NULL, last_modified TEXT NOT NULL,
+    extra TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS stat (
     id INTEGER PRIMARY KEY CHECK (id = 0), account TEXT NOT NULL, container TEXT NOT NULL,
     created_at TEXT NOT NULL, put_timestamp TEXT NOT NULL, deleted INTEGER NOT NULL,
@@ -212,16 +212,17 @@ class ContainerDb:
         return "deleted"
 
     def put_object(self, name: str, created_at: str, size: int, content_type: str,
-                   etag: str) -> ContainerInfo | None:
+                   etag: str, extra: dict[str, str] | None = None) -> ContainerInfo | None:
         """Record an object (newer than what is listed); the container's figures after."""
         with _transaction(self._conn()) as c:
             c.execute(
-                "INSERT INTO object VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+                "INSERT INTO object VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
                 "created_at = excluded.created_at, size = excluded.size, "
                 "content_type = excluded.content_type, etag = excluded.etag, "
-                "last_modified = excluded.last_modified "
+                "last_modified = excluded.last_modified, extra = excluded.extra "
                 "WHERE excluded.created_at >= object.created_at",
-                (name, created_at, size, content_type, etag, iso(created_at)))
+                (name, created_at, size, content_type, etag, iso(created_at),
+                 json.dumps(extra or {})))
             return self._info_in(c)
 
     def delete_object(self, name: str, timestamp: str) -> ContainerInfo | None:
@@ -245,8 +246,9 @@ class ContainerDb:
             return []
         # Each row's JSON listing entry is made by SQLite, in C (a 10,000-object page).
         query = ("SELECT name, created_at, size, content_type, etag, last_modified, "
-                 "json_object('hash', etag, 'last_modified', last_modified, 'bytes', size, "
-                 "'name', name, 'content_type', content_type) FROM object "
+                 "json_patch(json_object('hash', etag, 'last_modified', last_modified, "
+                 "'bytes', size, 'name', name, 'content_type', content_type), extra) "
+                 "FROM object "
                  "WHERE name > ? AND name < ? AND name >= ?")
         return _listing(self._conn(), query, limit, marker, end_marker, prefix,
                         delimiter, reverse, path, _object_entry)
