@@ -34,3 +34,14 @@ def test_ring_file_is_made_once_and_kept(tmp_path: Path) -> None:
     assert again == first and first.part_power == 10
     assert Path(first.devices[0].path) == tmp_path / "object" / "d0"
     assert "1024 partitions" in first.describe()
+
+
+def test_manage_object_ring_shows_the_ring(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from nimbus.cli import main
+
+    result = CliRunner().invoke(main, ["manage", "object-ring", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "1024 partitions" in result.output and "1 replica(s)" in result.output
+    assert str(tmp_path / "object" / "d0") in result.output
