@@ -1,13 +1,13 @@
 """Objects as files: ``<device>/objects/<partition>/<hash[-3:]>/<hash>/`` holds
-``<timestamp>.data`` (the bytes) and ``<timestamp>.json`` (the commit record: metadata, size,
-ETag and the name of its data file).
+``<timestamp>.data`` (the bytes) with its commit record (metadata, size, ETag) in an xattr,
+or beside it as ``<timestamp>.json`` where the filesystem takes no such xattr.
 
-A write streams into a temporary file, fsyncs it and renames it to its ``.data`` name; then
-the record goes the same way (temporary file, fsync, rename, fsync of the directory). The
-newest record is the object, so a kill -9 at any moment leaves the old object or the new
-one: a data file without its record is never read. A metadata update (POST) is a newer
-record naming the same data file; a delete is a record saying so. Older files go after
-each commit.
+A write streams into a temporary file, sets the record on it, fsyncs it, renames it to its
+``.data`` name and fsyncs the directory (without xattrs the record then goes the same way as
+a .json file). The newest record is the object, so a kill -9 at any moment leaves the old
+object or the new one: a data file without its record is never read. A metadata update
+(POST) is a newer .json record naming the same data file; a delete is a record saying so.
+Older files go after each commit.
 """
 
 from __future__ import annotations
@@ -61,6 +61,19 @@ class StoredObject:
         return open(self.data_path, "rb")  # noqa: SIM115 - the caller streams and closes
 
 
+XATTR = "user.nimbus.record"
+
+
+def _attach_record(f: BinaryIO, record: dict[str, Any]) -> bool:
+    """Put the commit record in the data file's xattr; False where the filesystem refuses
+    (no user xattrs, or a record larger than it takes): then a .json record follows."""
+    try:
+        os.setxattr(f.fileno(), XATTR, json.dumps(record, separators=(",", ":")).encode())
+    except OSError:
+        return False
+    return True
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -112,16 +125,20 @@ class ObjectFiles:
 
     @staticmethod
     def _newest_record(directory: Path) -> tuple[str, dict[str, Any]] | None:
+        """(timestamp, record) of the newest commit: a .json record, or a .data file
+        carrying its record in an xattr (a .data without one is not committed)."""
         try:
-            names = sorted((n for n in os.listdir(directory) if n.endswith(".json")),
-                           reverse=True)
+            names = sorted((n for n in os.listdir(directory)
+                            if n.endswith((".json", ".data"))), reverse=True)
         except FileNotFoundError:
             return None
         for name in names:
             try:
-                return name[:-5], json.loads((directory / name).read_bytes())
-            except (FileNotFoundError, ValueError):
-                continue  # a concurrent cleanup took it, or a torn leftover: next one
+                raw = (directory / name).read_bytes() if name.endswith(".json") else \
+                    os.getxattr(directory / name, XATTR)
+                return name[:-5], json.loads(raw)
+            except (FileNotFoundError, ValueError, OSError):
+                continue  # taken by a concurrent cleanup, torn, or no record: next one
         return None
 
     # -- writing --------------------------------------------------------------------------
@@ -149,6 +166,9 @@ class ObjectFiles:
                 raise EtagMismatch()
             if expected_size is not None and size != expected_size:
                 raise SizeExceeded() if size > expected_size else EtagMismatch()
+            ts = new_timestamp()
+            record = {"data": f"{ts}.data", "size": size, "etag": etag, "meta": meta}
+            inline = all(_attach_record(f, record) for f in files)
             for f in files:
                 f.flush()
                 os.fsync(f.fileno())
@@ -160,11 +180,15 @@ class ObjectFiles:
             raise
         for f in files:
             f.close()
-        ts = new_timestamp()
         for tmp, directory in zip(tmps, dirs, strict=True):
             os.rename(tmp, directory / f"{ts}.data")
-        record = {"data": f"{ts}.data", "size": size, "etag": etag, "meta": meta}
-        self._commit(dirs, ts, record)
+        if inline:
+            # The record rode in the data file's xattr: the rename committed both.
+            for directory in dirs:
+                _fsync_dir(directory)
+                self._cleanup(directory)
+        else:
+            self._commit(dirs, ts, record)
         return StoredObject(ts, dirs[0] / f"{ts}.data", size, etag, meta, ts)
 
     def update_meta(self, account: str, container: str, obj: str, current: StoredObject,
@@ -199,13 +223,13 @@ class ObjectFiles:
             names = os.listdir(directory)
         except FileNotFoundError:
             return
-        records = sorted((n for n in names if n.endswith(".json")), reverse=True)
-        if not records:
+        found = ObjectFiles._newest_record(directory)
+        if found is None:
             return
-        try:
-            newest = json.loads((directory / records[0]).read_bytes())
-        except (FileNotFoundError, ValueError):
-            return
+        newest = found[1]
+        kind = ".data" if newest.get("data") == f"{found[0]}.data" and \
+            f"{found[0]}.json" not in names else ".json"
+        records = [found[0] + kind]
         keep = {records[0], newest.get("data")}
         now = time.time()
         for name in names:

@@ -44,7 +44,8 @@ def test_failed_write_keeps_the_old_object(files: ObjectFiles) -> None:
     found = files.read("AUTH_a", "c", "o")
     assert found is not None and b"".join(read_range(found, 0, 2)) == b"old"
     directory = found.data_path.parent
-    assert sorted(p.suffix for p in directory.iterdir()) == [".data", ".json"]
+    # One committed data file (its record in an xattr, or a .json beside it); no leftovers.
+    assert [p.suffix for p in directory.iterdir() if p.suffix != ".json"] == [".data"]
 
 
 def test_data_without_its_record_is_never_read(files: ObjectFiles) -> None:
@@ -53,3 +54,15 @@ def test_data_without_its_record_is_never_read(files: ObjectFiles) -> None:
     (stored.data_path.parent / "9999999999.99999.data").write_bytes(b"torn")
     found = files.read("AUTH_a", "c", "o")
     assert found is not None and found.etag == stored.etag
+
+
+def test_without_xattrs_a_json_record_commits(files: ObjectFiles,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from nimbus.services.object.store import diskfile
+
+    monkeypatch.setattr(diskfile, "_attach_record", lambda _f, _record: False)
+    files.write("AUTH_a", "c", "o", [b"v1"], {"X-Object-Meta-A": "1"}, max_size=100)
+    stored = files.write("AUTH_a", "c", "o", [b"v2"], {"X-Object-Meta-A": "2"}, max_size=100)
+    found = files.read("AUTH_a", "c", "o")
+    assert found is not None and found.etag == stored.etag and found.meta["X-Object-Meta-A"] == "2"
+    assert sorted(p.suffix for p in stored.data_path.parent.iterdir()) == [".data", ".json"]
