@@ -252,6 +252,17 @@ def fernet_rotate(data_dir: str | None) -> None:
     click.echo(f"Rotated: key {primary} is now primary in {settings.fernet_key_dir}.")
 
 
+@manage.command("object-ring")
+@click.option("--data-dir", default=None)
+def object_ring(data_dir: str | None) -> None:
+    """Show the object store's ring (made from [object] settings on first use)."""
+    from nimbus.services.object.ring import load_ring, ring_file
+
+    settings = _settings(data_dir)
+    ring = load_ring(settings)
+    click.echo(f"{ring_file(settings)}: {ring.describe()}")
+
+
 @manage.command("network-teardown")
 @click.option("--data-dir", default=None)
 @click.option("--state-dir", default=None,

@@ -218,6 +218,22 @@ class ComputeSettings:
 
 
 @dataclass
+class ObjectSettings:
+    """[object]: the object store (Swift's proxy, ring and keystoneauth options)."""
+
+    # Comma-separated device directories (relative: in the data dir); empty: <data dir>/object/d0.
+    devices: str = ""
+    # The ring's partition power and replica count, used when the ring is first made.
+    part_power: int = 10
+    replicas: int = 1
+    # keystoneauth's operator_roles and reseller_admin_role (comma-separated, any case).
+    operator_roles: str = "admin,swiftoperator,member"
+    reseller_admin_roles: str = "ResellerAdmin,admin"
+    # Seconds between passes of the expirer (X-Delete-At / X-Delete-After).
+    expirer_interval: float = 10.0
+
+
+@dataclass
 class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
     host: str = "127.0.0.1"
@@ -248,6 +264,7 @@ class Settings:
     oauth1: OAuth1Settings = field(default_factory=OAuth1Settings)
     network: NetworkSettings = field(default_factory=NetworkSettings)
     compute: ComputeSettings = field(default_factory=ComputeSettings)
+    object: ObjectSettings = field(default_factory=ObjectSettings)
 
     @property
     def effective_database_url(self) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 
 # In start-up order; each package's api module exposes ``build_api(runtime)``.
-SERVICES = ["identity", "image", "network", "placement", "compute"]
+SERVICES = ["identity", "image", "network", "placement", "compute", "object"]
 
 # What each service puts in the catalog: (type, name, path under the public URL).
 CATALOG = [
@@ -15,6 +15,8 @@ CATALOG = [
     ("network", "neutron", "/network"),
     ("placement", "placement", "/placement"),
     ("compute", "nova", "/compute/v2.1"),
+    # Substituted per token scope by the catalog, as DevStack registers Swift.
+    ("object-store", "swift", "/object-store/v1/AUTH_$(project_id)s"),
 ]
 
 
