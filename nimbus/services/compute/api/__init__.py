@@ -7,10 +7,12 @@ under /v2.1 (the catalog's URL), the version documents at / and /v2.1/.
 
 from __future__ import annotations
 
+from nimbus.kernel.bus import bus_for
 from nimbus.kernel.policy import Enforcer
 from nimbus.kernel.runtime import Runtime
 from nimbus.kernel.web import Route, ServiceApi
-from nimbus.services.compute.api import discovery
+from nimbus.services.compute.agents import serve_plugin
+from nimbus.services.compute.api import discovery, servers
 from nimbus.services.compute.errors import nova_fault
 from nimbus.services.compute.policies import RULES
 from nimbus.services.compute.service import compute_of
@@ -18,7 +20,7 @@ from nimbus.services.compute.versions import COMPUTE
 
 V = "/v2.1"
 
-FAMILY_ROUTES: list[Route] = []
+FAMILY_ROUTES: list[Route] = [*servers.ROUTES]
 
 
 def routes() -> list[Route]:
@@ -38,5 +40,9 @@ def build_api(runtime: Runtime) -> ServiceApi:
                      public_url=settings.effective_public_url,
                      max_body=settings.max_request_body_size, flat_targets=True,
                      versions=COMPUTE)
-    api.service = compute_of(runtime)  # type: ignore[attr-defined]
+    service = compute_of(runtime)
+    api.service = service  # type: ignore[attr-defined]
+    if service.bus is None:
+        # Every API process takes the agents' reports and calls them.
+        service.plugin_consumer = serve_plugin(bus_for(settings), service)
     return api

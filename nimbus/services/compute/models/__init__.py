@@ -1,3 +1,5 @@
 """Compute tables, one module a family; importing this package puts them all on the shared
 metadata. Each family's tables come with a revision of the ``compute`` branch in
 ``migrations/`` (down_revision ``compute_0001``)."""
+
+from nimbus.services.compute.models import servers  # noqa: F401

@@ -5,5 +5,6 @@ from __future__ import annotations
 
 from nimbus.kernel.policy import RuleDefaults
 from nimbus.services.compute.policies.base import BASE
+from nimbus.services.compute.policies.servers import RULES as SERVERS
 
-RULES: RuleDefaults = {**BASE}
+RULES: RuleDefaults = {**BASE, **SERVERS}

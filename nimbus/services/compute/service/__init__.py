@@ -3,6 +3,8 @@ by other services (through these public methods only)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from nimbus.kernel.runtime import Runtime
 
 
@@ -11,6 +13,28 @@ class ComputeService:
         self.runtime = runtime
         self.db = runtime.db
         self.options = runtime.settings.compute
+        # The bus the agents listen on, and the calls to them (agents.py serve_plugin).
+        self.bus: Any = None
+        self.agent_api: Any = None
+        self.plugin_consumer: Any = None
+        self._init_servers()
+
+    def _init_servers(self) -> None:
+        from nimbus.services.compute.scheduler.driver import Scheduler
+        from nimbus.services.compute.scheduler.placement_client import PlacementClient
+        from nimbus.services.compute.service.build import Builder
+        from nimbus.services.compute.service.hosts import Hosts
+        from nimbus.services.compute.service.networking import Networking
+        from nimbus.services.compute.service.resources import Resources
+        from nimbus.services.compute.service.servers import Servers
+
+        self.placement = PlacementClient(self.runtime)
+        self.hosts = Hosts(self, self.placement)
+        self.scheduler = Scheduler(self.hosts, self.placement)
+        self.networking = Networking(self.runtime)
+        self.resources = Resources(self)
+        self.servers = Servers(self)
+        self.builder = Builder(self)
 
 
 def compute_of(runtime: Runtime) -> ComputeService:

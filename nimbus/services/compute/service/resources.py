@@ -1,0 +1,89 @@
+"""What servers need from the other families and services, in one adapter each way:
+flavors and keypairs (the compute-resources family's stores on this facade, when present),
+images (the image service's public functions) and availability zones.
+
+Until the flavors family lands, DevStack's stock flavors stand in (read-only); the lead
+points ``flavor`` at ``service.flavors`` once it exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nimbus.kernel.context import RequestContext
+from nimbus.kernel.errors import BadRequest, CloudError
+
+# DevStack's flavors (id, name, ram MiB, disk GiB, vcpus).
+_STOCK = [("1", "m1.tiny", 512, 1, 1), ("2", "m1.small", 2048, 20, 1),
+          ("3", "m1.medium", 4096, 40, 2), ("4", "m1.large", 8192, 80, 4),
+          ("5", "m1.xlarge", 16384, 160, 8), ("42", "m1.nano", 128, 1, 1),
+          ("84", "m1.micro", 192, 1, 1), ("c1", "cirros256", 256, 1, 1)]
+STOCK_FLAVORS = {fid: {"id": fid, "name": name, "ram": ram, "disk": disk, "vcpus": vcpus,
+                       "ephemeral": 0, "swap": 0, "extra_specs": {}, "is_public": True,
+                       "rxtx_factor": 1.0}
+                 for fid, name, ram, disk, vcpus in _STOCK}
+
+
+def flavor_snapshot(flavor: dict[str, Any]) -> dict[str, Any]:
+    """What an instance keeps of its flavor (Nova's embedded flavor)."""
+    swap = flavor.get("swap") or 0
+    return {"id": str(flavor["id"]), "name": flavor["name"], "ram": int(flavor["ram"]),
+            "disk": int(flavor.get("disk") or 0), "vcpus": int(flavor["vcpus"]),
+            "ephemeral": int(flavor.get("ephemeral", flavor.get("OS-FLV-EXT-DATA:ephemeral"))
+                             or 0),
+            "swap": int(swap) if swap != "" else 0,
+            "extra_specs": dict(flavor.get("extra_specs") or {})}
+
+
+class Resources:
+    def __init__(self, compute: Any) -> None:
+        self.compute = compute
+
+    # -- flavors --------------------------------------------------------------------------
+    def flavor(self, ctx: RequestContext, flavor_ref: str) -> dict[str, Any]:
+        """The flavor a request names (its id, or the last part of its URL); 400 if none."""
+        flavor_id = str(flavor_ref).rstrip("/").rsplit("/", 1)[-1]
+        store = getattr(self.compute, "flavors", None)
+        if store is not None:
+            try:
+                found = store.get(ctx, flavor_id)
+            except CloudError as err:
+                if err.status == 404:
+                    raise BadRequest(f"Flavor {flavor_id} could not be found.") from None
+                raise
+            return flavor_snapshot(found if isinstance(found, dict) else vars(found))
+        if flavor_id not in STOCK_FLAVORS:
+            raise BadRequest(f"Flavor {flavor_id} could not be found.")
+        return flavor_snapshot(STOCK_FLAVORS[flavor_id])
+
+    # -- keypairs -------------------------------------------------------------------------
+    def key_data(self, ctx: RequestContext, key_name: str) -> str:
+        store = getattr(self.compute, "keypairs", None)
+        if store is None:
+            raise BadRequest("Invalid key_name provided.")
+        try:
+            found = store.get(ctx, key_name)
+        except CloudError as err:
+            if err.status == 404:
+                raise BadRequest("Invalid key_name provided.") from None
+            raise
+        record = found if isinstance(found, dict) else vars(found)
+        return str(record.get("public_key", ""))
+
+    # -- images ---------------------------------------------------------------------------
+    def image(self, ctx: RequestContext, image_ref: str) -> Any:
+        """The image record (ImageRecord) a boot names, visible to the caller and active."""
+        from nimbus.services.image.service import image_of
+        from nimbus.services.image.service.records import Caller
+
+        image_id = str(image_ref).rstrip("/").rsplit("/", 1)[-1]
+        caller = Caller(ctx.project_id, ctx.user_id, ctx.has_role("admin"))
+        try:
+            record = image_of(self.compute.runtime).images.get(caller, image_id)
+        except CloudError as err:
+            if err.status == 404:
+                raise BadRequest(f"Image {image_id} could not be found.") from None
+            raise
+        if record.status != "active":
+            raise BadRequest(f"Image {image_id} is not active.")
+        return record
