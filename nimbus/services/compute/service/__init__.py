@@ -22,9 +22,11 @@ class ComputeService:
     def _init_servers(self) -> None:
         from nimbus.services.compute.scheduler.driver import Scheduler
         from nimbus.services.compute.scheduler.placement_client import PlacementClient
+        from nimbus.services.compute.service.actions import ServerActions
         from nimbus.services.compute.service.build import Builder
         from nimbus.services.compute.service.hosts import Hosts
         from nimbus.services.compute.service.networking import Networking
+        from nimbus.services.compute.service.resize import Resizes
         from nimbus.services.compute.service.resources import Resources
         from nimbus.services.compute.service.servers import Servers
 
@@ -35,6 +37,8 @@ class ComputeService:
         self.resources = Resources(self)
         self.servers = Servers(self)
         self.builder = Builder(self)
+        self.actions = ServerActions(self)
+        self.resizes = Resizes(self)
 
 
 def compute_of(runtime: Runtime) -> ComputeService:

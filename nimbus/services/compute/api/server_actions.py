@@ -1,0 +1,131 @@
+"""POST /servers/{id}/action: one body key names the action; each has its rule and the
+microversions it exists at."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from nimbus.kernel.errors import BadRequest, Forbidden
+from nimbus.kernel.microversion import since
+from nimbus.kernel.web import ApiRequest, Reply, Route
+from nimbus.services.compute.api.common import can, compute, server_target
+from nimbus.services.compute.errors import InvalidInput
+
+V = "/v2.1"
+S = "os_compute_api:servers"
+
+
+def _sid(req: ApiRequest) -> str:
+    return req.path_params["server_id"]
+
+
+def _agent_action(key: str) -> Callable[[ApiRequest, Any], Reply | None]:
+    def run(req: ApiRequest, _body: Any) -> None:
+        compute(req).actions.start(req.ctx, _sid(req), key, req.request_id)
+    return run
+
+
+def reboot(req: ApiRequest, body: Any) -> None:
+    kind = (body or {}).get("type") if isinstance(body, dict) else None
+    if kind not in ("SOFT", "HARD", "soft", "hard"):
+        raise InvalidInput(f"reboot/type. Value: {kind}. '{kind}' is not one of "
+                           "['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft']")
+    compute(req).actions.start(req.ctx, _sid(req), f"reboot:{kind.upper()}",
+                               req.request_id, kind=kind.lower())
+
+
+def lock(req: ApiRequest, body: Any) -> None:
+    assert req.version is not None
+    reason = None
+    if isinstance(body, dict) and body:
+        if not since(req.version, "2.73") or set(body) - {"locked_reason"}:
+            raise InvalidInput(f"lock. Value: {body}. Additional properties are not allowed")
+        reason = body.get("locked_reason")
+        if not isinstance(reason, str) or not 1 <= len(reason) <= 255:
+            raise InvalidInput(f"lock/locked_reason. Value: {reason}.")
+    compute(req).actions.lock(req.ctx, _sid(req), reason, req.request_id)
+
+
+def unlock(req: ApiRequest, _body: Any) -> None:
+    override = can(req, "os_compute_api:os-lock-server:unlock:unlock_override")
+    compute(req).actions.unlock(req.ctx, _sid(req), override, req.request_id)
+
+
+def reset_state(req: ApiRequest, body: Any) -> None:
+    state = body.get("state") if isinstance(body, dict) else None
+    if state not in ("active", "error"):
+        raise InvalidInput(f"os-resetState/state. Value: {state}. '{state}' is not one of "
+                           "['active', 'error']")
+    compute(req).actions.reset_state(req.ctx, _sid(req), state, req.request_id)
+
+
+def console_output(req: ApiRequest, body: Any) -> dict[str, Any]:
+    length = body.get("length") if isinstance(body, dict) else None
+    if length is not None:
+        try:
+            length = int(length)
+        except (TypeError, ValueError):
+            raise InvalidInput(f"os-getConsoleOutput/length. Value: {length}.") from None
+        if length < -1:
+            raise InvalidInput(f"os-getConsoleOutput/length. Value: {length}.")
+        length = None if length == -1 else length
+    return {"output": compute(req).actions.console_output(req.ctx, _sid(req), length)}
+
+
+def resize(req: ApiRequest, body: Any) -> None:
+    if not isinstance(body, dict) or "flavorRef" not in body:
+        raise InvalidInput("resize. Value: {}. 'flavorRef' is a required property")
+    compute(req).resizes.resize(req.ctx, _sid(req), str(body["flavorRef"]), req.request_id)
+
+
+def confirm_resize(req: ApiRequest, _body: Any) -> None:
+    compute(req).resizes.confirm(req.ctx, _sid(req), req.request_id)
+
+
+def revert_resize(req: ApiRequest, _body: Any) -> None:
+    compute(req).resizes.revert(req.ctx, _sid(req), req.request_id)
+
+
+# body key -> (rule, handler, status of the answer)
+ACTIONS: dict[str, tuple[str, Callable[[ApiRequest, Any], Any], int]] = {
+    "os-stop": (f"{S}:stop", _agent_action("os-stop"), 202),
+    "os-start": (f"{S}:start", _agent_action("os-start"), 202),
+    "pause": ("os_compute_api:os-pause-server:pause", _agent_action("pause"), 202),
+    "unpause": ("os_compute_api:os-pause-server:unpause", _agent_action("unpause"), 202),
+    "suspend": ("os_compute_api:os-suspend-server:suspend", _agent_action("suspend"), 202),
+    "resume": ("os_compute_api:os-suspend-server:resume", _agent_action("resume"), 202),
+    "unrescue": ("os_compute_api:os-unrescue", _agent_action("unrescue"), 202),
+    "reboot": (f"{S}:reboot", reboot, 202),
+    "lock": ("os_compute_api:os-lock-server:lock", lock, 202),
+    "unlock": ("os_compute_api:os-lock-server:unlock", unlock, 202),
+    "os-resetState": ("os_compute_api:os-admin-actions:reset_state", reset_state, 202),
+    "os-getConsoleOutput": ("os_compute_api:os-console-output", console_output, 200),
+    "resize": (f"{S}:resize", resize, 202),
+    "confirmResize": (f"{S}:confirm_resize", confirm_resize, 204),
+    "revertResize": (f"{S}:revert_resize", revert_resize, 202),
+}
+
+
+def action(req: ApiRequest) -> Reply:
+    body = req.json()
+    if not isinstance(body, dict) or len(body) != 1:
+        raise BadRequest("There is no such action: the body must name exactly one action.")
+    (name, args), = body.items()
+    found = ACTIONS.get(name)
+    if found is None:
+        raise BadRequest(f"There is no such action: {name}")
+    rule, handler, status = found
+    if not can(req, rule, req.memo.get("project_id")):
+        raise Forbidden(f"Policy doesn't allow {rule} to be performed.")
+    result = handler(req, args)
+    if isinstance(result, Reply):
+        return result
+    return Reply(result, status=status) if result is not None else Reply(status=status)
+
+
+ROUTES: list[Route] = [
+    # Each action's own rule is checked by ``action``; the route only needs a caller who
+    # can see the server.
+    Route("POST", f"{V}/servers/{{server_id}}/action", action, f"{S}:show", server_target),
+]
