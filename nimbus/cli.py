@@ -136,8 +136,8 @@ def _serve_workers(settings: Settings, config: Any, host_agent: bool) -> None:
 
     agent = compute_agent = None
     if host_agent:
+        from nimbus.agents.compute.agent import start_agent as start_compute
         from nimbus.agents.network.agent import start_agent
-        from nimbus.services.compute.standin_agent import start_agent as start_compute
 
         agent = start_agent(settings)
         compute_agent = start_compute(settings)

@@ -68,9 +68,9 @@ def host_network_agent(app: Any, settings: Settings) -> None:
 
     @contextlib.asynccontextmanager
     async def lifespan(asgi_app: Any) -> AsyncIterator[Any]:
+        from nimbus.agents.compute.agent import start_agent as start_compute
         from nimbus.agents.network.agent import start_agent
         from nimbus.kernel.bus import close_process_bus
-        from nimbus.services.compute.standin_agent import start_agent as start_compute
 
         agent = await asyncio.to_thread(start_agent, settings)
         compute_agent = await asyncio.to_thread(start_compute, settings)
