@@ -95,7 +95,7 @@ class PluginEndpoint:
         self.service = service          # the ComputeService facade
 
     def report_state(self, report: dict[str, Any]) -> None:
-        self.service.hosts.report(m.from_wire(m.HostReport, report))
+        self.service.host_reports.report(m.from_wire(m.HostReport, report))
 
     def instance_update(self, update: dict[str, Any]) -> None:
         self.service.servers.agent_update(m.from_wire(m.InstanceUpdate, update))

@@ -74,5 +74,4 @@ RULES: RuleDefaults = {
     "os_compute_api:server-metadata:update": _MEMBER,
     "os_compute_api:server-metadata:update_all": _MEMBER,
     "os_compute_api:server-metadata:delete": _MEMBER,
-    "os_compute_api:os-migrations:index": _ADMIN,
 }

@@ -24,21 +24,29 @@ class ComputeService:
         from nimbus.services.compute.scheduler.placement_client import PlacementClient
         from nimbus.services.compute.service.actions import ServerActions
         from nimbus.services.compute.service.build import Builder
-        from nimbus.services.compute.service.hosts import Hosts
+        from nimbus.services.compute.service.host_reports import HostReports
         from nimbus.services.compute.service.networking import Networking
         from nimbus.services.compute.service.resize import Resizes
         from nimbus.services.compute.service.resources import Resources
         from nimbus.services.compute.service.servers import Servers
 
         self.placement = PlacementClient(self.runtime)
-        self.hosts = Hosts(self, self.placement)
-        self.scheduler = Scheduler(self.hosts, self.placement)
+        self.host_reports = HostReports(self, self.placement)
+        self.scheduler = Scheduler(self.host_reports, self.placement)
         self.networking = Networking(self.runtime)
         self.resources = Resources(self)
         self.servers = Servers(self)
         self.builder = Builder(self)
         self.actions = ServerActions(self)
         self.resizes = Resizes(self)
+        usage = getattr(self, "usage", None)
+        if usage is not None:
+            # compute-resources' registry: quotas, tenant usage, os-migrations, hypervisors.
+            from nimbus.services.compute.service.usage_sources import ServerUsage
+
+            sources = ServerUsage(self.db)
+            usage.register(sources, tenant_usage=sources, migrations=sources,
+                           host_servers=sources)
 
 
 def compute_of(runtime: Runtime) -> ComputeService:

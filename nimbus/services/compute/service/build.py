@@ -104,10 +104,17 @@ class Builder:
 
             spec.instance_hosts = {i: h for i, h in s.execute(
                 select(Instance.id, Instance.host).where(Instance.id.in_(named))) if h}
-        groups = getattr(self.compute, "server_groups", None)
-        if hints.get("group") and groups is not None and hasattr(groups, "placement_of"):
-            spec.group_policy, spec.group_hosts, spec.group_max_server_per_host = \
-                groups.placement_of(str(hints["group"]), row.id)
+        group = self.compute.resources.server_group(str(hints["group"])) \
+            if hints.get("group") else None
+        if group is not None:
+            from sqlalchemy import select
+
+            others = [m for m in group["members"] if m != row.id]
+            spec.group_policy = group["policy"]
+            spec.group_hosts = [h for h in s.scalars(select(Instance.host).where(
+                Instance.id.in_(others), Instance.deleted == 0)) if h]
+            spec.group_max_server_per_host = int(
+                (group.get("rules") or {}).get("max_server_per_host", 1))
         return spec
 
     def _ports(self, ctx: RequestContext, instance_id: str, host: str) -> list[dict[str, Any]]:
@@ -226,6 +233,7 @@ class Builder:
                 log.warning("instance %s: destroy on %s failed: %s", instance_id, host, err)
         self.compute.networking.release_ports(instance_id)
         self.compute.placement.remove(instance_id)
+        self.compute.resources.leave_group(instance_id)
         with self.db.session() as s:
             row = s.get(Instance, instance_id)
             if row is None:

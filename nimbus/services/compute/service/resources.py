@@ -1,9 +1,10 @@
-"""What servers need from the other families and services, in one adapter each way:
-flavors and keypairs (the compute-resources family's stores on this facade, when present),
-images (the image service's public functions) and availability zones.
+"""What servers need from the other families and services, in one adapter: flavors, key
+pairs, quotas and server groups (the compute-resources family's public functions:
+``flavors.get(flavor_id, ctx)``, ``keypairs.get(user_id, name)``,
+``quotas.check(project, user, deltas)``, ``server_groups.get / add_member``) and images
+(the image service's public functions).
 
-Until the flavors family lands, DevStack's stock flavors stand in (read-only); the lead
-points ``flavor`` at ``service.flavors`` once it exists.
+In a tree without the flavors family, DevStack's stock flavors stand in (read-only).
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ STOCK_FLAVORS = {fid: {"id": fid, "name": name, "ram": ram, "disk": disk, "vcpus
 
 
 def flavor_snapshot(flavor: dict[str, Any]) -> dict[str, Any]:
-    """What an instance keeps of its flavor (Nova's embedded flavor)."""
+    """What an instance keeps of its flavor (Nova's embedded flavor), from either the
+    flavors store's columns (flavorid, memory_mb, root_gb...) or the API's names."""
     swap = flavor.get("swap") or 0
-    return {"id": str(flavor["id"]), "name": flavor["name"], "ram": int(flavor["ram"]),
-            "disk": int(flavor.get("disk") or 0), "vcpus": int(flavor["vcpus"]),
-            "ephemeral": int(flavor.get("ephemeral", flavor.get("OS-FLV-EXT-DATA:ephemeral"))
-                             or 0),
+    return {"id": str(flavor.get("flavorid", flavor.get("id"))), "name": flavor["name"],
+            "ram": int(flavor.get("memory_mb", flavor.get("ram")) or 0),
+            "disk": int(flavor.get("root_gb", flavor.get("disk")) or 0),
+            "vcpus": int(flavor["vcpus"]),
+            "ephemeral": int(flavor.get("ephemeral_gb", flavor.get("ephemeral")) or 0),
             "swap": int(swap) if swap != "" else 0,
             "extra_specs": dict(flavor.get("extra_specs") or {})}
 
@@ -46,12 +49,14 @@ class Resources:
         store = getattr(self.compute, "flavors", None)
         if store is not None:
             try:
-                found = store.get(ctx, flavor_id)
+                found = store.get(flavor_id, ctx)
             except CloudError as err:
                 if err.status == 404:
                     raise BadRequest(f"Flavor {flavor_id} could not be found.") from None
                 raise
-            return flavor_snapshot(found if isinstance(found, dict) else vars(found))
+            if found.get("disabled"):
+                raise BadRequest(f"Flavor {flavor_id} could not be found.")
+            return flavor_snapshot(found)
         if flavor_id not in STOCK_FLAVORS:
             raise BadRequest(f"Flavor {flavor_id} could not be found.")
         return flavor_snapshot(STOCK_FLAVORS[flavor_id])
@@ -62,13 +67,44 @@ class Resources:
         if store is None:
             raise BadRequest("Invalid key_name provided.")
         try:
-            found = store.get(ctx, key_name)
+            found = store.get(ctx.user_id or "", key_name)
         except CloudError as err:
             if err.status == 404:
                 raise BadRequest("Invalid key_name provided.") from None
             raise
-        record = found if isinstance(found, dict) else vars(found)
-        return str(record.get("public_key", ""))
+        return str(found.get("public_key", ""))
+
+    # -- quotas ---------------------------------------------------------------------------
+    def check_quota(self, ctx: RequestContext, flavor: dict[str, Any], count: int) -> None:
+        """403 when ``count`` more servers of ``flavor`` pass the project's limits."""
+        quotas = getattr(self.compute, "quotas", None)
+        if quotas is None or not hasattr(quotas, "check"):
+            return
+        quotas.check(ctx.project_id or "", ctx.user_id, {
+            "instances": count, "cores": count * int(flavor["vcpus"]),
+            "ram": count * int(flavor["ram"])})
+
+    # -- server groups --------------------------------------------------------------------
+    def server_group(self, group_id: str) -> dict[str, Any] | None:
+        groups = getattr(self.compute, "server_groups", None)
+        if groups is None:
+            return None
+        try:
+            return groups.get(group_id)  # type: ignore[no-any-return]
+        except CloudError as err:
+            if err.status == 404:
+                raise BadRequest(f"Invalid server group {group_id}.") from None
+            raise
+
+    def join_group(self, group_id: str, server_id: str) -> None:
+        groups = getattr(self.compute, "server_groups", None)
+        if groups is not None:
+            groups.add_member(group_id, server_id)
+
+    def leave_group(self, server_id: str) -> None:
+        groups = getattr(self.compute, "server_groups", None)
+        if groups is not None:
+            groups.remove_member(server_id)
 
     # -- images ---------------------------------------------------------------------------
     def image(self, ctx: RequestContext, image_ref: str) -> Any:

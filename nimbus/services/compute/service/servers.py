@@ -133,10 +133,13 @@ class Servers:
             raise BadRequest("Unable to launch multiple instances with a single configured "
                              "port ID or fixed IP. Please launch your instance one by one "
                              "with different ports or IPs.")
-        self._check_quota(ctx, flavor, req.max_count, req.min_count)
+        req.max_count = self._check_quota(ctx, flavor, req.max_count, req.min_count)
+        group = str(req.hints["group"]) if req.hints.get("group") else None
+        if group is not None:
+            self.compute.resources.server_group(group)
         reservation = f"r-{uuid.uuid4().hex[:8]}"
         made = self._insert(ctx, req, flavor, image, key_data, nics, group_ids, reservation,
-                            request_id)
+                            request_id, group)
         for instance in made:
             self.compute.builder.start_build(ctx, instance["id"])
         return made, reservation
@@ -157,15 +160,23 @@ class Servers:
         return req.nics
 
     def _check_quota(self, ctx: RequestContext, flavor: dict[str, Any], max_count: int,
-                     min_count: int) -> None:
-        quotas = getattr(self.compute, "quotas", None)
-        if quotas is not None and hasattr(quotas, "check_instances"):
-            quotas.check_instances(ctx, flavor, max_count, min_count)
+                     min_count: int) -> int:
+        """How many to make: the most from max_count down to min_count the quotas allow
+        (Nova's 403 when not even min_count fits)."""
+        for count in range(max_count, min_count - 1, -1):
+            try:
+                self.compute.resources.check_quota(ctx, flavor, count)
+            except Forbidden:
+                if count == min_count:
+                    raise
+                continue
+            return count
+        return min_count
 
     def _insert(self, ctx: RequestContext, req: BootRequest, flavor: dict[str, Any],
                 image: Any, key_data: str | None, nics: list[RequestedNic],
-                group_ids: list[str] | None, reservation: str, request_id: str | None
-                ) -> list[dict[str, Any]]:
+                group_ids: list[str] | None, reservation: str, request_id: str | None,
+                group: str | None) -> list[dict[str, Any]]:
         with self.db.session() as s:
             seq = int(s.scalar(select(func.max(Instance.seq))) or 0)
             rows = []
@@ -175,6 +186,8 @@ class Servers:
                 s.add(row)
                 s.flush()
                 self._children(s, row, req, image)
+                if group is not None:
+                    self.compute.resources.join_group(group, row.id)
                 records.start_action(s, row, "create", ctx, request_id)
                 rows.append(row)
             s.flush()

@@ -1,9 +1,10 @@
 """The compute hosts as their agents report them (``report_state``): the scheduler's host
 states, and each host's Placement provider and inventory.
 
-The compute-resources family owns the compute node and service records (os-hypervisors,
-os-services); each report is handed to its ``hypervisors.report`` when that store is on
-the facade. Here a process keeps the last report of each host it heard from.
+The compute-resources family owns the compute service and node records (os-services,
+os-hypervisors): each report goes to its ``hosts.report_service`` / ``report_node`` when
+that store is on the facade, and whether a host is up and enabled is its answer. A process
+also keeps the last report of each host it heard from (the scheduler's view of the node).
 """
 
 from __future__ import annotations
@@ -36,7 +37,15 @@ def inventories_of(report: HostReport) -> dict[str, dict[str, Any]]:
     }
 
 
-class Hosts:
+def node_resources(report: HostReport) -> dict[str, Any]:
+    """What os-hypervisors shows of a node (compute-resources' report_node)."""
+    keys = ("hypervisor_hostname", "hypervisor_type", "hypervisor_version", "vcpus",
+            "memory_mb", "local_gb", "vcpus_used", "memory_mb_used", "local_gb_used",
+            "running_vms", "cpu_info", "host_ip")
+    return {k: getattr(report, k) for k in keys}
+
+
+class HostReports:
     def __init__(self, compute: Any, placement: PlacementClient) -> None:
         self.compute = compute
         self.placement = placement
@@ -51,16 +60,26 @@ class Hosts:
         if self._synced.get(report.host) != inventories:
             self.placement.sync_node(report.host, inventories, list(report.traits))
             self._synced[report.host] = inventories
-        store = getattr(self.compute, "hypervisors", None)
-        if store is not None and hasattr(store, "report"):
-            store.report(report)
+        store = getattr(self.compute, "hosts", None)
+        if store is not None and hasattr(store, "report_service"):
+            store.report_service(report.host, "nova-compute")
+            store.report_node(report.host, node_resources(report))
 
     def last_report(self, host: str) -> HostReport | None:
         with self._lock:
             seen = self._reports.get(host)
         return seen[0] if seen else None
 
+    def _service(self, host: str) -> dict[str, Any] | None:
+        store = getattr(self.compute, "hosts", None)
+        if store is None or not hasattr(store, "find_service"):
+            return None
+        return store.find_service(host, "nova-compute")  # type: ignore[no-any-return]
+
     def is_up(self, host: str) -> bool:
+        service = self._service(host)
+        if service is not None:
+            return bool(self.compute.hosts.service_is_up(service))
         with self._lock:
             seen = self._reports.get(host)
         return seen is not None and \
@@ -75,7 +94,9 @@ class Hosts:
         if report is None:
             return None
         return HostState(
-            host=host, node=report.hypervisor_hostname, availability_zone=report.availability_zone,
+            host=host, node=report.hypervisor_hostname,
+            availability_zone=self.zone_of(host, report.availability_zone),
+            aggregate_metadata=self.aggregate_metadata(host),
             enabled=self._enabled(host), up=self.is_up(host), vcpus=report.vcpus,
             vcpus_used=report.vcpus_used, memory_mb=report.memory_mb,
             memory_mb_used=report.memory_mb_used, local_gb=report.local_gb,
@@ -84,8 +105,22 @@ class Hosts:
             cpu_arch=str(report.cpu_info.get("arch", "x86_64")))
 
     def _enabled(self, host: str) -> bool:
-        """os-services' disabled flag, from compute-resources' store when it has one."""
-        store = getattr(self.compute, "os_services", None)
-        if store is not None and hasattr(store, "is_enabled"):
-            return bool(store.is_enabled(host))
-        return True
+        """os-services' disabled flag (compute-resources' record, when there is one)."""
+        service = self._service(host)
+        return service is None or not service.get("disabled")
+
+    def zone_of(self, host: str, reported: str) -> str:
+        aggregates = getattr(self.compute, "aggregates", None)
+        if aggregates is not None and hasattr(aggregates, "zone_of"):
+            return str(aggregates.zone_of(host))
+        return reported
+
+    def aggregate_metadata(self, host: str) -> dict[str, set[str]]:
+        aggregates = getattr(self.compute, "aggregates", None)
+        out: dict[str, set[str]] = {}
+        if aggregates is None or not hasattr(aggregates, "of_host"):
+            return out
+        for aggregate in aggregates.of_host(host):
+            for key, value in (aggregate.get("metadata") or {}).items():
+                out.setdefault(key, set()).add(str(value))
+        return out
