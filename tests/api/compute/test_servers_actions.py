@@ -72,7 +72,7 @@ def test_resize_then_confirm_and_revert(admin, make_server):
     admin.compute.confirm_server_resize(resized)
     done = wait_status(admin, server, "ACTIVE")
     assert done.flavor["original_name"] == "m1.micro"
-    admin.compute.resize_server(server, "c1")
+    admin.compute.resize_server(server, "1")
     wait_status(admin, server, "VERIFY_RESIZE")
     admin.compute.revert_server_resize(server)
     back = wait_status(admin, server, "ACTIVE")

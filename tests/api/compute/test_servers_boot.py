@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from openstack import exceptions
 
-from tests.api.compute.conftest import TINY
+from tests.api.compute._servers_fixtures import TINY
 
 
 def test_a_server_boots_to_active_with_its_port_address(admin, make_server, boot_network):

@@ -346,18 +346,19 @@ class Servers:
 
     # -- what the agents report -------------------------------------------------------------
     def agent_update(self, update: m.InstanceUpdate) -> None:
+        """A guest's power state as its agent saw it. The service drives every operation
+        itself and ignores the agent's vm_state hints; like Nova's power-state sync it
+        only records the power state of an instance with no task running, and stops the
+        record of an active guest that shut itself down."""
         with self.db.session() as s:
             row = s.get(Instance, update.uuid)
-            if row is None or row.deleted or (row.host and row.host != update.host):
+            if row is None or row.deleted or row.task_state is not None or (
+                    row.host and row.host != update.host):
                 return
             row.power_state = update.power_state
-            if update.vm_state and row.task_state is None:
-                row.vm_state = update.vm_state
-            if update.clear_task_state:
-                row.task_state = None
-            if update.fault_message:
-                records.add_fault(s, row, update.fault_message, update.fault_code,
-                                  update.fault_details or "")
+            if row.vm_state == states.ACTIVE and update.power_state in (m.SHUTDOWN,
+                                                                        m.CRASHED):
+                row.vm_state = states.STOPPED
             row.updated_at = utcnow()
 
 
