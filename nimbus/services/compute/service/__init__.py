@@ -24,7 +24,9 @@ class ComputeService:
         from nimbus.services.compute.scheduler.placement_client import PlacementClient
         from nimbus.services.compute.service.actions import ServerActions
         from nimbus.services.compute.service.build import Builder
+        from nimbus.services.compute.service.events import ServerEvents
         from nimbus.services.compute.service.host_reports import HostReports
+        from nimbus.services.compute.service.instance_actions import InstanceActions
         from nimbus.services.compute.service.networking import Networking
         from nimbus.services.compute.service.resize import Resizes
         from nimbus.services.compute.service.resources import Resources
@@ -39,6 +41,11 @@ class ComputeService:
         self.builder = Builder(self)
         self.actions = ServerActions(self)
         self.resizes = Resizes(self)
+        self.instance_actions = InstanceActions(self)
+        self.servers_events = ServerEvents(self)
+        from nimbus.services.network.service.agents import PORT_STATUS_HOOKS
+
+        PORT_STATUS_HOOKS.append(self.servers_events.port_status)
         usage = getattr(self, "usage", None)
         if usage is not None:
             # compute-resources' registry: quotas, tenant usage, os-migrations, hypervisors.
