@@ -11,6 +11,7 @@ from nimbus.kernel.microversion import since
 from nimbus.kernel.web import ApiRequest, Reply, Route
 from nimbus.services.compute.api.common import can, compute, server_target
 from nimbus.services.compute.errors import InvalidInput
+from nimbus.services.compute.schemas import servers as schema
 
 V = "/v2.1"
 S = "os_compute_api:servers"
@@ -87,6 +88,37 @@ def revert_resize(req: ApiRequest, _body: Any) -> None:
     compute(req).resizes.revert(req.ctx, _sid(req), req.request_id)
 
 
+def create_image(req: ApiRequest, body: Any) -> Reply:
+    assert req.version is not None
+    schema.validate({"type": "object", "properties": {
+        "name": schema.NAME, "metadata": schema.METADATA},
+        "required": ["name"], "additionalProperties": False}, body)
+    image_id = compute(req).snapshots.create(req.ctx, _sid(req), body["name"],
+                                             body.get("metadata") or {}, req.request_id)
+    return _image_reply(req, image_id)
+
+
+def _image_reply(req: ApiRequest, image_id: str) -> Reply:
+    assert req.version is not None
+    location = f"{req.base_url}/v2.1/images/{image_id}"
+    if since(req.version, "2.45"):
+        return Reply({"image_id": image_id}, status=202)
+    return Reply(status=202, headers={"Location": location})
+
+
+def create_backup(req: ApiRequest, body: Any) -> Reply:
+    schema.validate({"type": "object", "properties": {
+        "name": schema.NAME, "backup_type": {"type": "string"},
+        "rotation": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 0},
+        "metadata": schema.METADATA},
+        "required": ["name", "backup_type", "rotation"], "additionalProperties": False},
+        body)
+    image_id = compute(req).snapshots.create(
+        req.ctx, _sid(req), body["name"], body.get("metadata") or {}, req.request_id,
+        backup=(body["backup_type"], int(body["rotation"])))
+    return _image_reply(req, image_id)
+
+
 # body key -> (rule, handler, status of the answer)
 ACTIONS: dict[str, tuple[str, Callable[[ApiRequest, Any], Any], int]] = {
     "os-stop": (f"{S}:stop", _agent_action("os-stop"), 202),
@@ -102,6 +134,8 @@ ACTIONS: dict[str, tuple[str, Callable[[ApiRequest, Any], Any], int]] = {
     "os-resetState": ("os_compute_api:os-admin-actions:reset_state", reset_state, 202),
     "os-getConsoleOutput": ("os_compute_api:os-console-output", console_output, 200),
     "resize": (f"{S}:resize", resize, 202),
+    "createImage": (f"{S}:create_image", create_image, 202),
+    "createBackup": ("os_compute_api:os-create-backup", create_backup, 202),
     "confirmResize": (f"{S}:confirm_resize", confirm_resize, 204),
     "revertResize": (f"{S}:revert_resize", revert_resize, 202),
 }

@@ -31,6 +31,7 @@ class ComputeService:
         from nimbus.services.compute.service.resize import Resizes
         from nimbus.services.compute.service.resources import Resources
         from nimbus.services.compute.service.servers import Servers
+        from nimbus.services.compute.service.snapshots import Snapshots
 
         self.placement = PlacementClient(self.runtime)
         self.host_reports = HostReports(self, self.placement)
@@ -42,6 +43,7 @@ class ComputeService:
         self.actions = ServerActions(self)
         self.resizes = Resizes(self)
         self.instance_actions = InstanceActions(self)
+        self.snapshots = Snapshots(self)
         self.servers_events = ServerEvents(self)
         from nimbus.services.network.service.agents import PORT_STATUS_HOOKS
 
