@@ -12,7 +12,13 @@ from nimbus.kernel.policy import Enforcer
 from nimbus.kernel.runtime import Runtime
 from nimbus.kernel.web import Route, ServiceApi
 from nimbus.services.compute.agents import serve_plugin
-from nimbus.services.compute.api import discovery, server_actions, server_children, servers
+from nimbus.services.compute.api import (
+    discovery,
+    server_actions,
+    server_children,
+    server_extras,
+    servers,
+)
 from nimbus.services.compute.errors import nova_fault
 from nimbus.services.compute.policies import RULES
 from nimbus.services.compute.service import compute_of
@@ -21,7 +27,7 @@ from nimbus.services.compute.versions import COMPUTE
 V = "/v2.1"
 
 FAMILY_ROUTES: list[Route] = [*servers.ROUTES, *server_actions.ROUTES,
-                               *server_children.ROUTES]
+                               *server_children.ROUTES, *server_extras.ROUTES]
 
 
 def routes() -> list[Route]:

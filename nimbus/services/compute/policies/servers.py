@@ -31,6 +31,7 @@ RULES: RuleDefaults = {
     f"{S}:create_image": _MEMBER, f"{S}:start": _MEMBER, f"{S}:stop": _MEMBER,
     "os_compute_api:os-extended-server-attributes": _ADMIN,
     "os_compute_api:os-deferred-delete:force": _MEMBER,
+    "os_compute_api:os-deferred-delete:restore": _MEMBER,
     "os_compute_api:os-lock-server:lock": _MEMBER,
     "os_compute_api:os-lock-server:unlock": _MEMBER,
     "os_compute_api:os-lock-server:unlock:unlock_override": _ADMIN,

@@ -32,10 +32,8 @@ USER_DATA = {"type": "string", "format": "base64", "maxLength": 65535}
 
 
 def _network(version: Version) -> dict[str, Any]:
-    props: dict[str, Any] = {"fixed_ip": IP4 if not since(version, "2.1") else
-                             {"type": "string", "oneOf": [IP4, IP6]},
+    props: dict[str, Any] = {"fixed_ip": {"type": "string", "anyOf": [IP4, IP6]},
                              "port": {"oneOf": [UUID, {"type": "null"}]}, "uuid": UUID}
-    props["fixed_ip"] = {"type": "string", "anyOf": [IP4, IP6]}
     if since(version, "2.32"):
         props["tag"] = TAG
     return {"type": "object", "properties": props, "additionalProperties": False}
@@ -119,6 +117,30 @@ def update_schema(version: Version) -> dict[str, Any]:
     return {"type": "object", "properties": {"server": {
         "type": "object", "properties": server, "additionalProperties": False}},
         "required": ["server"], "additionalProperties": False}
+
+
+def rebuild_schema(version: Version) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "name": NAME, "imageRef": {"type": "string", "minLength": 1, "maxLength": 255},
+        "adminPass": {"type": "string"}, "metadata": METADATA,
+        "preserve_ephemeral": {"type": "boolean"}, "accessIPv4": IP4, "accessIPv6": IP6,
+        "OS-DCF:diskConfig": {"type": "string", "enum": ["AUTO", "MANUAL"]}}
+    if not since(version, "2.57"):
+        props["personality"] = {"type": "array"}
+    if since(version, "2.19"):
+        props["description"] = DESCRIPTION
+    if since(version, "2.54"):
+        props["key_name"] = {"type": ["string", "null"], "minLength": 1, "maxLength": 255}
+    if since(version, "2.57"):
+        props["user_data"] = {**USER_DATA, "type": ["string", "null"]}
+    if since(version, "2.63"):
+        props["trusted_image_certificates"] = {"type": ["array", "null"]}
+    if since(version, "2.90"):
+        props["hostname"] = HOSTNAME_294 if since(version, "2.94") else HOSTNAME_290
+    return {"type": "object", "properties": {"rebuild": {
+        "type": "object", "properties": props, "required": ["imageRef"],
+        "additionalProperties": False}}, "required": ["rebuild"],
+        "additionalProperties": False}
 
 
 _FORMATS = jsonschema.FormatChecker()

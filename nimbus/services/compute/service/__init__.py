@@ -25,8 +25,10 @@ class ComputeService:
         from nimbus.services.compute.service.actions import ServerActions
         from nimbus.services.compute.service.build import Builder
         from nimbus.services.compute.service.events import ServerEvents
+        from nimbus.services.compute.service.extras import ServerExtras
         from nimbus.services.compute.service.host_reports import HostReports
         from nimbus.services.compute.service.instance_actions import InstanceActions
+        from nimbus.services.compute.service.lifecycle import Lifecycle
         from nimbus.services.compute.service.networking import Networking
         from nimbus.services.compute.service.resize import Resizes
         from nimbus.services.compute.service.resources import Resources
@@ -44,6 +46,8 @@ class ComputeService:
         self.resizes = Resizes(self)
         self.instance_actions = InstanceActions(self)
         self.snapshots = Snapshots(self)
+        self.lifecycle = Lifecycle(self)
+        self.extras = ServerExtras(self)
         self.servers_events = ServerEvents(self)
         from nimbus.services.network.service.agents import PORT_STATUS_HOOKS
 

@@ -75,10 +75,10 @@ class Builder:
         except Exception as err:  # noqa: BLE001 - any failure ends the boot in ERROR
             self._fail_build(instance_id, host, err)
 
-    def _schedule(self, instance_id: str) -> str:
+    def _schedule(self, instance_id: str, event: str = BUILD_EVENT) -> str:
         with self.db.session() as s:
             row = self._live(s, instance_id)
-            records.start_event(s, row.id, BUILD_EVENT)
+            records.start_event(s, row.id, event)
             spec = self._request_spec(s, row)
         chosen = self.compute.scheduler.select_and_claim(spec)
         self._set(instance_id, host=chosen.host, node=chosen.node, task_state="networking",
@@ -140,6 +140,56 @@ class Builder:
             view = self.compute.servers.views(s, [row], addresses=False)[0]
         return guest_spec(self.compute, ctx, view, ports)
 
+    # -- unshelve of an offloaded server ------------------------------------------------------
+    def start_unshelve(self, ctx: RequestContext, instance_id: str) -> None:
+        self._pool.submit(self._guarded, self.unshelve, ctx, instance_id)
+
+    def unshelve(self, ctx: RequestContext, instance_id: str) -> None:
+        """Scheduled again, its ports bound to the new host, spawned from the shelved
+        image (which then goes)."""
+        host: str | None = None
+        try:
+            host = self._schedule(instance_id, event="compute_unshelve_instance")
+            ports = self.compute.networking.bind_ports(instance_id, host)
+            for port in ports:
+                self._expect(instance_id, port["id"])
+            self._set(instance_id, task_state="spawning")
+            spec = self._spec(ctx, instance_id, ports)
+            with self.db.session() as s:
+                row = self._live(s, instance_id)
+                shelved = (row.request or {}).get("shelved_image_id")
+            if shelved:
+                spec.image = self._shelved_image(ctx, spec.image, shelved)
+            info = self.compute.agent_api.spawn(host, spec)
+            self._wait_plugged(instance_id, [p["id"] for p in ports])
+            self._finish_build(instance_id, info, event="compute_unshelve_instance")
+            self.compute.lifecycle.drop_shelved_image(ctx, instance_id)
+        except BuildAborted:
+            self._release(instance_id, host)
+        except Exception as err:  # noqa: BLE001 - back to SHELVED_OFFLOADED with a fault
+            log.warning("instance %s: unshelve failed: %s", instance_id, err)
+            if host:
+                self.compute.placement.remove(instance_id)
+            self.compute.networking.unbind_ports(instance_id)
+            with self.db.session() as s:
+                row = s.get(Instance, instance_id)
+                if row is not None and not row.deleted:
+                    row.vm_state, row.task_state, row.host, row.node = \
+                        states.SHELVED_OFFLOADED, None, None, None
+                    records.add_fault(s, row, str(err)[:255])
+                    records.finish_event(s, row.id, "compute_unshelve_instance", err)
+
+    def _shelved_image(self, ctx: RequestContext, current: m.ImageRef, image_id: str
+                       ) -> m.ImageRef:
+        from nimbus.services.compute.service.guest_spec import image_of
+        from nimbus.services.compute.service.lifecycle import image_info
+
+        try:
+            record = self.compute.resources.image(ctx, image_id)
+        except Exception:  # noqa: BLE001 - the shelved image went: boot the original
+            return current
+        return image_of(self.compute, ctx, record.id, image_info(record))
+
     # -- network-vif-plugged ---------------------------------------------------------------
     def _expect(self, instance_id: str, port_id: str) -> None:
         with self._lock:
@@ -182,7 +232,8 @@ class Builder:
                 self._plugged.pop((instance_id, p), None)
 
     # -- the end of a boot ----------------------------------------------------------------
-    def _finish_build(self, instance_id: str, info: m.GuestInfo) -> None:
+    def _finish_build(self, instance_id: str, info: m.GuestInfo, event: str = BUILD_EVENT
+                      ) -> None:
         with self.db.session() as s:
             row = self._live(s, instance_id)
             row.vm_state = states.ACTIVE
@@ -191,7 +242,7 @@ class Builder:
             row.launched_at = utcnow()
             row.updated_at = utcnow()
             row.progress = 0
-            records.finish_event(s, row.id, BUILD_EVENT)
+            records.finish_event(s, row.id, event)
 
     def _fail_build(self, instance_id: str, host: str | None, err: Exception) -> None:
         message = str(err) if isinstance(err, NoValidHost) else \

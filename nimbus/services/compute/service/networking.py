@@ -151,6 +151,17 @@ class Networking:
                     log.warning("instance %s: port %s not released: %s", instance_id,
                                 port["id"], err.message)
 
+    def bind_ports(self, instance_id: str, host: str) -> list[dict[str, Any]]:
+        """The instance's ports bound to ``host`` ("" unbinds them: shelve offload)."""
+        out = []
+        for port in self.ports_of([instance_id]):
+            out.append(dict(self.net.ports.update(service_context(), port["id"],
+                                                  {"binding:host_id": host})))
+        return out
+
+    def unbind_ports(self, instance_id: str) -> None:
+        self.bind_ports(instance_id, "")
+
     def port_status(self, port_ids: list[str]) -> dict[str, str]:
         out = {}
         for port_id in port_ids:

@@ -46,19 +46,22 @@ class Snapshots:
 
     def create(self, ctx: RequestContext, server_id: str, name: str,
                metadata: dict[str, str], request_id: str | None,
-               backup: tuple[str, int] | None = None) -> str:
-        """The new image's id; the snapshot and upload go on in the background."""
+               backup: tuple[str, int] | None = None, then: Any = None) -> str:
+        """The new image's id; the snapshot and upload go on in the background. ``then``
+        (ctx, server_id, host, image_id), when given, takes over once the image is up
+        (shelve)."""
         with self.db.session() as s:
             row = self.compute.servers.row(s, ctx, server_id)
             self.compute.servers.check_unlocked(ctx, row)
-            kind = "createBackup" if backup else "createImage"
+            kind = "shelve" if then else "createBackup" if backup else "createImage"
             states.check_state(kind, row.id, row.vm_state, row.task_state, SNAPSHOT_STATES)
             image_id = self._record(ctx, row, name, metadata, backup)
-            row.task_state = "image_snapshot"
+            row.task_state = "shelving" if then else "image_snapshot"
             row.updated_at = utcnow()
             records.start_action(s, row, kind, ctx, request_id)
             host = str(row.host)
-        self.compute.builder.submit(self._snapshot, ctx, server_id, host, image_id, backup)
+        self.compute.builder.submit(self._snapshot, ctx, server_id, host, image_id, backup,
+                                    then)
         return image_id
 
     def _record(self, ctx: RequestContext, row: Instance, name: str,
@@ -76,7 +79,7 @@ class Snapshots:
         return str(record.id)
 
     def _snapshot(self, ctx: RequestContext, server_id: str, host: str, image_id: str,
-                  backup: tuple[str, int] | None) -> None:
+                  backup: tuple[str, int] | None, then: Any = None) -> None:
         folder = self.compute.runtime.settings.data_dir / "compute-snapshots"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{image_id}.qcow2"
@@ -91,9 +94,12 @@ class Snapshots:
         except Exception as err:  # noqa: BLE001 - the image goes; the server carries on
             log.warning("instance %s: snapshot %s failed: %s", server_id, image_id, err)
             error = err
-            self._drop_image(ctx, image_id)
+            self.drop_image(ctx, image_id)
         finally:
             path.unlink(missing_ok=True)
+        if then is not None and error is None:
+            then(ctx, server_id, host, image_id)
+            return
         self._finish(server_id, error)
 
     def _match_format(self, ctx: RequestContext, image_id: str, path: Path) -> None:
@@ -110,13 +116,14 @@ class Snapshots:
     def _finish(self, server_id: str, error: Exception | None) -> None:
         with self.db.session() as s:
             row = s.get(Instance, server_id)
-            if row is None or row.deleted or row.task_state != "image_snapshot":
+            if row is None or row.deleted or row.task_state not in ("image_snapshot",
+                                                                     "shelving"):
                 return
             row.task_state = None
             row.updated_at = utcnow()
             records.finish_event(s, server_id, "compute_snapshot_instance", error)
 
-    def _drop_image(self, ctx: RequestContext, image_id: str) -> None:
+    def drop_image(self, ctx: RequestContext, image_id: str) -> None:
         try:
             self.images.images.delete(_caller(ctx), image_id)
         except Exception as err:  # noqa: BLE001 - nothing more to do
@@ -131,4 +138,4 @@ class Snapshots:
             filters={"instance_uuid": server_id, "image_type": "backup",
                      "backup_type": backup_type}, limit=1000))
         for record in found[rotation:]:
-            self._drop_image(ctx, record.id)
+            self.drop_image(ctx, record.id)
