@@ -28,6 +28,7 @@ class ComputeService:
         from nimbus.services.compute.service.extras import ServerExtras
         from nimbus.services.compute.service.host_reports import HostReports
         from nimbus.services.compute.service.instance_actions import InstanceActions
+        from nimbus.services.compute.service.instance_data import InstanceDataSource
         from nimbus.services.compute.service.lifecycle import Lifecycle
         from nimbus.services.compute.service.networking import Networking
         from nimbus.services.compute.service.resize import Resizes
@@ -48,6 +49,8 @@ class ComputeService:
         self.snapshots = Snapshots(self)
         self.lifecycle = Lifecycle(self)
         self.extras = ServerExtras(self)
+        self.instance_data = InstanceDataSource(self)
+        self.instance_data.register()
         self.servers_events = ServerEvents(self)
         from nimbus.services.network.service.agents import PORT_STATUS_HOOKS
 

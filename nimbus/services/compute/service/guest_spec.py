@@ -52,14 +52,14 @@ def block_devices_of(flavor: dict[str, Any]) -> list[m.BlockDevice]:
 
 def config_drive_of(compute: Any, view: dict[str, Any], ports: list[dict[str, Any]]
                     ) -> m.ConfigDrive | None:
-    """The config-2 files, when the boot asked for a drive (or every boot gets one). The
-    compute-metadata family's ``metadata.config_drive_files(view, ports)`` writes them when
-    it is on the facade; until then a minimal meta_data.json and user_data."""
+    """The config-2 files, when the boot asked for a drive (or every boot gets one):
+    compute-metadata's ``config_drive_files`` through instance_data.py; in a tree without
+    the metadata package, a minimal meta_data.json and user_data."""
     if not (view.get("config_drive") or compute.options.force_config_drive):
         return None
-    maker = getattr(getattr(compute, "metadata", None), "config_drive_files", None)
-    if maker is not None:
-        return m.ConfigDrive(files=dict(maker(view, ports)))
+    files = compute.instance_data.config_drive(view, ports)
+    if files is not None:
+        return m.ConfigDrive(files=files)
     meta = {"uuid": view["id"], "name": view["display_name"], "hostname": view["hostname"],
             "availability_zone": view.get("availability_zone") or "nova",
             "project_id": view["project_id"], "launch_index": view["launch_index"],

@@ -135,6 +135,10 @@ class Networking:
         return list(self.net.ports.list(service_context(),
                                         self._query(device_id=list(instance_ids))))
 
+    def ports_on(self, network_id: str) -> list[dict[str, Any]]:
+        return list(self.net.ports.list(service_context(),
+                                        self._query(network_id=[network_id])))
+
     def release_ports(self, instance_id: str, ports: list[dict[str, Any]] | None = None,
                       preexisting: set[str] | None = None) -> None:
         """Delete the ports Nova made; unbind the ones the user brought."""
