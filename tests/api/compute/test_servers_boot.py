@@ -52,3 +52,49 @@ def test_an_unknown_flavor_or_image_is_a_bad_request(admin, boot_image, boot_net
         admin.compute.create_server(name="x", flavor_id=TINY,
                                     image_id="7a3e1f2c-0000-4000-8000-000000000000",
                                     networks=[{"uuid": boot_network.id}])
+
+
+def test_a_boot_no_host_can_take_ends_in_error_with_a_fault(admin, make_server):
+    server = make_server(availability_zone="nova:no-such-host", wait=False)
+    failed = admin.compute.wait_for_server(server, status="ERROR", failures=[], wait=30,
+                                           interval=0.3)
+    assert "No valid host" in failed.fault["message"]
+    assert failed.fault["code"] == 500
+    assert list(admin.network.ports(device_id=server.id)) == []
+    admin.compute.delete_server(server)
+    admin.compute.wait_for_delete(server, wait=30, interval=0.3)
+    answer = admin.compute.post("/servers", json={"server": {
+        "name": "z", "imageRef": server.image.id, "flavorRef": "42", "networks": "none",
+        "availability_zone": "atlantis"}}, microversion="2.37")
+    assert answer.status_code == 400 and "availability zone" in answer.text
+
+
+def test_a_server_deleted_while_building_goes(admin, make_server):
+    server = make_server(wait=False)
+    admin.compute.delete_server(server)
+    admin.compute.wait_for_delete(server, wait=30, interval=0.3)
+    deadline_ports = list(admin.network.ports(device_id=server.id))
+    assert deadline_ports == []
+
+
+def test_update_name_description_and_hostname(admin, make_server):
+    server = make_server()
+    nova = __import__("novaclient.client", fromlist=["Client"]).Client(
+        "2.90", session=admin.session)
+    nova.servers.update(server.id, name="renamed", description="about", hostname="host-a")
+    shown = nova.servers.get(server.id)
+    assert shown.name == "renamed" and shown.description == "about"
+    assert getattr(shown, "OS-EXT-SRV-ATTR:hostname") == "host-a"
+
+
+def test_changes_since_lists_deleted_servers_for_an_admin(admin, make_server):
+    import datetime as dt
+
+    start = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    server = make_server()
+    admin.compute.delete_server(server)
+    admin.compute.wait_for_delete(server, wait=30, interval=0.3)
+    found = {s.id: s.status for s in admin.compute.servers(changes_since=start)}
+    assert found.get(server.id) == "DELETED"
+    deleted = {s.id for s in admin.compute.servers(deleted=True, all_projects=True)}
+    assert server.id in deleted

@@ -6,9 +6,9 @@ ends in ERROR with a fault, its allocations and ports removed."""
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from nimbus.agents.compute import messages as m
@@ -24,6 +24,8 @@ from nimbus.services.compute.service.networking import RequestedNic
 log = logging.getLogger("nimbus.compute.build")
 
 BUILD_EVENT = "compute__do_build_and_run_instance"
+# Background jobs (boots, deletes, actions) running at once in a process.
+WORKERS = 8
 DELETE_EVENT = "compute_terminate_instance"
 
 
@@ -35,19 +37,37 @@ class Builder:
     def __init__(self, compute: Any) -> None:
         self.compute = compute
         self.db = compute.db
-        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="compute-build")
+        # Daemon threads: a boot waiting on its ports must not hold the process open at
+        # exit (an executor's threads are joined).
+        self._jobs: queue.Queue[Any] = queue.Queue()
+        self._workers: list[threading.Thread] = []
+        self._stopping = threading.Event()
         self._lock = threading.Lock()
         # (instance, port) -> set when Networking says the port's VIF is plugged.
         self._plugged: dict[tuple[str, str], threading.Event] = {}
 
     def start_build(self, ctx: RequestContext, instance_id: str) -> None:
-        self._pool.submit(self._guarded, self.build, ctx, instance_id)
+        self.submit(self.build, ctx, instance_id)
 
     def start_delete(self, instance_id: str) -> None:
-        self._pool.submit(self._guarded, self.terminate, instance_id)
+        self.submit(self.terminate, instance_id)
 
     def submit(self, work: Any, *args: Any) -> None:
-        self._pool.submit(self._guarded, work, *args)
+        with self._lock:
+            if not self._workers:
+                for n in range(WORKERS):
+                    thread = threading.Thread(target=self._work, daemon=True,
+                                              name=f"compute-build-{n}")
+                    self._workers.append(thread)
+                    thread.start()
+        self._jobs.put((work, args))
+
+    def _work(self) -> None:
+        while not self._stopping.is_set():
+            work, args = self._jobs.get()
+            if work is None:
+                return
+            self._guarded(work, *args)
 
     @staticmethod
     def _guarded(work: Any, *args: Any) -> None:
@@ -57,7 +77,9 @@ class Builder:
             log.exception("compute: background %s failed", getattr(work, "__name__", work))
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._stopping.set()
+        for _ in self._workers:
+            self._jobs.put((None, ()))
 
     # -- boot -----------------------------------------------------------------------------
     def build(self, ctx: RequestContext, instance_id: str) -> None:
@@ -142,7 +164,7 @@ class Builder:
 
     # -- unshelve of an offloaded server ------------------------------------------------------
     def start_unshelve(self, ctx: RequestContext, instance_id: str) -> None:
-        self._pool.submit(self._guarded, self.unshelve, ctx, instance_id)
+        self.submit(self.unshelve, ctx, instance_id)
 
     def unshelve(self, ctx: RequestContext, instance_id: str) -> None:
         """Scheduled again, its ports bound to the new host, spawned from the shelved
@@ -218,7 +240,7 @@ class Builder:
                        and not (events[p] is not None and events[p].is_set())]  # type: ignore
             if not pending:
                 break
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or self._stopping.is_set():
                 raise TimeoutError(f"Timed out waiting for network-vif-plugged of "
                                    f"port(s) {', '.join(pending)}")
             first = events.get(pending[0])

@@ -126,6 +126,7 @@ class Servers:
         self._check_image_fits(image, flavor)
         key_data = self.compute.resources.key_data(ctx, req.key_name) if req.key_name \
             else None
+        self._check_zone(req.availability_zone)
         nics = self._networks(ctx, req)
         group_ids = self.compute.networking.security_group_ids(ctx, req.security_groups) \
             if req.security_groups else None
@@ -143,6 +144,19 @@ class Servers:
         for instance in made:
             self.compute.builder.start_build(ctx, instance["id"])
         return made, reservation
+
+    def _check_zone(self, requested: str | None) -> None:
+        """Nova's 400 for a zone no host is in (the default zone always exists)."""
+        zone = (requested or "").split(":")[0]
+        if not zone:
+            return
+        zones = {self.compute.options.default_availability_zone}
+        aggregates = getattr(self.compute, "aggregates", None)
+        if aggregates is not None and hasattr(aggregates, "list"):
+            zones |= {a["availability_zone"] for a in aggregates.list()
+                      if a.get("availability_zone")}
+        if zone not in zones:
+            raise BadRequest("The requested availability zone is not available")
 
     @staticmethod
     def _check_image_fits(image: Any, flavor: dict[str, Any]) -> None:
