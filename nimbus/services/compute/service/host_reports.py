@@ -85,24 +85,45 @@ class HostReports:
         return seen is not None and \
             time.monotonic() - seen[1] <= self.compute.options.service_down_time
 
+    def _nodes(self) -> dict[str, dict[str, Any]]:
+        """host -> its node record (compute-resources' store: every API process sees the
+        reports any of them took)."""
+        store = getattr(self.compute, "hosts", None)
+        if store is None or not hasattr(store, "nodes"):
+            return {}
+        return {n["host"]: n for n in store.nodes()}
+
     def known(self) -> list[str]:
         with self._lock:
-            return sorted(self._reports)
+            heard = set(self._reports)
+        return sorted(heard | set(self._nodes()))
+
+    def _resources(self, host: str) -> dict[str, Any] | None:
+        report = self.last_report(host)
+        if report is not None:
+            return {**node_resources(report), "availability_zone": report.availability_zone}
+        node = self._nodes().get(host)
+        if node is None:
+            return None
+        return {**node, "availability_zone": self.compute.options.default_availability_zone}
 
     def state(self, host: str) -> HostState | None:
-        report = self.last_report(host)
-        if report is None:
+        found = self._resources(host)
+        if found is None:
             return None
         return HostState(
-            host=host, node=report.hypervisor_hostname,
-            availability_zone=self.zone_of(host, report.availability_zone),
+            host=host, node=str(found.get("hypervisor_hostname") or host),
+            availability_zone=self.zone_of(host, str(found["availability_zone"])),
             aggregate_metadata=self.aggregate_metadata(host),
-            enabled=self._enabled(host), up=self.is_up(host), vcpus=report.vcpus,
-            vcpus_used=report.vcpus_used, memory_mb=report.memory_mb,
-            memory_mb_used=report.memory_mb_used, local_gb=report.local_gb,
-            local_gb_used=report.local_gb_used, hypervisor_type=report.hypervisor_type,
-            hypervisor_version=report.hypervisor_version,
-            cpu_arch=str(report.cpu_info.get("arch", "x86_64")))
+            enabled=self._enabled(host), up=self.is_up(host),
+            vcpus=int(found.get("vcpus") or 0), vcpus_used=int(found.get("vcpus_used") or 0),
+            memory_mb=int(found.get("memory_mb") or 0),
+            memory_mb_used=int(found.get("memory_mb_used") or 0),
+            local_gb=int(found.get("local_gb") or 0),
+            local_gb_used=int(found.get("local_gb_used") or 0),
+            hypervisor_type=str(found.get("hypervisor_type") or "QEMU"),
+            hypervisor_version=int(found.get("hypervisor_version") or 0),
+            cpu_arch=str((found.get("cpu_info") or {}).get("arch", "x86_64")))
 
     def _enabled(self, host: str) -> bool:
         """os-services' disabled flag (compute-resources' record, when there is one)."""
