@@ -84,3 +84,25 @@ def test_unknown_action_is_a_bad_request(admin, make_server):
     answer = admin.compute.post(f"/servers/{server.id}/action", json={"os-fly": None})
     assert answer.status_code == 400
     assert "os-fly" in answer.json()["badRequest"]["message"]
+
+
+def test_lock_reason_filter_and_admin_lock_override(admin, make_server, compute_user):
+    from novaclient import client as nova_client
+    from novaclient import exceptions as nova_exc
+
+    user = compute_user()
+    server = make_server(conn=user.conn, networks=[{"uuid": user.network.id}])
+    nova_admin = nova_client.Client("2.73", session=admin.session)
+    nova_user = nova_client.Client("2.73", session=user.conn.session)
+    nova_admin.servers.lock(server.id, reason="maintenance")
+    shown = nova_user.servers.get(server.id)
+    assert shown.locked is True and shown.locked_reason == "maintenance"
+    assert [s.id for s in nova_user.servers.list(search_opts={"locked": True})] == [server.id]
+    assert nova_user.servers.list(search_opts={"locked": False}) == []
+    with pytest.raises(nova_exc.Forbidden):
+        nova_user.servers.unlock(server.id)      # an admin's lock
+    nova_admin.servers.unlock(server.id)
+    assert nova_user.servers.get(server.id).locked is False
+    old = admin.compute.post(f"/servers/{server.id}/action",
+                             json={"lock": {"locked_reason": "x"}}, microversion="2.72")
+    assert old.status_code == 400
