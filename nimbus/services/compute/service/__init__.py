@@ -50,11 +50,16 @@ class ComputeService:
         self.lifecycle = Lifecycle(self)
         self.extras = ServerExtras(self)
         self.instance_data = InstanceDataSource(self)
-        self.instance_data.register()
         self.servers_events = ServerEvents(self)
+        self._connect_neighbours()
+
+    def _connect_neighbours(self) -> None:
+        """Networking's port status hook, the metadata service's instance source and
+        compute-resources' usage registry, each told about the servers."""
         from nimbus.services.network.service.agents import PORT_STATUS_HOOKS
 
         PORT_STATUS_HOOKS.append(self.servers_events.port_status)
+        self.instance_data.register()
         usage = getattr(self, "usage", None)
         if usage is not None:
             # compute-resources' registry: quotas, tenant usage, os-migrations, hypervisors.
