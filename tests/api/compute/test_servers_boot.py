@@ -98,3 +98,30 @@ def test_changes_since_lists_deleted_servers_for_an_admin(admin, make_server):
     assert found.get(server.id) == "DELETED"
     deleted = {s.id for s in admin.compute.servers(deleted=True, all_projects=True)}
     assert server.id in deleted
+
+
+def test_local_block_devices_and_instance_actions_of_a_deleted_server(admin, boot_image):
+    from novaclient import client as nova_client
+
+    body = {"server": {"name": "bdm", "flavorRef": "42", "networks": "none",
+                       "block_device_mapping_v2": [
+                           {"source_type": "image", "destination_type": "local",
+                            "uuid": boot_image.id, "boot_index": 0},
+                           {"source_type": "blank", "destination_type": "local",
+                            "volume_size": 1, "guest_format": "ext4"},
+                           {"source_type": "blank", "destination_type": "local",
+                            "volume_size": 64, "guest_format": "swap"}]}}
+    answer = admin.compute.post("/servers", json=body, microversion="2.37")
+    assert answer.status_code == 202, answer.text
+    server = admin.compute.get_server(answer.json()["server"]["id"])
+    admin.compute.wait_for_server(server, wait=30, interval=0.3)
+    assert admin.compute.get_server(server.id).image.id == boot_image.id
+    admin.compute.delete_server(server)
+    admin.compute.wait_for_delete(server, wait=30, interval=0.3)
+    nova = nova_client.Client("2.21", session=admin.session)
+    assert [a.action for a in nova.instance_action.list(server.id)] == ["delete", "create"]
+    volume = dict(body["server"], block_device_mapping_v2=[
+        {"source_type": "volume", "destination_type": "volume", "uuid": boot_image.id,
+         "boot_index": 0}])
+    refused = admin.compute.post("/servers", json={"server": volume}, microversion="2.37")
+    assert refused.status_code == 400

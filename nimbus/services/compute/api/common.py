@@ -30,6 +30,16 @@ def server_target(req: ApiRequest) -> dict[str, Any]:
         return {"project_id": row.project_id, "user_id": row.user_id}
 
 
+def server_target_deleted_ok(req: ApiRequest) -> dict[str, Any]:
+    """As server_target, deleted servers included (instance actions from 2.21)."""
+    server_id = req.path_params["server_id"]
+    with compute(req).db.session() as s:
+        row = compute(req).servers.row(s, req.ctx, server_id,
+                                       deleted_ok=req.version is None or
+                                       req.version.matches("2.21"))
+        return {"project_id": row.project_id, "user_id": row.user_id}
+
+
 def own_target(req: ApiRequest) -> dict[str, Any]:
     return {"project_id": req.ctx.project_id, "user_id": req.ctx.user_id}
 

@@ -8,7 +8,13 @@ from typing import Any
 from nimbus.kernel.errors import BadRequest, NotFound
 from nimbus.kernel.microversion import ByVersion, since
 from nimbus.kernel.web import ApiRequest, Reply, Route
-from nimbus.services.compute.api.common import can, compute, own_target, server_target
+from nimbus.services.compute.api.common import (
+    can,
+    compute,
+    own_target,
+    server_target,
+    server_target_deleted_ok,
+)
 from nimbus.services.compute.api.views import iso
 from nimbus.services.compute.schemas import servers as schema
 
@@ -195,9 +201,10 @@ ROUTES: list[Route] = [
           f"{TAGS}:update", server_target),
     Route("DELETE", f"{SID}/tags/{{tag}}", ByVersion([("2.26", None, delete_tag)]),
           f"{TAGS}:delete", server_target),
-    Route("GET", f"{SID}/os-instance-actions", list_actions, f"{IA}:list", server_target),
+    Route("GET", f"{SID}/os-instance-actions", list_actions, f"{IA}:list",
+          server_target_deleted_ok),
     Route("GET", f"{SID}/os-instance-actions/{{rid}}", show_action, f"{IA}:show",
-          server_target),
+          server_target_deleted_ok),
     Route("POST", f"{V}/os-server-external-events", external_events,
           "os_compute_api:os-server-external-events:create", own_target),
 ]

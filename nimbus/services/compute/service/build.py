@@ -11,10 +11,12 @@ import threading
 import time
 from typing import Any
 
+from sqlalchemy import select
+
 from nimbus.agents.compute import messages as m
 from nimbus.kernel.context import RequestContext
 from nimbus.kernel.db import utcnow
-from nimbus.services.compute.models.servers import Instance
+from nimbus.services.compute.models.servers import BlockDeviceMapping, Instance
 from nimbus.services.compute.scheduler.driver import NoValidHost
 from nimbus.services.compute.scheduler.host_state import RequestSpec
 from nimbus.services.compute.service import records, states
@@ -122,15 +124,11 @@ class Builder:
                  for u in ([hints[key]] if isinstance(hints.get(key), str)
                            else hints.get(key) or [])]
         if named:
-            from sqlalchemy import select
-
             spec.instance_hosts = {i: h for i, h in s.execute(
                 select(Instance.id, Instance.host).where(Instance.id.in_(named))) if h}
         group = self.compute.resources.server_group(str(hints["group"])) \
             if hints.get("group") else None
         if group is not None:
-            from sqlalchemy import select
-
             others = [m for m in group["members"] if m != row.id]
             spec.group_policy = group["policy"]
             spec.group_hosts = [h for h in s.scalars(select(Instance.host).where(
@@ -160,6 +158,9 @@ class Builder:
         with self.db.session() as s:
             row = self._live(s, instance_id)
             view = self.compute.servers.views(s, [row], addresses=False)[0]
+            view["bdms"] = [{c.name: getattr(b, c.name) for c in b.__table__.columns}
+                            for b in s.scalars(select(BlockDeviceMapping).where(
+                                BlockDeviceMapping.instance_id == instance_id))]
         return guest_spec(self.compute, ctx, view, ports)
 
     # -- unshelve of an offloaded server ------------------------------------------------------

@@ -39,7 +39,19 @@ def nics_of(ports: list[dict[str, Any]]) -> list[m.Nic]:
                   mtu=int(p.get("mtu") or 1500)) for p in ports]
 
 
-def block_devices_of(flavor: dict[str, Any]) -> list[m.BlockDevice]:
+def block_devices_of(flavor: dict[str, Any], bdms: list[dict[str, Any]] | None = None
+                     ) -> list[m.BlockDevice]:
+    """The blank local disks of block_device_mapping_v2 when the boot named any (swap
+    where guest_format says so, ephemeral otherwise), else the flavor's."""
+    blank = [b for b in bdms or [] if b.get("source_type") == "blank"]
+    if blank:
+        return [m.BlockDevice(
+            kind="swap" if b.get("guest_format") == "swap" else "ephemeral",
+            size_mb=int(b.get("volume_size") or 0) * (1 if b.get("guest_format") == "swap"
+                                                      else 1024),
+            guest_format=b.get("guest_format"), device_name=b.get("device_name"),
+            label="swap" if b.get("guest_format") == "swap" else f"ephemeral{i}")
+            for i, b in enumerate(blank)]
     devices = []
     if flavor.get("ephemeral"):
         devices.append(m.BlockDevice(kind="ephemeral", size_mb=int(flavor["ephemeral"]) * 1024,
@@ -81,7 +93,7 @@ def guest_spec(compute: Any, ctx: RequestContext, view: dict[str, Any],
                                       request.get("image") or {}),
                        project_id=view["project_id"], user_id=view["user_id"],
                        nics=nics_of(ports), config_drive=config_drive_of(compute, view, ports),
-                       block_devices=block_devices_of(view["flavor"]),
+                       block_devices=block_devices_of(view["flavor"], view.get("bdms")),
                        qemu=m.QemuOptions(accel=compute.options.accelerator))
 
 
