@@ -103,7 +103,15 @@ class PlacementClient:
                 held.consumer_generation)
 
     def remove(self, consumer: str) -> None:
-        self._placement().delete_allocations(consumer)
+        """The consumer's allocations gone; none held is fine (a boot that never got a
+        host, a second delete)."""
+        from nimbus.kernel.errors import CloudError
+
+        try:
+            self._placement().delete_allocations(consumer)
+        except CloudError as err:
+            if err.status != 404:
+                raise
 
 
 class LocalPlacement:
