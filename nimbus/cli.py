@@ -134,16 +134,19 @@ def _serve_workers(settings: Settings, config: Any, host_agent: bool) -> None:
     once a worker, and costs no interpreter of its own."""
     from nimbus.supervisor import serve_workers
 
-    agent = None
+    agent = compute_agent = None
     if host_agent:
+        from nimbus.agents.compute.agent import start_agent as start_compute
         from nimbus.agents.network.agent import start_agent
 
         agent = start_agent(settings)
+        compute_agent = start_compute(settings)
     try:
         serve_workers(config)
     finally:
-        if agent is not None:
-            agent.stop()
+        for running in (compute_agent, agent):
+            if running is not None:
+                running.stop()
         from nimbus.kernel.bus import close_process_bus
 
         close_process_bus()

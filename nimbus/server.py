@@ -67,22 +67,25 @@ def app_factory() -> ASGIApp:
 
 
 def host_network_agent(app: Any, settings: Settings) -> None:
-    """Run the network agent for as long as the app runs (its lifespan), on the process bus;
-    on shutdown stop it and close the process bus."""
+    """Run the network and compute agents for as long as the app runs (its lifespan), on
+    the process bus; on shutdown stop them and close the process bus."""
     inner = app.router.lifespan_context
 
     @contextlib.asynccontextmanager
     async def lifespan(asgi_app: Any) -> AsyncIterator[Any]:
+        from nimbus.agents.compute.agent import start_agent as start_compute
         from nimbus.agents.network.agent import start_agent
         from nimbus.kernel.bus import close_process_bus
 
         agent = await asyncio.to_thread(start_agent, settings)
+        compute_agent = await asyncio.to_thread(start_compute, settings)
         try:
             async with inner(asgi_app) as state:
                 yield state
         finally:
-            if agent is not None:
-                await asyncio.to_thread(agent.stop)
+            for running in (compute_agent, agent):
+                if running is not None:
+                    await asyncio.to_thread(running.stop)
             await asyncio.to_thread(close_process_bus, settings)
 
     app.router.lifespan_context = lifespan

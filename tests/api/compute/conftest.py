@@ -7,3 +7,9 @@ from tests.api.compute._resources_fixtures import (  # noqa: F401
     nova,
     nova_latest,
 )
+from tests.api.compute._servers_fixtures import (  # noqa: F401
+    boot_image,
+    boot_network,
+    compute_user,
+    make_server,
+)

@@ -7,9 +7,11 @@ under /v2.1 (the catalog's URL), the version documents at / and /v2.1/.
 
 from __future__ import annotations
 
+from nimbus.kernel.bus import bus_for
 from nimbus.kernel.policy import Enforcer
 from nimbus.kernel.runtime import Runtime
 from nimbus.kernel.web import Route, ServiceApi
+from nimbus.services.compute.agents import serve_plugin
 from nimbus.services.compute.api import (
     aggregates,
     discovery,
@@ -20,7 +22,11 @@ from nimbus.services.compute.api import (
     legacy,
     proxies,
     quotas,
+    server_actions,
+    server_children,
+    server_extras,
     server_groups,
+    servers,
     services,
     usage,
 )
@@ -32,6 +38,7 @@ from nimbus.services.compute.versions import COMPUTE
 V = "/v2.1"
 
 FAMILY_ROUTES: list[Route] = [
+    *servers.ROUTES, *server_actions.ROUTES, *server_children.ROUTES, *server_extras.ROUTES,
     *flavors.ROUTES, *flavor_specs.ROUTES, *keypairs.ROUTES, *server_groups.ROUTES,
     *services.ROUTES, *hypervisors.ROUTES, *aggregates.ROUTES, *quotas.ROUTES,
     *usage.ROUTES, *proxies.ROUTES, *legacy.ROUTES,
@@ -55,7 +62,11 @@ def build_api(runtime: Runtime) -> ServiceApi:
                      public_url=settings.effective_public_url,
                      max_body=settings.max_request_body_size, flat_targets=True,
                      versions=COMPUTE)
-    api.service = compute_of(runtime)  # type: ignore[attr-defined]
+    service = compute_of(runtime)
+    api.service = service  # type: ignore[attr-defined]
+    if service.bus is None:
+        # Every API process takes the agents' reports and calls them.
+        service.plugin_consumer = serve_plugin(bus_for(settings), service)
     return api
 
 

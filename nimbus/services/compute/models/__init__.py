@@ -8,4 +8,5 @@ from nimbus.services.compute.models import (  # noqa: F401, E402
     keypairs,
     quotas,
     server_groups,
+    servers,
 )

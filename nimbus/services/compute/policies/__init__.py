@@ -14,7 +14,8 @@ from nimbus.services.compute.policies import (
     server_groups,
 )
 from nimbus.services.compute.policies.base import BASE
+from nimbus.services.compute.policies.servers import RULES as SERVERS
 
 RULES: RuleDefaults = {**BASE, **flavors.RULES, **keypairs.RULES, **server_groups.RULES,
                        **hosts.RULES, **quotas.RULES, **proxies.RULES,
-                       **legacy.RULES}
+                       **legacy.RULES, **SERVERS}

@@ -9,6 +9,8 @@ remove_member``, ``quotas.check(project_id, user_id, deltas)``, ``usage.register
 
 from __future__ import annotations
 
+from typing import Any
+
 from nimbus.kernel.runtime import Runtime
 from nimbus.services.compute.service.aggregates import Aggregates
 from nimbus.services.compute.service.flavors import Flavors
@@ -37,6 +39,59 @@ class ComputeService:
             self.keypairs.count(user) if user else 0
         self.quotas.counters["server_groups"] = lambda project, _user: \
             self.server_groups.count(project)
+        # The bus the agents listen on, and the calls to them (agents.py serve_plugin).
+        self.bus: Any = None
+        self.agent_api: Any = None
+        self.plugin_consumer: Any = None
+        self._init_servers()
+
+    def _init_servers(self) -> None:
+        from nimbus.services.compute.scheduler.driver import Scheduler
+        from nimbus.services.compute.scheduler.placement_client import PlacementClient
+        from nimbus.services.compute.service.actions import ServerActions
+        from nimbus.services.compute.service.build import Builder
+        from nimbus.services.compute.service.events import ServerEvents
+        from nimbus.services.compute.service.extras import ServerExtras
+        from nimbus.services.compute.service.host_reports import HostReports
+        from nimbus.services.compute.service.instance_actions import InstanceActions
+        from nimbus.services.compute.service.instance_data import InstanceDataSource
+        from nimbus.services.compute.service.lifecycle import Lifecycle
+        from nimbus.services.compute.service.networking import Networking
+        from nimbus.services.compute.service.resize import Resizes
+        from nimbus.services.compute.service.resources import Resources
+        from nimbus.services.compute.service.servers import Servers
+        from nimbus.services.compute.service.snapshots import Snapshots
+
+        self.placement = PlacementClient(self.runtime)
+        self.host_reports = HostReports(self, self.placement)
+        self.scheduler = Scheduler(self.host_reports, self.placement)
+        self.networking = Networking(self.runtime)
+        self.resources = Resources(self)
+        self.servers = Servers(self)
+        self.builder = Builder(self)
+        self.actions = ServerActions(self)
+        self.resizes = Resizes(self)
+        self.instance_actions = InstanceActions(self)
+        self.snapshots = Snapshots(self)
+        self.lifecycle = Lifecycle(self)
+        self.extras = ServerExtras(self)
+        self.instance_data = InstanceDataSource(self)
+        self.servers_events = ServerEvents(self)
+        self._connect_neighbours()
+
+    def _connect_neighbours(self) -> None:
+        """Networking's port status hook, the metadata service's instance source and
+        compute-resources' usage registry, each told about the servers."""
+        from nimbus.services.network.service.agents import PORT_STATUS_HOOKS
+
+        PORT_STATUS_HOOKS.append(self.servers_events.port_status)
+        self.instance_data.register()
+        # The usage registry: quotas, tenant usage, os-migrations, hypervisors' servers.
+        from nimbus.services.compute.service.usage_sources import ServerUsage
+
+        sources = ServerUsage(self.db)
+        self.usage.register(sources, tenant_usage=sources, migrations=sources,
+                            host_servers=sources)
 
 
 def compute_of(runtime: Runtime) -> ComputeService:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import exists, func, select
@@ -51,6 +52,12 @@ def _aware(value: dt.datetime) -> dt.datetime:
 Rows = list[dict[str, Any]]
 Ids = list[str]
 AgentRows = list[Agent]
+
+
+# Called as hook(device_id, device_owner, port_id, status) after a port's status changed:
+# Neutron's Nova notifier (compute registers one that delivers network-vif-plugged).
+PortStatusHook = Callable[[str, str, str, str], None]
+PORT_STATUS_HOOKS: list[PortStatusHook] = []
 
 
 class Agents(ResourceStore):
@@ -159,6 +166,12 @@ class Agents(ResourceStore):
                 return False
             row.status = status
             bump(row)
+            device = (row.device_id, row.device_owner)
+        for hook in PORT_STATUS_HOOKS:
+            try:
+                hook(device[0], device[1], port_id, status)
+            except Exception:  # noqa: BLE001 - a notifier never fails the status change
+                log.exception("port %s: status hook failed", port_id)
         return True
 
     # -- what the host-state builder asks -------------------------------------------------
