@@ -30,7 +30,9 @@ IMAGE_PACKAGES=(busybox-static dropbear-bin libc6 libcrypt1 libtomcrypt1 libtomm
 MODULES=(virtio_pci virtio_net virtio_blk virtio_scsi virtio-rng sd_mod ata_piix sr_mod
          isofs vfat nls_cp437 nls_ascii nls_utf8 nls_iso8859-1 button evdev)
 
-KERNEL_CMDLINE="console=tty0 console=ttyS0,115200n8"
+# no_timer_check: under TCG on a busy host the IO-APIC timer check can fail and panic the
+# kernel ("IO-APIC + timer doesn't work"), as cloud images do for virtual machines.
+KERNEL_CMDLINE="console=tty0 console=ttyS0,115200n8 no_timer_check"
 ROOT_PASSWORD=nimbus   # console and SSH password for root; documented in README.md
 
 # Host commands the build needs, and the Debian package that has each.
