@@ -210,17 +210,29 @@ def _v2(req: ApiRequest, find: Finder, access: str, signature: str,
     amz = sorted((k.lower(), " ".join(v.split())) for k, v in req.headers.items()
                  if k.lower().startswith("x-amz-"))
     subs = sorted((k, v) for k, v in pairs if k in V2_SUBRESOURCES)
-    resource = unquote(path) + ("?" + "&".join(k + ("=" + v if v else "") for k, v in subs)
-                                if subs else "")
-    to_sign = "\n".join([req.method, req.headers.get("content-md5", ""),
-                         req.headers.get("content-type", ""), date,
-                         *[f"{k}:{v}" for k, v in amz], resource])
-    expected = base64.b64encode(hmac.new(secret.encode("utf-8"), to_sign.encode("utf-8"),
-                                         hashlib.sha1).digest()).decode()
-    if not hmac.compare_digest(expected, signature):
-        raise S3Error("SignatureDoesNotMatch", None, StringToSign=to_sign,
-                      AWSAccessKeyId=access)
-    return Caller(user_id, project_id, access)
+    tail = "?" + "&".join(k + ("=" + v if v else "") for k, v in subs) if subs else ""
+    head = "\n".join([req.method, req.headers.get("content-md5", ""),
+                      req.headers.get("content-type", ""), date,
+                      *[f"{k}:{v}" for k, v in amz], ""])
+    for resource in _v2_resources(req, path):
+        to_sign = head + resource + tail
+        expected = base64.b64encode(hmac.new(secret.encode("utf-8"), to_sign.encode("utf-8"),
+                                             hashlib.sha1).digest()).decode()
+        if hmac.compare_digest(expected, signature):
+            return Caller(user_id, project_id, access)
+    raise S3Error("SignatureDoesNotMatch", None, StringToSign=head + path + tail,
+                  AWSAccessKeyId=access)
+
+
+def _v2_resources(req: ApiRequest, path: str) -> list[str]:
+    """V2 signs /<bucket>/<key>: clients sign it with or without the mount's path (botocore
+    drops the endpoint's path), a bare bucket with or without its slash."""
+    prefix = req.api.prefix
+    inner = path[len(prefix):] if path.startswith(prefix + "/") else path
+    out = [path, inner]
+    if inner.count("/") == 1 and inner != "/":
+        out.append(inner + "/")
+    return out
 
 
 # -- the body -----------------------------------------------------------------------------

@@ -186,7 +186,7 @@ def get_object(s3: S3Request) -> Reply:
     for name in OVERRIDES:
         if name in s3.query:
             headers["-".join(p.capitalize() for p in name[9:].split("-"))] = s3.query[name]
-    content_type = headers.pop("Content-Type", "application/octet-stream")
+    content_type = headers.setdefault("Content-Type", "application/octet-stream")
     wanted = _range(s3.headers.get("range"), stored.size)
     if wanted is None:
         body: Iterator[bytes] | bytes = \
