@@ -135,11 +135,27 @@ def handle(req: ApiRequest) -> Reply:
         if isinstance(err, S3Error):
             err.resource = path
         err.headers["x-amz-request-id"] = request_id
+        if req.method in ("PUT", "POST") and not _drained(req):
+            err.headers["Connection"] = "close"
         raise
     reply.headers["x-amz-request-id"] = request_id
     if req.method == "HEAD":
         reply.body = None
     return reply
+
+
+def _drained(req: ApiRequest, limit: int = 8 << 20) -> bool:
+    """Read what is left of a refused upload's body (up to ``limit``), so the connection
+    stays usable; False: too much is left, close the connection instead."""
+    read = 0
+    try:
+        for chunk in req.stream:
+            read += len(chunk)
+            if read > limit:
+                return False
+    except CloudError:
+        return False
+    return True
 
 
 def _routes(path: str) -> list[Route]:
