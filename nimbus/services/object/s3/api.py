@@ -5,6 +5,7 @@ picks the operation by method, bucket/key and subresource, as S3 does."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -167,6 +168,29 @@ ROUTES = [*_routes("/"), *_routes("/{bucket}"), *_routes("/{bucket}/"),
           *_routes("/{bucket}/{key:path}")]
 
 
+class CachedFinder:
+    """find_ec2's answers kept ``ttl`` seconds (s3token's cache): a credential lookup opens
+    the encrypted blob, which would cost more than a small GET. A deleted credential stops
+    working within ``ttl``."""
+
+    def __init__(self, find: Callable[[str], Any], ttl: float = 10.0, size: int = 1024
+                 ) -> None:
+        self.find, self.ttl, self.size = find, ttl, size
+        self.known: dict[str, tuple[float, Any]] = {}
+
+    def __call__(self, access: str) -> Any:
+        now = time.monotonic()
+        hit = self.known.get(access)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        found = self.find(access)
+        if found is not None:
+            if len(self.known) >= self.size:
+                self.known.clear()
+            self.known[access] = (now + self.ttl, found)
+        return found
+
+
 def build_s3_api(runtime: Runtime) -> ServiceApi:
     from nimbus.services.identity.service import identity_of
 
@@ -176,7 +200,8 @@ def build_s3_api(runtime: Runtime) -> ServiceApi:
                      public_url=settings.effective_public_url,
                      max_body=settings.max_request_body_size)
     api.service = object_of(runtime)  # type: ignore[attr-defined]
-    api.find_ec2 = identity_of(runtime).credentials.find_ec2  # type: ignore[attr-defined]
+    api.find_ec2 = CachedFinder(  # type: ignore[attr-defined]
+        identity_of(runtime).credentials.find_ec2)
     api.region = settings.region  # type: ignore[attr-defined]
     api.negotiated_fault = s3_fault_response
     return api
