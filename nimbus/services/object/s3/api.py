@@ -119,8 +119,10 @@ def _route(s3: S3Request, method: str, data: Iterable[bytes]) -> Reply:
             raise S3Error("MethodNotAllowed", Method=method, ResourceType="SERVICE")
         return buckets.list_buckets(s3)
     check_bucket_name(s3.bucket, strict=False)
-    if len(s3.key.encode("utf-8")) > 1024:
+    if len(s3.key.encode("utf-8", "surrogatepass")) > 1024:
         raise S3Error("KeyTooLongError", "Your key is too long")
+    if "\x00" in s3.key or any(0xD800 <= ord(c) <= 0xDFFF for c in s3.key):
+        raise S3Error("InvalidArgument", "Object keys must be valid UTF-8 without NUL")
     return _bucket(s3, method, data) if not s3.key else _object(s3, method, data)
 
 
