@@ -8,6 +8,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -187,3 +188,22 @@ def test_aws_cli(aws: Callable[..., subprocess.CompletedProcess[str]], tmp_path:
     finally:
         aws("s3", "rb", f"s3://{name}", "--force")
     assert "NoSuchBucket" in aws("s3", "ls", f"s3://{name}", check=False).stderr
+
+
+def test_keys_of_a_user_without_a_role_or_disabled(admin: Any, s3_member: Callable[[], Any]
+                                                   ) -> None:
+    member = s3_member()
+    assert member.s3.list_buckets()["Buckets"] == []
+    role = admin.identity.find_role("member", ignore_missing=False)
+    admin.identity.unassign_project_role_from_user(member.project, member.user, role)
+    # The server trusts a lookup for 10 s (as s3token's cache): refused within that.
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            member.s3.list_buckets()
+        except botocore.exceptions.ClientError as err:
+            assert err.response["Error"]["Code"] == "AccessDenied"
+            break
+        time.sleep(1)
+    else:
+        raise AssertionError("a user without a role kept S3 access")

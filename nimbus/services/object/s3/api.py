@@ -5,6 +5,7 @@ picks the operation by method, bucket/key and subresource, as S3 does."""
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -170,6 +171,30 @@ ROUTES = [*_routes("/"), *_routes("/{bucket}"), *_routes("/{bucket}/"),
           *_routes("/{bucket}/{key:path}")]
 
 
+def _find_operator(identity: Any, service: Any, access: str) -> Any:
+    """find_ec2's (user, project, secret) when the key's user is enabled, its project too,
+    and the user holds one of the object store's operator roles there (what Keystone's
+    ec2tokens check and keystoneauth's owner rule ask); None for an unknown key, and
+    AccessDenied for the rest."""
+    found = identity.credentials.find_ec2(access)
+    if found is None or not found[1]:
+        return None
+    user_id, project_id, _secret = found
+    with identity.db.session() as s:
+        try:
+            identity.users.active_user(s, user_id)
+            project = identity.resources.project(s, project_id)
+        except CloudError:
+            raise S3Error("AccessDenied") from None
+        if not getattr(project, "enabled", True):
+            raise S3Error("AccessDenied")
+        roles = {r.name.lower() for r in identity.assignments.roles_for_scope(
+            s, user_id, "project", project_id)}
+    if not roles & (service.roles.operator | service.roles.reseller):
+        raise S3Error("AccessDenied")
+    return found
+
+
 class CachedFinder:
     """find_ec2's answers kept ``ttl`` seconds (s3token's cache): a credential lookup opens
     the encrypted blob, which would cost more than a small GET. A deleted credential stops
@@ -203,7 +228,7 @@ def build_s3_api(runtime: Runtime) -> ServiceApi:
                      max_body=settings.max_request_body_size)
     api.service = object_of(runtime)  # type: ignore[attr-defined]
     api.find_ec2 = CachedFinder(  # type: ignore[attr-defined]
-        identity_of(runtime).credentials.find_ec2)
+        functools.partial(_find_operator, identity_of(runtime), object_of(runtime)))
     api.region = settings.region  # type: ignore[attr-defined]
     api.negotiated_fault = s3_fault_response
     return api
