@@ -117,6 +117,11 @@ def test_object_content_md5_bad_digest(s3: Any, make_bucket: Callable[..., str])
                                          ContentMD5="kAFQmDzST7DWlj99KOF/cg==")) == \
         (400, "BadDigest")
     assert code_of(lambda: s3.head_object(Bucket=name, Key="bad"))[0] == 404
+    # boto3 sends x-amz-checksum-crc32 with every PUT; a wrong one is refused as S3 does.
+    s3.put_object(Bucket=name, Key="crc", Body=b"hello", ChecksumCRC32="NhCmhg==")
+    assert code_of(lambda: s3.put_object(Bucket=name, Key="crc2", Body=b"hello",
+                                         ChecksumCRC32="AAAAAA==")) == (400, "BadDigest")
+    assert code_of(lambda: s3.head_object(Bucket=name, Key="crc2"))[0] == 404
 
 
 def test_object_ranges(s3: Any, make_bucket: Callable[..., str]) -> None:

@@ -12,6 +12,7 @@ import calendar
 import hashlib
 import hmac
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -239,12 +240,33 @@ def _v2_resources(req: ApiRequest, path: str) -> list[str]:
 def body(req: ApiRequest, caller: Caller) -> Iterator[bytes]:
     """The payload's bytes, decoded and checked as they stream (errors as S3's)."""
     declared = req.headers.get("x-amz-content-sha256", "")
+    trailers: dict[str, str] = {}
     if declared.startswith("STREAMING-"):
         verify = declared == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" and caller.signing_key
-        return _dechunk(req.stream, caller if verify else None)
-    if len(declared) == 64:
-        return _checked(req.stream, declared.lower())
-    return iter(req.stream)
+        stream: Iterator[bytes] = _dechunk(req.stream, caller if verify else None, trailers)
+    elif len(declared) == 64:
+        stream = _checked(req.stream, declared.lower())
+    else:
+        stream = iter(req.stream)
+    crc = req.headers.get("x-amz-checksum-crc32")
+    if crc is not None or req.headers.get("x-amz-trailer", "").lower() == \
+            "x-amz-checksum-crc32":
+        return _crc32_checked(stream, crc, trailers)
+    return stream
+
+
+def _crc32_checked(chunks: Iterator[bytes], header: str | None,
+                   trailers: dict[str, str]) -> Iterator[bytes]:
+    """x-amz-checksum-crc32 (a header, or the aws-chunked body's trailer) checked at the
+    end of the body, before the object is committed; the other algorithms are not."""
+    crc = 0
+    for chunk in chunks:
+        crc = zlib.crc32(chunk, crc)
+        yield chunk
+    want = header if header is not None else trailers.get("x-amz-checksum-crc32")
+    if want is not None and want.strip() != base64.b64encode(crc.to_bytes(4, "big")).decode():
+        raise S3Error("BadDigest", "The CRC32 you specified did not match the calculated "
+                      "checksum.")
 
 
 def _checked(chunks: Iterable[bytes], want: str) -> Iterator[bytes]:
@@ -290,7 +312,8 @@ class _Reader:
         return out
 
 
-def _dechunk(chunks: Iterable[bytes], caller: Caller | None) -> Iterator[bytes]:
+def _dechunk(chunks: Iterable[bytes], caller: Caller | None,
+             trailers: dict[str, str] | None = None) -> Iterator[bytes]:
     reader = _Reader(chunks)
     previous = caller.seed_signature if caller else ""
     while True:
@@ -310,8 +333,13 @@ def _dechunk(chunks: Iterable[bytes], caller: Caller | None) -> Iterator[bytes]:
         if reader.line() != b"":
             raise S3Error("InvalidRequest", "Malformed aws-chunked body")
         yield data
-    while reader.line() is not None:  # trailers (x-amz-checksum-*), read and dropped
-        pass
+    while True:  # trailers (x-amz-checksum-*, x-amz-trailer-signature)
+        line = reader.line()
+        if line is None:
+            break
+        name, sep, value = line.decode("latin-1").partition(":")
+        if sep and trailers is not None:
+            trailers[name.strip().lower()] = value.strip()
 
 
 def _check_chunk(caller: Caller, previous: str, ext: str, data: bytes) -> str:

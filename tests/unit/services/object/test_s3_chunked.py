@@ -50,3 +50,17 @@ def test_a_short_body_is_incomplete() -> None:
     with pytest.raises(S3Error) as info:
         b"".join(_dechunk([b"10\r\nshort"], None))
     assert info.value.code == "IncompleteBody"
+
+
+def test_crc32_trailer_is_checked() -> None:
+    from nimbus.services.object.s3.auth import _crc32_checked
+
+    good = b"5\r\nhello\r\n0\r\nx-amz-checksum-crc32:NhCmhg==\r\n\r\n"
+    trailers: dict[str, str] = {}
+    assert b"".join(_crc32_checked(_dechunk([good], None, trailers), None, trailers)) == \
+        b"hello"
+    bad = good.replace(b"NhCmhg==", b"AAAAAA==")
+    trailers = {}
+    with pytest.raises(S3Error) as info:
+        b"".join(_crc32_checked(_dechunk([bad], None, trailers), None, trailers))
+    assert info.value.code == "BadDigest"
