@@ -208,3 +208,27 @@ def test_keys_of_a_user_without_a_role_or_disabled(admin: Any, s3_member: Callab
         time.sleep(1)
     else:
         raise AssertionError("a user without a role kept S3 access")
+
+
+def test_swift_slo_read_by_s3(s3: Any, swift: Any, make_container: Callable[..., str]) -> None:
+    """An SLO made with swiftclient reads through S3 as its segments' bytes."""
+    import json
+
+    name, segs = make_container(), make_container()
+    parts = [os.urandom(1500), os.urandom(2500)]
+    manifest = []
+    for i, part in enumerate(parts):
+        etag = swift.put_object(segs, f"seg{i}", part)
+        manifest.append({"path": f"/{segs}/seg{i}", "etag": etag, "size_bytes": len(part)})
+    swift.put_object(name, "large", json.dumps(manifest), content_type="application/x-l",
+                     query_string="multipart-manifest=put",
+                     headers={"X-Object-Meta-Kind": "slo"})
+    whole = b"".join(parts)
+    head = s3.head_object(Bucket=name, Key="large")
+    assert head["ContentLength"] == len(whole) and head["Metadata"] == {"kind": "slo"}
+    assert head["ETag"] == swift.head_object(name, "large")["etag"]
+    assert s3.get_object(Bucket=name, Key="large")["Body"].read() == whole
+    got = s3.get_object(Bucket=name, Key="large", Range="bytes=1400-1599")["Body"].read()
+    assert got == whole[1400:1600]
+    s3.copy_object(Bucket=name, Key="flat", CopySource={"Bucket": name, "Key": "large"})
+    assert swift.get_object(name, "flat")[1] == whole

@@ -11,6 +11,7 @@ import json
 import math
 import mimetypes
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -18,6 +19,8 @@ from nimbus.kernel.errors import CloudError
 from nimbus.kernel.web import Reply
 from nimbus.services.object.api.ranges import parse_ranges
 from nimbus.services.object.constraints import MAX_FILE_SIZE
+from nimbus.services.object.middleware.segments import Segment, _pieces, segments_etag
+from nimbus.services.object.middleware.slo import _etag_part, _range_of
 from nimbus.services.object.s3.buckets import acl_xml, parse_tagging, tagging_xml
 from nimbus.services.object.s3.common import (
     OBJ_SYSMETA,
@@ -144,12 +147,45 @@ def conditions(headers: Any, etag: str, timestamp: str, prefix: str = "") -> boo
     return False
 
 
-def object_headers(stored: StoredObject) -> dict[str, str]:
+@dataclass
+class Content:
+    """What S3 serves of an object: itself, or the segments a Swift SLO manifest names."""
+
+    size: int
+    etag: str
+    segments: list[Segment] | None = None
+
+    def read(self, stored: StoredObject, start: int, end: int) -> Iterator[bytes]:
+        if self.segments is not None:
+            return _pieces(self.segments, start, end)
+        return read_range(stored, start, end)
+
+
+def content_of(s3: S3Request, stored: StoredObject) -> Content:
+    if stored.meta.get("X-Static-Large-Object") != "True":
+        return Content(stored.size, s3_etag(stored))
+    with stored.open() as f:
+        entries = json.loads(f.read())
+    segments = []
+    for entry in entries:
+        container, _sep, obj = str(entry["name"]).lstrip("/").partition("/")
+        part = s3.svc.head_object(s3.account, container, obj)
+        if part is None:
+            raise S3Error("InvalidObjectState", f"Segment {entry['name']} of the large "
+                          "object is missing")
+        start, end = _range_of(entry["range"], part.size) if entry.get("range") else (0, None)
+        segments.append(Segment(part, start, end))
+    etag = stored.meta.get("X-Object-Sysmeta-Slo-Etag") or \
+        segments_etag([_etag_part(e) for e in entries])
+    return Content(sum(seg.length for seg in segments), etag, segments)
+
+
+def object_headers(stored: StoredObject, content: Content) -> dict[str, str]:
     headers = {k: v for k, v in stored.meta.items()
                if k.lower() in KEPT or k.lower() in ALLOWED_HEADERS}
     headers.update(amz_meta(stored.meta))
-    headers.update({"ETag": f'"{s3_etag(stored)}"', "Last-Modified": http_date(
-        stored.timestamp), "Accept-Ranges": "bytes", "Content-Length": str(stored.size)})
+    headers.update({"ETag": f'"{content.etag}"', "Last-Modified": http_date(
+        stored.timestamp), "Accept-Ranges": "bytes", "Content-Length": str(content.size)})
     headers.pop("X-Delete-At", None)
     headers.pop("X-Object-Manifest", None)
     if OBJ_SYSMETA + "Tagging" in stored.meta:
@@ -158,16 +194,17 @@ def object_headers(stored: StoredObject) -> dict[str, str]:
     return headers
 
 
-def _not_modified(stored: StoredObject) -> Reply:
-    return Reply(None, 304, {"ETag": f'"{s3_etag(stored)}"',
+def _not_modified(stored: StoredObject, content: Content) -> Reply:
+    return Reply(None, 304, {"ETag": f'"{content.etag}"',
                              "Last-Modified": http_date(stored.timestamp)})
 
 
 def head_object(s3: S3Request) -> Reply:
     stored = readable(s3, s3.bucket, s3.key)
-    if conditions(s3.headers, s3_etag(stored), stored.timestamp):
-        return _not_modified(stored)
-    return Reply(None, 200, object_headers(stored))
+    content = content_of(s3, stored)
+    if conditions(s3.headers, content.etag, stored.timestamp):
+        return _not_modified(stored, content)
+    return Reply(None, 200, object_headers(stored, content))
 
 
 def _range(value: str | None, size: int) -> tuple[int, int] | None:
@@ -180,22 +217,23 @@ def _range(value: str | None, size: int) -> tuple[int, int] | None:
 
 def get_object(s3: S3Request) -> Reply:
     stored = readable(s3, s3.bucket, s3.key)
-    if conditions(s3.headers, s3_etag(stored), stored.timestamp):
-        return _not_modified(stored)
-    headers = object_headers(stored)
+    content = content_of(s3, stored)
+    if conditions(s3.headers, content.etag, stored.timestamp):
+        return _not_modified(stored, content)
+    headers = object_headers(stored, content)
     for name in OVERRIDES:
         if name in s3.query:
             headers["-".join(p.capitalize() for p in name[9:].split("-"))] = s3.query[name]
     content_type = headers.setdefault("Content-Type", "application/octet-stream")
-    wanted = _range(s3.headers.get("range"), stored.size)
+    wanted = _range(s3.headers.get("range"), content.size)
     if wanted is None:
         body: Iterator[bytes] | bytes = \
-            read_range(stored, 0, stored.size - 1) if stored.size else b""
+            content.read(stored, 0, content.size - 1) if content.size else b""
         return Reply(body, 200, headers, content_type=content_type)
     start, end = wanted
-    headers.update({"Content-Range": f"bytes {start}-{end}/{stored.size}",
+    headers.update({"Content-Range": f"bytes {start}-{end}/{content.size}",
                     "Content-Length": str(end - start + 1)})
-    return Reply(read_range(stored, start, end), 206, headers, content_type=content_type)
+    return Reply(content.read(stored, start, end), 206, headers, content_type=content_type)
 
 
 def delete_object(s3: S3Request) -> Reply:
@@ -238,7 +276,8 @@ def copy_object(s3: S3Request) -> Reply:
                 k.startswith("X-Object-Meta-") or k.startswith(OBJ_SYSMETA)}
     else:
         meta = _request_meta(s3)
-    body = read_range(source, 0, source.size - 1) if source.size else iter([])
+    content = content_of(s3, source)
+    body = content.read(source, 0, content.size - 1) if content.size else iter([])
     stored = store(s3, s3.bucket, s3.key, body, meta)
     return xml_reply("CopyObjectResult", elem("LastModified", iso_time(stored.timestamp)) +
                      elem("ETag", f'"{s3_etag(stored)}"'))
