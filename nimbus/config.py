@@ -231,6 +231,9 @@ class ObjectSettings:
     reseller_admin_roles: str = "ResellerAdmin,admin"
     # Seconds between passes of the expirer (X-Delete-At / X-Delete-After).
     expirer_interval: float = 10.0
+    # S3 virtual-host style: a Host of <bucket>.<s3_domain> addresses that bucket (empty:
+    # path-style only, at /s3/<bucket>/<key>).
+    s3_domain: str = ""
 
 
 @dataclass

@@ -47,6 +47,11 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> ASGIApp:
     app = build_app(apis, default_limit=settings.max_request_body_size,
                     extra_routes=[Route("/", index)])
     app.state.runtime = runtime  # type: ignore[attr-defined]
+    if settings.object.s3_domain:
+        from nimbus.services.object.s3.api import VirtualHostMiddleware
+
+        app.add_middleware(VirtualHostMiddleware,  # type: ignore[attr-defined]
+                           domain=settings.object.s3_domain)
     return app
 
 

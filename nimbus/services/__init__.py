@@ -17,6 +17,8 @@ CATALOG = [
     ("compute", "nova", "/compute/v2.1"),
     # Substituted per token scope by the catalog, as DevStack registers Swift.
     ("object-store", "swift", "/object-store/v1/AUTH_$(project_id)s"),
+    # The S3 API on the object store's data (nimbus/services/object/s3/), path-style.
+    ("s3", "s3", "/s3"),
 ]
 
 

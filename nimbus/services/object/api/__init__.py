@@ -90,5 +90,8 @@ def build_api(runtime: Runtime) -> ServiceApi:
 
 
 def extra_apis(runtime: Runtime) -> list[ServiceApi]:
-    """/info at the host's root, as Swift's proxy answers it."""
-    return [_api(runtime, "object-info", "/info", [Route("GET", "/", info.show_info)])]
+    """/info at the host's root, as Swift's proxy answers it; the S3 API at /s3."""
+    from nimbus.services.object.s3.api import build_s3_api
+
+    return [_api(runtime, "object-info", "/info", [Route("GET", "/", info.show_info)]),
+            build_s3_api(runtime)]

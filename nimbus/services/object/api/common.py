@@ -132,7 +132,8 @@ def metadata_headers(meta: Mapping[str, str], owner: bool) -> dict[str, str]:
     hidden = ("X-Container-Read", "X-Container-Write", "X-Account-Access-Control",
               "X-Account-Meta-Temp-Url-Key", "X-Account-Meta-Temp-Url-Key-2",
               "X-Container-Meta-Temp-Url-Key", "X-Container-Meta-Temp-Url-Key-2")
-    return {k: v for k, v in meta.items() if owner or k not in hidden}
+    return {k: v for k, v in meta.items() if (owner or k not in hidden)
+            and not k.startswith("X-Container-Sysmeta-")}
 
 
 def int_param(req: ApiRequest, name: str, default: int, maximum: int) -> int:
