@@ -231,6 +231,9 @@ class ObjectSettings:
     reseller_admin_roles: str = "ResellerAdmin,admin"
     # Seconds between passes of the expirer (X-Delete-At / X-Delete-After).
     expirer_interval: float = 10.0
+    # Seconds between passes of the auditor/replicator (0: no loop; `nimbus manage
+    # object-replicate --once` runs one pass).
+    replicator_interval: float = 300.0
 
 
 @dataclass
