@@ -81,13 +81,13 @@ def rebalance(ring: Ring) -> tuple[Ring, int]:
         raise RingError("no device with a weight")
     zone = {d.id: d.zone for d in ring.devices}
     slots = min(ring.replicas, len(weights))
-    total = sum(weights.values())
-    want = {i: ring.partitions * slots * w / total for i, w in weights.items()}
+    want = _targets(weights, ring.partitions * slots)
     old = assigned_ids(ring)
-    new = [_kept(part, weights, slots) for part in old]
+    spread = len({zone[i] for i in weights}) >= slots
+    new = [_kept(part, weights, slots, zone if spread else None) for part in old]
     counts = Counter(i for part in new for i in part)
     for dev in weights:
-        _shed(new, counts, dev, math.ceil(want[dev]), zone)
+        _shed(new, counts, dev, want[dev], zone, slots)
     for part in new:
         while len(part) < slots:
             zones = {zone[i] for i in part}
@@ -99,24 +99,40 @@ def rebalance(ring: Ring) -> tuple[Ring, int]:
     return dataclasses.replace(ring, assignment=tuple(tuple(p) for p in new)), moved
 
 
-def _kept(part: list[int], weights: dict[int, float], slots: int) -> list[int]:
+def _kept(part: list[int], weights: dict[int, float], slots: int,
+          zone: dict[int, int] | None) -> list[int]:
+    """What stays of a partition: devices still weighted, once each, within the replica
+    count, and (with ``zone``: when there are zones enough) one a zone."""
     kept: list[int] = []
     for i in part:
-        if i in weights and i not in kept and len(kept) < slots:
+        if i in weights and i not in kept and len(kept) < slots and \
+                (zone is None or zone[i] not in {zone[k] for k in kept}):
             kept.append(i)
     return kept
 
 
+def _targets(weights: dict[int, float], total_slots: int) -> dict[int, int]:
+    """Each device's whole share of the slots by weight (largest remainders round up)."""
+    total = sum(weights.values())
+    exact = {i: total_slots * w / total for i, w in weights.items()}
+    out = {i: math.floor(x) for i, x in exact.items()}
+    spare = total_slots - sum(out.values())
+    for i in sorted(exact, key=lambda i: (out[i] - exact[i], i))[:spare]:
+        out[i] += 1
+    return out
+
+
 def _shed(new: list[list[int]], counts: Counter[int], dev: int, limit: int,
-          zone: dict[int, int]) -> None:
-    """Free ``dev``'s slots above ``limit``: partitions where its zone repeats first."""
+          zone: dict[int, int], slots: int) -> None:
+    """Free ``dev``'s slots above ``limit``: partitions where its zone repeats first, and
+    partitions that have not lost a replica already (one move a partition)."""
     excess = counts[dev] - limit
     if excess <= 0:
         return
     def repeats(part: list[int]) -> bool:
         return sum(zone[i] == zone[dev] for i in part) > 1
     holding = [p for p, part in enumerate(new) if dev in part]
-    holding.sort(key=lambda p: not repeats(new[p]))
+    holding.sort(key=lambda p: (not repeats(new[p]), len(new[p]) < slots))
     for p in holding[:excess]:
         new[p].remove(dev)
         counts[dev] -= 1

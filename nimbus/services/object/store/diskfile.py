@@ -209,8 +209,8 @@ class ObjectFiles:
         try:
             names = sorted((n for n in os.listdir(directory)
                             if n.endswith((".json", ".data"))), reverse=True)
-        except FileNotFoundError:
-            return None
+        except OSError:
+            return None  # absent, or its device failed: the other replicas answer
         for name in names:
             try:
                 raw = (directory / name).read_bytes() if name.endswith(".json") else \
@@ -297,7 +297,7 @@ class ObjectFiles:
         """Remove what the newest record makes obsolete; an emptied tombstone dir goes."""
         try:
             names = os.listdir(directory)
-        except FileNotFoundError:
+        except OSError:
             return
         found = ObjectFiles._newest_record(directory)
         if found is None:

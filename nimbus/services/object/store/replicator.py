@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,11 +57,17 @@ class PassReport:
     copied: list[str] = field(default_factory=list)
     handoffs_removed: int = 0
     relisted: list[str] = field(default_factory=list)
+    listings_moved: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return (f"audited {self.audited}, quarantined {len(self.quarantined)}, "
                 f"copied {len(self.copied)}, handoffs removed {self.handoffs_removed}, "
+                f"listing databases moved {len(self.listings_moved)}, "
                 f"listing rows repaired {len(self.relisted)}")
+
+    def changed(self) -> bool:
+        return bool(self.quarantined or self.copied or self.relisted or
+                    self.handoffs_removed or self.listings_moved)
 
 
 def _object_dirs(device: Device) -> Iterator[tuple[int, Path]]:
@@ -138,6 +145,26 @@ def copy_version(source: Path, target: Path) -> None:
     ObjectFiles._cleanup(target)
 
 
+def _move_db(source: Path, target: Path) -> bool:
+    if target.exists():
+        log.warning("object replicator: %s and %s both exist; the primary's is kept",
+                    source, target)
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp_name(target.parent)
+    src = sqlite3.connect(str(source))
+    dst = sqlite3.connect(str(tmp))
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+    os.rename(tmp, target)
+    _fsync_dir(target.parent)
+    shutil.rmtree(source.parent, ignore_errors=True)
+    return True
+
+
 class Replicator:
     """Auditor, replicator and listing reconciler: ``run_once()`` is one pass."""
 
@@ -159,13 +186,16 @@ class Replicator:
             except BlockingIOError:
                 return
             report = self.last = self.run_pass()
-        if report.quarantined or report.copied or report.relisted or report.handoffs_removed:
+        if report.changed():
             log.info("object replicator pass: %s", report.summary())
         else:
             log.debug("object replicator pass: %s", report.summary())
 
     def run_pass(self) -> PassReport:
         report = PassReport()
+        for device in self.ring.devices:
+            for kind in ("accounts", "containers"):
+                self._move_listings(device, kind, report)
         copies: dict[tuple[int, str], dict[int, Path]] = {}
         for device in self.ring.devices:
             for part, directory in _object_dirs(device):
@@ -178,6 +208,23 @@ class Replicator:
         for (part, name_hash), held in copies.items():
             self._replicate(part, name_hash, held, report)
         return report
+
+    def _move_listings(self, device: Device, kind: str, report: PassReport) -> None:
+        """Listing databases of partitions whose primary device changed (a rebalance) go
+        to the new primary, with SQLite's backup API (WAL content included)."""
+        root = Path(device.path) / kind
+        for part in _listdir(root):
+            if not part.isdigit():
+                continue
+            primary = self.ring.devices_for(int(part))[0]
+            if primary.id == device.id:
+                continue
+            for suffix in _listdir(root / part):
+                for name_hash in _listdir(root / part / suffix):
+                    source = root / part / suffix / name_hash / f"{name_hash}.db"
+                    target = Path(primary.path) / kind / part / suffix / name_hash / source.name
+                    if source.exists() and _move_db(source, target):
+                        report.listings_moved.append(f"{source} -> {target}")
 
     def _replicate(self, part: int, name_hash: str, held: dict[int, Path],
                    report: PassReport) -> None:
