@@ -107,6 +107,9 @@ def audit_dir(device: Device, directory: Path) -> str | None:
     try:
         etag, size = _md5_of(directory / record["data"])
     except FileNotFoundError:
+        again = ObjectFiles._newest_record(directory)
+        if again is None or again[0] != found[0]:
+            return None  # a newer write replaced it while it was read
         reason = "data file missing"
     else:
         if etag == record.get("etag") and size == int(record.get("size", -1)):
