@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import secrets
+import shutil
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -321,7 +322,12 @@ class ObjectFiles:
 
 
 def read_range(stored: StoredObject, start: int, end: int) -> Iterator[bytes]:
-    """Bytes start..end (inclusive) of the object, in chunks."""
+    """Bytes start..end (inclusive) of the object, in chunks. A whole-object read checks
+    the md5 as it goes, as Swift's object server does: a copy that does not match its
+    ETag is quarantined at the end (the bytes already sent cannot be taken back; the next
+    read is served by another replica, and the replicator restores this one)."""
+    whole = start == 0 and end == stored.size - 1
+    md5 = hashlib.md5(usedforsecurity=False)
     with stored.open() as f:
         f.seek(start)
         left = end - start + 1
@@ -330,4 +336,22 @@ def read_range(stored: StoredObject, start: int, end: int) -> Iterator[bytes]:
             if not chunk:
                 break
             left -= len(chunk)
+            if whole:
+                md5.update(chunk)
             yield chunk
+    if whole and (left or md5.hexdigest() != stored.etag):
+        with contextlib.suppress(OSError):
+            quarantine(stored.data_path.parent, f"md5 {md5.hexdigest()} on a read")
+
+
+def quarantine(directory: Path, reason: str) -> Path:
+    """Move an object's directory whole to ``<device>/quarantined/objects/<hash>``, where
+    nothing reads it (Swift's quarantine)."""
+    device = directory.parents[3]
+    target = device / "quarantined" / "objects" / directory.name
+    if target.exists():
+        shutil.rmtree(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.rename(directory, target)
+    log.warning("object quarantined: %s (%s) to %s", directory, reason, target)
+    return target

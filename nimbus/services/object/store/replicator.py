@@ -42,6 +42,7 @@ from nimbus.services.object.store.diskfile import (
     _fsync_dir,
     _tmp_name,
     _write_atomic,
+    quarantine,
 )
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ def _md5_of(path: Path) -> tuple[str, int]:
     return md5.hexdigest(), size
 
 
-def audit_dir(device: Device, directory: Path) -> str | None:
+def audit_dir(directory: Path) -> str | None:
     """Check one object copy; the reason it was quarantined, or None when sound."""
     found = ObjectFiles._newest_record(directory)
     if found is None or found[1].get("deleted"):
@@ -116,12 +117,7 @@ def audit_dir(device: Device, directory: Path) -> str | None:
             return None
         reason = f"md5 {etag} != {record.get('etag')}" if etag != record.get("etag") \
             else f"size {size} != {record.get('size')}"
-    target = Path(device.path) / "quarantined" / "objects" / directory.name
-    if target.exists():
-        shutil.rmtree(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.rename(directory, target)
-    log.warning("object auditor: quarantined %s (%s) to %s", directory, reason, target)
+    quarantine(directory, reason)
     return reason
 
 
@@ -203,7 +199,7 @@ class Replicator:
         for device in self.ring.devices:
             for part, directory in _object_dirs(device):
                 report.audited += 1
-                reason = audit_dir(device, directory)
+                reason = audit_dir(directory)
                 if reason is not None:
                     report.quarantined.append(f"{directory} ({reason})")
                     continue

@@ -15,7 +15,13 @@ from nimbus.config import Settings
 from nimbus.services.object.ring import load_ring, save_ring
 from nimbus.services.object.ringbuilder import add_device, rebalance
 from nimbus.services.object.service import ObjectService
-from nimbus.services.object.store.diskfile import XATTR, NoQuorum, ObjectFiles, quorum_size
+from nimbus.services.object.store.diskfile import (
+    XATTR,
+    NoQuorum,
+    ObjectFiles,
+    quorum_size,
+    read_range,
+)
 from nimbus.services.object.store.replicator import Replicator
 
 A, C = "AUTH_a", "c"
@@ -210,3 +216,21 @@ def test_replicator_moves_handoffs_after_a_rebalance(tmp_path: Path) -> None:
         assert [o["name"] for o in svc.list_objects(A, name, limit=10)] == ["x"]
     account = svc.account_info(A)
     assert (account.container_count, account.object_count) == (13, 42)
+
+
+def test_a_whole_read_of_a_corrupt_copy_quarantines_it(service: ObjectService) -> None:
+    body = os.urandom(200_000)
+    put(service, "o", body)
+    dirs = copies(service, "o")
+    data = next(p for p in dirs[0].iterdir() if p.suffix == ".data")
+    raw = bytearray(data.read_bytes())
+    raw[-1] ^= 0xFF
+    data.write_bytes(bytes(raw))
+    first = service.files.read(A, C, "o")
+    assert first is not None and first.data_path.parent == dirs[0]
+    assert b"".join(read_range(first, 10, 20)) == body[10:21]  # a range is not checked
+    assert b"".join(read_range(first, 0, len(body) - 1)) != body
+    assert not dirs[0].exists()
+    assert (dirs[0].parents[3] / "quarantined" / "objects" / dirs[0].name).is_dir()
+    again = service.files.read(A, C, "o")
+    assert again is not None and b"".join(read_range(again, 0, len(body) - 1)) == body
