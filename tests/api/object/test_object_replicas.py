@@ -75,7 +75,7 @@ def test_a_lost_and_a_corrupt_replica_are_repaired(tmp_path: Path) -> None:
         done = subprocess.run([*NIMBUS, "manage", "object-replicate", "--once",
                                "--data-dir", str(cloud.data_dir)], env=cloud.env,
                               capture_output=True, text=True, timeout=120, check=True)
-        assert "quarantined 2" in done.stdout and "copied 3" in done.stdout, done.stdout
+        assert "quarantined 2" in done.stdout and "copied 4" in done.stdout, done.stdout
         quarantine = [p.name for p in (tmp_path / "data" / "object").glob(
             "d*/quarantined/objects/*")]
         assert sorted(quarantine) == sorted([dirs["obj-1"][1].name, both[2].name])
