@@ -1,7 +1,8 @@
 """Changing the ring as swift-ring-builder does: devices are added (with a weight and a
 zone), drained and removed, the replica count is set, and ``rebalance`` assigns partitions
 with the least movement: a partition replica stays where it is unless its device went, the
-partition holds more replicas than wanted, or its device holds more than its weight's share;
+partition holds more replicas than wanted, two of its replicas share a zone while there
+are zones enough for all, or its device holds more than its weight's share;
 only the slots so freed are dealt again, to the devices furthest below their share, in a
 zone the partition does not use yet where there is one.
 
