@@ -87,7 +87,7 @@ def build_api(runtime: Runtime) -> ServiceApi:
         runner = _runners[id(runtime)] = LoopRunner(max_parallel=2)
         runner.add(ExpirerTask(object_of(runtime)), initial_delay=1.0)
         if runtime.settings.object.replicator_interval > 0:
-            runner.add(Replicator(object_of(runtime)),
+            runner.add(Replicator(object_of(runtime), shared_schedule=True),
                        initial_delay=min(5.0, runtime.settings.object.replicator_interval))
         runner.start()
     return api

@@ -29,6 +29,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
     from nimbus.services.object.service import ObjectService
 
 log = logging.getLogger("nimbus.object.replicator")
+# Repairs a pass logs one a line (the rest are counted).
+LOGGED_DETAILS = 20
 
 
 @dataclass
@@ -169,26 +172,48 @@ class Replicator:
 
     name = "object-replicator"
 
-    def __init__(self, service: ObjectService) -> None:
+    def __init__(self, service: ObjectService, shared_schedule: bool = False) -> None:
+        """``shared_schedule``: the loop of one of several workers, which skips a pass when
+        another worker's ended less than an interval ago."""
         self.service = service
+        self.shared_schedule = shared_schedule
         self.ring = service.ring
         self.interval = service.settings.object.replicator_interval
         self.lock_path = service.settings.data_dir / "object" / "replicator.lock"
+        self.stamp_path = self.lock_path.with_suffix(".last")
         self.last: PassReport | None = None
 
     def run_once(self) -> None:
         self.lock_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.lock_path, "a") as lock:
             try:
-                # One pass at a time across workers and `nimbus manage object-replicate`.
+                # One pass at a time across workers and `nimbus manage object-replicate`,
+                # and one an interval however many workers run the loop.
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 return
+            if self.shared_schedule and self._ran_lately():
+                return
             report = self.last = self.run_pass()
-        if report.changed():
-            log.info("object replicator pass: %s", report.summary())
-        else:
+            self.stamp_path.touch()
+        if not report.changed():
             log.debug("object replicator pass: %s", report.summary())
+            return
+        log.info("object replicator pass: %s", report.summary())
+        details = [f"copied {x}" for x in report.copied] + \
+            [f"listing repaired {x}" for x in report.relisted] + \
+            [f"listing moved {x}" for x in report.listings_moved]
+        for line in details[:LOGGED_DETAILS]:
+            log.info("object replicator: %s", line)
+        if len(details) > LOGGED_DETAILS:
+            log.info("object replicator: and %d more", len(details) - LOGGED_DETAILS)
+
+    def _ran_lately(self) -> bool:
+        try:
+            ended = self.stamp_path.stat().st_mtime
+        except FileNotFoundError:
+            return False
+        return time.time() - ended < self.interval * 0.9
 
     def run_pass(self) -> PassReport:
         report = PassReport()

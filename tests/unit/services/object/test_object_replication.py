@@ -234,3 +234,11 @@ def test_a_whole_read_of_a_corrupt_copy_quarantines_it(service: ObjectService) -
     assert (dirs[0].parents[3] / "quarantined" / "objects" / dirs[0].name).is_dir()
     again = service.files.read(A, C, "o")
     assert again is not None and b"".join(read_range(again, 0, len(body) - 1)) == body
+
+
+def test_workers_share_the_loop_schedule(service: ObjectService) -> None:
+    first, second = (Replicator(service, shared_schedule=True) for _ in range(2))
+    first.run_once()
+    second.run_once()  # another worker's loop, within the interval: no second pass
+    assert first.last is not None and second.last is None
+    Replicator(service).run_once()  # `nimbus manage object-replicate` always runs
