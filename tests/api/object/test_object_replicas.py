@@ -33,9 +33,12 @@ def replica_dirs(cloud: LiveCloud, account: str, container: str, obj: str) -> li
 
 
 def contents(directory: Path) -> list[tuple[str, bytes, bytes | None]]:
-    """A replica's files with their xattr records."""
+    """A replica's committed files with their xattr records (not the temporary file of a
+    PUT that a kill cut off: later commits remove those once stale)."""
     out = []
     for p in sorted(directory.iterdir()):
+        if p.name.startswith(".tmp-"):
+            continue
         try:
             record: bytes | None = os.getxattr(p, XATTR)
         except OSError:
@@ -107,18 +110,38 @@ def put_until_stopped(swift: swiftclient.Connection, prefix: str, acked: dict[st
         acked[name] = hashlib.md5(body).hexdigest()
 
 
+def post_until_stopped(swift: swiftclient.Connection, names: list[str],
+                       acked: dict[str, int], stop: threading.Event) -> None:
+    for i in range(1, 100_000):
+        if stop.is_set():
+            return
+        name = names[i % len(names)]
+        try:
+            swift.post_object("hard", name, headers={"X-Object-Meta-Rev": str(i)})
+        except Exception:  # noqa: BLE001 - the server went away mid-request
+            return
+        acked[name] = i
+
+
 @pytest.mark.timeout(300)
 def test_kill_9_during_puts_keeps_every_acknowledged_object(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     env = {**REPLICAS, "NIMBUS_OBJECT__REPLICATOR_INTERVAL": "1"}
     cloud = start_cloud(data_dir, extra_env=env)
     acked: dict[str, str] = {}
+    revs: dict[str, int] = {}
     try:
-        admin_swift(cloud).put_container("hard")
+        swift = admin_swift(cloud)
+        swift.put_container("hard")
+        posted = [f"posted-{i}" for i in range(4)]
+        for name in posted:
+            swift.put_object("hard", name, name.encode())
         stop = threading.Event()
         writers = [threading.Thread(target=put_until_stopped,
                                     args=(admin_swift(cloud), f"w{n}", acked, stop))
                    for n in range(3)]
+        writers.append(threading.Thread(target=post_until_stopped,
+                                        args=(admin_swift(cloud), posted, revs, stop)))
         for t in writers:
             t.start()
         deadline = time.monotonic() + 30
@@ -131,7 +154,7 @@ def test_kill_9_during_puts_keeps_every_acknowledged_object(tmp_path: Path) -> N
     finally:
         if cloud.process.poll() is None:
             kill_hard(cloud)
-    assert len(acked) >= 20
+    assert len(acked) >= 20 and revs
     cloud = start_cloud(data_dir, extra_env=env)
     try:
         swift = admin_swift(cloud)
@@ -140,6 +163,10 @@ def test_kill_9_during_puts_keeps_every_acknowledged_object(tmp_path: Path) -> N
             headers, body = swift.get_object("hard", name)
             assert hashlib.md5(body).hexdigest() == md5 == headers["etag"]
             assert headers["x-object-meta-seq"] == name.rsplit("-", 1)[1]
+        for name, rev in revs.items():
+            # The acknowledged POST, or the one cut off after it (a POST is whole or absent).
+            headers = swift.head_object("hard", name)
+            assert int(headers["x-object-meta-rev"]) in (rev, rev + len(posted)), name
         # The replicator loop (1 s) evens out what the kill cut short: every committed
         # object on all three devices, and listed.
         deadline = time.monotonic() + 60
@@ -156,5 +183,6 @@ def test_kill_9_during_puts_keeps_every_acknowledged_object(tmp_path: Path) -> N
         assert even
         stats = swift.head_account()
         assert int(stats["x-account-object-count"]) == len(listed)
+        assert set(acked) | set(posted) <= set(listed)
     finally:
         cloud.stop()
