@@ -224,6 +224,9 @@ class Replicator:
         for device in self.ring.devices:
             for part, directory in _object_dirs(device):
                 report.audited += 1
+                # What a commit cut off by a kill left behind (an older record, stale
+                # temporary files) goes first.
+                ObjectFiles._cleanup(directory)
                 reason = audit_dir(directory)
                 if reason is not None:
                     report.quarantined.append(f"{directory} ({reason})")

@@ -242,3 +242,11 @@ def test_workers_share_the_loop_schedule(service: ObjectService) -> None:
     second.run_once()  # another worker's loop, within the interval: no second pass
     assert first.last is not None and second.last is None
     Replicator(service).run_once()  # `nimbus manage object-replicate` always runs
+
+
+def test_a_pass_removes_what_a_cut_off_commit_left(service: ObjectService) -> None:
+    put(service, "o", b"v")
+    dirs = copies(service, "o")
+    (dirs[1] / "0000000001.00000.json").write_text('{"deleted": true}')  # an older record
+    Replicator(service).run_once()
+    assert len({tuple(capture(d)) for d in dirs}) == 1
