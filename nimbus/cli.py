@@ -255,15 +255,99 @@ def fernet_rotate(data_dir: str | None) -> None:
     click.echo(f"Rotated: key {primary} is now primary in {settings.fernet_key_dir}.")
 
 
-@manage.command("object-ring")
+@manage.group("object-ring", invoke_without_command=True)
 @click.option("--data-dir", default=None)
-def object_ring(data_dir: str | None) -> None:
-    """Show the object store's ring (made from [object] settings on first use)."""
+@click.pass_context
+def object_ring(ctx: click.Context, data_dir: str | None) -> None:
+    """Show the object store's ring (made from [object] settings on first use), or change
+    it as swift-ring-builder does; changes take effect when the cloud restarts."""
     from nimbus.services.object.ring import load_ring, ring_file
 
-    settings = _settings(data_dir)
-    ring = load_ring(settings)
-    click.echo(f"{ring_file(settings)}: {ring.describe()}")
+    settings = ctx.obj = _settings(data_dir)
+    if ctx.invoked_subcommand is None:
+        click.echo(f"{ring_file(settings)}: {load_ring(settings).describe()}")
+
+
+def _change_ring(settings: Settings, change: Any) -> None:
+    from nimbus.services.object.ring import load_ring, save_ring
+    from nimbus.services.object.ringbuilder import RingError
+
+    try:
+        ring, message = change(load_ring(settings))
+    except RingError as err:
+        raise click.ClickException(str(err)) from err
+    save_ring(settings, ring)
+    click.echo(f"{message}\n{ring.describe()}")
+
+
+@object_ring.command("add-device")
+@click.argument("path")
+@click.option("--weight", type=float, default=1.0)
+@click.option("--zone", type=int, default=0)
+@click.pass_obj
+def ring_add_device(settings: Settings, path: str, weight: float, zone: int) -> None:
+    """Add a device directory (rebalance to give it partitions)."""
+    from nimbus.services.object.ringbuilder import add_device
+
+    _change_ring(settings, lambda r: (add_device(r, path, weight, zone), f"Added {path}."))
+
+
+@object_ring.command("remove-device")
+@click.argument("device_id", type=int)
+@click.pass_obj
+def ring_remove_device(settings: Settings, device_id: int) -> None:
+    """Drain a device (weight 0), or remove a drained one that holds no partitions."""
+    from nimbus.services.object.ringbuilder import remove_device
+
+    def change(ring: Any) -> tuple[Any, str]:
+        ring, what = remove_device(ring, device_id)
+        return ring, f"Device {device_id} {what}."
+    _change_ring(settings, change)
+
+
+@object_ring.command("set-replicas")
+@click.argument("replicas", type=int)
+@click.pass_obj
+def ring_set_replicas(settings: Settings, replicas: int) -> None:
+    """Set the replica count (rebalance to place the new replicas)."""
+    from nimbus.services.object.ringbuilder import set_replicas
+
+    _change_ring(settings, lambda r: (set_replicas(r, replicas), f"{replicas} replica(s)."))
+
+
+@object_ring.command("rebalance")
+@click.pass_obj
+def ring_rebalance(settings: Settings) -> None:
+    """Reassign partitions with the least movement."""
+    from nimbus.services.object.ringbuilder import rebalance
+
+    def change(ring: Any) -> tuple[Any, str]:
+        ring, moved = rebalance(ring)
+        return ring, f"Rebalanced: {moved} partition replica(s) moved."
+    _change_ring(settings, change)
+
+
+@manage.command("object-replicate")
+@click.option("--data-dir", default=None)
+@click.option("--once", is_flag=True, default=True, help="One pass (the default).")
+def object_replicate(data_dir: str | None, once: bool) -> None:
+    """One auditor/replicator pass over every device: quarantine corrupt copies, copy the
+    newest version to the replicas that lack it, repair listing rows."""
+    from nimbus.services.object.service import ObjectService
+    from nimbus.services.object.store.replicator import Replicator
+
+    replicator = Replicator(ObjectService(_settings(data_dir)))
+    replicator.run_once()
+    report = replicator.last
+    if report is None:
+        raise click.ClickException("another replicator pass is running")
+    for line in report.quarantined:
+        click.echo(f"quarantined {line}")
+    for line in report.copied:
+        click.echo(f"copied {line}")
+    for line in report.relisted:
+        click.echo(f"relisted {line}")
+    click.echo(f"Object replication pass: {report.summary()}.")
 
 
 @manage.command("network-teardown")

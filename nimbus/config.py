@@ -234,6 +234,9 @@ class ObjectSettings:
     # S3 virtual-host style: a Host of <bucket>.<s3_domain> addresses that bucket (empty:
     # path-style only, at /s3/<bucket>/<key>).
     s3_domain: str = ""
+    # Seconds between passes of the auditor/replicator (0: no loop; `nimbus manage
+    # object-replicate --once` runs one pass).
+    replicator_interval: float = 300.0
 
 
 @dataclass

@@ -101,6 +101,10 @@ class NotImplementedHere(SwiftError):
     status = 501
 
 
+class Unavailable(SwiftError):
+    status = 503
+
+
 def swift_fault(err: CloudError) -> dict[str, Any]:
     """For the kernel's middlewares, which only speak JSON (a path no route knows)."""
     return {"error": {"code": err.status, "message": _body(err)}}

@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import struct
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -25,6 +26,7 @@ class Device:
     id: int
     path: str  # an absolute directory
     weight: float = 1.0
+    zone: int = 0
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,10 @@ class Ring:
     hash_prefix: str
     hash_suffix: str
     devices: tuple[Device, ...] = field(default_factory=tuple)
+    # Each partition's device ids, primary first (swift-ring-builder's replica2part2dev,
+    # turned around). Empty in rings made before it existed: then devices are dealt in
+    # turn, partition + replica modulo the device count.
+    assignment: tuple[tuple[int, ...], ...] = field(default_factory=tuple)
 
     @property
     def partitions(self) -> int:
@@ -51,8 +57,13 @@ class Ring:
         top = struct.unpack_from(">I", bytes.fromhex(name_hash))[0]
         return int(top >> (32 - self.part_power))
 
+    def device(self, device_id: int) -> Device:
+        return next(d for d in self.devices if d.id == device_id)
+
     def devices_for(self, partition: int) -> list[Device]:
         """The partition's replica devices, primary first."""
+        if self.assignment:
+            return [self.device(i) for i in self.assignment[partition]]
         count = min(self.replicas, len(self.devices))
         return [self.devices[(partition + r) % len(self.devices)] for r in range(count)]
 
@@ -66,8 +77,13 @@ class Ring:
     def describe(self) -> str:
         lines = [f"partition power {self.part_power} ({self.partitions} partitions), "
                  f"{self.replicas} replica(s), {len(self.devices)} device(s)"]
-        lines += [f"  device {d.id}: {d.path} (weight {d.weight:g})" for d in self.devices]
+        counts = Counter(i for part in self.current_assignment() for i in part)
+        lines += [f"  device {d.id}: {d.path} (weight {d.weight:g}, zone {d.zone}, "
+                  f"{counts[d.id]} partition replicas)" for d in self.devices]
         return "\n".join(lines)
+
+    def current_assignment(self) -> list[list[int]]:
+        return [[d.id for d in self.devices_for(p)] for p in range(self.partitions)]
 
 
 def object_root(settings: Settings) -> Path:
@@ -100,10 +116,19 @@ def load_ring(settings: Settings) -> Ring:
     doc = json.loads(path.read_text())
     ring = Ring(part_power=doc["part_power"], replicas=doc["replicas"],
                 hash_prefix=doc["hash_prefix"], hash_suffix=doc["hash_suffix"],
-                devices=tuple(Device(**d) for d in doc["devices"]))
+                devices=tuple(Device(**d) for d in doc["devices"]),
+                assignment=tuple(tuple(p) for p in doc.get("assignment", ())))
     for device in ring.devices:
         Path(device.path).mkdir(parents=True, exist_ok=True)
     return ring
+
+
+def save_ring(settings: Settings, ring: Ring) -> None:
+    """Replace the ring file (``nimbus manage object-ring``'s changes)."""
+    path = ring_file(settings)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    tmp.write_text(json.dumps(asdict(ring), indent=2) + "\n")
+    os.replace(tmp, path)
 
 
 def _write_ring(path: Path, ring: Ring) -> None:

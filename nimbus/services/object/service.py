@@ -156,6 +156,29 @@ class ObjectService:
         self.delete_object(account, container, obj)
         return self.head_object_state(stored)
 
+    def relist(self, account: str, container: str, obj: str, ts: str, *,
+               deleted: bool) -> bool:
+        """Make the listing say what the object's newest record (``ts``) says; True when
+        a row was restored, updated or removed (the replicator's listing repair)."""
+        db = ContainerDb(self.ring, account, container)
+        if db.info() is None:
+            return False
+        listed = db.object_timestamp(obj)
+        if deleted:
+            if listed is None or listed > ts:
+                return False
+            info = db.delete_object(obj, ts)
+            if info is not None:
+                AccountDb(self.ring, account).report_container(info)
+            return True
+        if listed is not None and listed >= ts:
+            return False
+        stored = self.files.read(account, container, obj)
+        if stored is None or stored.timestamp != ts:
+            return False
+        self._listed(db, obj, stored)
+        return True
+
     @staticmethod
     def head_object_state(stored: StoredObject) -> bool:
         delete_at = stored.meta.get("X-Delete-At")

@@ -17,6 +17,7 @@ from nimbus.services.object.api.common import swift_handler
 from nimbus.services.object.errors import swift_fault, swift_fault_response
 from nimbus.services.object.middleware import Handler, through_pipeline
 from nimbus.services.object.service import ExpirerTask, object_of
+from nimbus.services.object.store.replicator import Replicator
 
 ACCOUNT = "/v1/{account}"
 CONTAINER = "/v1/{account}/{container}"
@@ -83,8 +84,11 @@ def _api(runtime: Runtime, name: str, prefix: str, routes: list[Route]) -> Servi
 def build_api(runtime: Runtime) -> ServiceApi:
     api = _api(runtime, "object-store", "/object-store", ROUTES)
     if id(runtime) not in _runners:
-        runner = _runners[id(runtime)] = LoopRunner(max_parallel=1)
+        runner = _runners[id(runtime)] = LoopRunner(max_parallel=2)
         runner.add(ExpirerTask(object_of(runtime)), initial_delay=1.0)
+        if runtime.settings.object.replicator_interval > 0:
+            runner.add(Replicator(object_of(runtime), shared_schedule=True),
+                       initial_delay=min(5.0, runtime.settings.object.replicator_interval))
         runner.start()
     return api
 

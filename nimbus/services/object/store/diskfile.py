@@ -15,15 +15,20 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import secrets
+import shutil
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from nimbus.services.object.errors import Unavailable
 from nimbus.services.object.ring import Device, Ring
+
+log = logging.getLogger("nimbus.object")
 
 CHUNK = 1 << 16
 # Temporary files of writes cut off by a crash older than this are removed by later commits.
@@ -46,6 +51,81 @@ class SizeExceeded(Exception):
 
 class EtagMismatch(Exception):
     pass
+
+
+class NoQuorum(Unavailable):
+    """Fewer than a majority of the replicas took the write (a 503, as Swift's proxy)."""
+
+
+def object_name(account: str, container: str, obj: str) -> str:
+    """The name a record carries (as Swift's metadata "name"): how the replicator finds
+    the listing an object belongs in."""
+    return json.dumps([account, container, obj])
+
+
+def quorum_size(replicas: int) -> int:
+    return replicas // 2 + 1
+
+
+class _Replica:
+    """One replica's side of a PUT: a temporary file in the object's directory; a device
+    that fails drops out of the write (logged) and the others go on."""
+
+    def __init__(self, directory: Path, tmp: Path, f: BinaryIO) -> None:
+        self.directory, self.tmp, self.f = directory, tmp, f
+        self.inline = False
+
+    @classmethod
+    def open(cls, directory: Path) -> _Replica | None:
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            tmp = _tmp_name(directory)
+            return cls(directory, tmp, open(tmp, "wb"))  # noqa: SIM115 - closed by finish
+        except OSError as err:
+            log.warning("object replica %s not written: %s", directory, err)
+            return None
+
+    def _failed(self, err: OSError) -> bool:
+        log.warning("object replica %s not written: %s", self.directory, err)
+        self.abandon()
+        return False
+
+    def write(self, chunk: bytes) -> bool:
+        try:
+            self.f.write(chunk)
+        except OSError as err:
+            return self._failed(err)
+        return True
+
+    def finish(self, record: dict[str, Any]) -> bool:
+        try:
+            self.inline = _attach_record(self.f, record)
+            self.f.flush()
+            os.fsync(self.f.fileno())
+            self.f.close()
+        except OSError as err:
+            return self._failed(err)
+        return True
+
+    def commit(self, ts: str, record: dict[str, Any]) -> bool:
+        try:
+            os.rename(self.tmp, self.directory / f"{ts}.data")
+            if self.inline:
+                # The record rode in the data file's xattr: the rename committed both.
+                _fsync_dir(self.directory)
+            else:
+                content = json.dumps(record, separators=(",", ":")).encode()
+                _write_atomic(self.directory / f"{ts}.json", content)
+        except OSError as err:
+            return self._failed(err)
+        ObjectFiles._cleanup(self.directory)
+        return True
+
+    def abandon(self) -> None:
+        with contextlib.suppress(OSError):
+            self.f.close()
+        with contextlib.suppress(OSError):
+            self.tmp.unlink()
 
 
 @dataclass
@@ -130,8 +210,8 @@ class ObjectFiles:
         try:
             names = sorted((n for n in os.listdir(directory)
                             if n.endswith((".json", ".data"))), reverse=True)
-        except FileNotFoundError:
-            return None
+        except OSError:
+            return None  # absent, or its device failed: the other replicas answer
         for name in names:
             try:
                 raw = (directory / name).read_bytes() if name.endswith(".json") else \
@@ -145,12 +225,11 @@ class ObjectFiles:
     def write(self, account: str, container: str, obj: str, chunks: Iterable[bytes],
               meta: dict[str, str], *, max_size: int, expected_etag: str | None = None,
               expected_size: int | None = None) -> StoredObject:
-        """Stream ``chunks`` into every replica; commit only a whole, checked object."""
+        """Stream ``chunks`` into every replica; commit only a whole, checked object, on a
+        majority of the replicas at least (Swift's quorum; the replicator mends the rest)."""
         dirs = self._dirs(account, container, obj)
-        for directory in dirs:
-            directory.mkdir(parents=True, exist_ok=True)
-        tmps = [_tmp_name(d) for d in dirs]
-        files = [open(t, "wb") for t in tmps]  # noqa: SIM115 - closed below
+        quorum = quorum_size(len(dirs))
+        replicas = [r for r in (_Replica.open(d) for d in dirs) if r is not None]
         md5 = hashlib.md5(usedforsecurity=False)
         size = 0
         try:
@@ -159,37 +238,28 @@ class ObjectFiles:
                 if size > max_size:
                     raise SizeExceeded()
                 md5.update(chunk)
-                for f in files:
-                    f.write(chunk)
+                replicas = [r for r in replicas if r.write(chunk)]
+                if len(replicas) < quorum:
+                    raise NoQuorum()
             etag = md5.hexdigest()
             if expected_etag is not None and expected_etag.strip('"').lower() != etag:
                 raise EtagMismatch()
             if expected_size is not None and size != expected_size:
                 raise SizeExceeded() if size > expected_size else EtagMismatch()
             ts = new_timestamp()
-            record = {"data": f"{ts}.data", "size": size, "etag": etag, "meta": meta}
-            inline = all(_attach_record(f, record) for f in files)
-            for f in files:
-                f.flush()
-                os.fsync(f.fileno())
+            record = {"data": f"{ts}.data", "size": size, "etag": etag, "meta": meta,
+                      "name": object_name(account, container, obj)}
+            replicas = [r for r in replicas if r.finish(record)]
+            if len(replicas) < quorum:
+                raise NoQuorum()
         except BaseException:
-            for f, t in zip(files, tmps, strict=True):
-                f.close()
-                with contextlib.suppress(FileNotFoundError):
-                    t.unlink()
+            for r in replicas:
+                r.abandon()
             raise
-        for f in files:
-            f.close()
-        for tmp, directory in zip(tmps, dirs, strict=True):
-            os.rename(tmp, directory / f"{ts}.data")
-        if inline:
-            # The record rode in the data file's xattr: the rename committed both.
-            for directory in dirs:
-                _fsync_dir(directory)
-                self._cleanup(directory)
-        else:
-            self._commit(dirs, ts, record)
-        return StoredObject(ts, dirs[0] / f"{ts}.data", size, etag, meta, ts)
+        committed = [r.directory for r in replicas if r.commit(ts, record)]
+        if len(committed) < quorum:
+            raise NoQuorum()
+        return StoredObject(ts, committed[0] / f"{ts}.data", size, etag, meta, ts)
 
     def update_meta(self, account: str, container: str, obj: str, current: StoredObject,
                     meta: dict[str, str]) -> StoredObject:
@@ -198,30 +268,37 @@ class ObjectFiles:
         ts = new_timestamp()
         data = f"{current.data_timestamp}.data"
         self._commit(dirs, ts, {"data": data, "size": current.size, "etag": current.etag,
-                                "meta": meta})
+                                "meta": meta, "name": object_name(account, container, obj)})
         return StoredObject(ts, current.data_path, current.size, current.etag, meta,
                             current.data_timestamp)
 
     def delete(self, account: str, container: str, obj: str) -> str:
         dirs = self._dirs(account, container, obj)
         ts = new_timestamp()
-        for directory in dirs:
-            directory.mkdir(parents=True, exist_ok=True)
-        self._commit(dirs, ts, {"deleted": True})
+        self._commit(dirs, ts, {"deleted": True, "name": object_name(account, container, obj)})
         return ts
 
     def _commit(self, dirs: list[Path], ts: str, record: dict[str, Any]) -> None:
         content = json.dumps(record, separators=(",", ":")).encode()
+        done = 0
         for directory in dirs:
-            _write_atomic(directory / f"{ts}.json", content)
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+                _write_atomic(directory / f"{ts}.json", content)
+            except OSError as err:
+                log.warning("object record %s not written: %s", directory, err)
+                continue
+            done += 1
             self._cleanup(directory)
+        if done < quorum_size(len(dirs)):
+            raise NoQuorum()
 
     @staticmethod
     def _cleanup(directory: Path) -> None:
         """Remove what the newest record makes obsolete; an emptied tombstone dir goes."""
         try:
             names = os.listdir(directory)
-        except FileNotFoundError:
+        except OSError:
             return
         found = ObjectFiles._newest_record(directory)
         if found is None:
@@ -245,7 +322,12 @@ class ObjectFiles:
 
 
 def read_range(stored: StoredObject, start: int, end: int) -> Iterator[bytes]:
-    """Bytes start..end (inclusive) of the object, in chunks."""
+    """Bytes start..end (inclusive) of the object, in chunks. A whole-object read checks
+    the md5 as it goes, as Swift's object server does: a copy that does not match its
+    ETag is quarantined at the end (the bytes already sent cannot be taken back; the next
+    read is served by another replica, and the replicator restores this one)."""
+    whole = start == 0 and end == stored.size - 1
+    md5 = hashlib.md5(usedforsecurity=False)
     with stored.open() as f:
         f.seek(start)
         left = end - start + 1
@@ -254,4 +336,22 @@ def read_range(stored: StoredObject, start: int, end: int) -> Iterator[bytes]:
             if not chunk:
                 break
             left -= len(chunk)
+            if whole:
+                md5.update(chunk)
             yield chunk
+    if whole and (left or md5.hexdigest() != stored.etag):
+        with contextlib.suppress(OSError):
+            quarantine(stored.data_path.parent, f"md5 {md5.hexdigest()} on a read")
+
+
+def quarantine(directory: Path, reason: str) -> Path:
+    """Move an object's directory whole to ``<device>/quarantined/objects/<hash>``, where
+    nothing reads it (Swift's quarantine)."""
+    device = directory.parents[3]
+    target = device / "quarantined" / "objects" / directory.name
+    if target.exists():
+        shutil.rmtree(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.rename(directory, target)
+    log.warning("object quarantined: %s (%s) to %s", directory, reason, target)
+    return target

@@ -225,6 +225,12 @@ class ContainerDb:
                  json.dumps(extra or {})))
             return self._info_in(c)
 
+    def object_timestamp(self, name: str) -> str | None:
+        """The listed object's timestamp; None when it is not listed."""
+        row = self._conn().execute("SELECT created_at FROM object WHERE name = ?",
+                                   (name,)).fetchone()
+        return None if row is None else str(row[0])
+
     def delete_object(self, name: str, timestamp: str) -> ContainerInfo | None:
         with _transaction(self._conn()) as c:
             c.execute("DELETE FROM object WHERE name = ? AND created_at <= ?",
