@@ -125,6 +125,10 @@ class Nimbus:
     def environment(self) -> dict[str, str]:
         env = server_env(self.source)
         env["NIMBUS_BCRYPT_COST"] = str(self.args.bcrypt_cost)
+        # API benchmarks leave the host alone: no bridges, namespaces or guests (the
+        # network and compute benches turn their drivers back on where they measure them).
+        env.setdefault("NIMBUS_NETWORK__DRIVER", "off")
+        env.setdefault("NIMBUS_COMPUTE__DRIVER", "fake")
         return env
 
     def start(self) -> Nimbus:
