@@ -6,6 +6,8 @@ same (both define ``default`` and admin rules)."""
 
 from __future__ import annotations
 
+import socket
+
 import openstack
 import openstack.config
 import pytest
@@ -82,5 +84,7 @@ def test_placement_rules_come_from_the_placement_file(strict_cloud):
     with pytest.raises(sdk_exc.ForbiddenException):
         list(conn.placement.traits())
     # The rules not overridden keep Placement's defaults (admin or service).
-    assert list(conn.placement.resource_providers()) == []
+    # (What a listing may show: the compute node the cloud's agent reported, if it has.)
+    names = [p.name for p in conn.placement.resource_providers()]
+    assert names in ([], [socket.gethostname()])
     assert list(conn.placement.resource_classes())
