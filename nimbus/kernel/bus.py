@@ -363,3 +363,31 @@ def close_process_bus(settings: Settings | None = None) -> None:
             closing = [held] if held is not None else []
     for bus in closing:
         bus.close()
+
+
+def run_agent_until_signalled(kind: str, start: Callable[[Settings, Bus], Any],
+                              settings: Settings) -> int:
+    """`nimbus agent <kind>`: ``start(settings, bus)`` on the process's shared bus, run until
+    SIGTERM or SIGINT, then the agent stopped and the bus closed; the exit status (1: it
+    could not start, 2: ``start`` declined)."""
+    import signal
+
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    try:
+        agent = start(settings, bus_for(settings, shared=True))
+    except Exception:  # noqa: BLE001 - said once, plainly, with the cause
+        log.exception("%s agent: cannot start", kind)
+        close_process_bus()
+        return 1
+    if agent is None:
+        close_process_bus()
+        return 2
+    try:
+        while not stopping.wait(1.0):
+            pass
+    finally:
+        agent.stop()
+        close_process_bus()
+    return 0

@@ -403,29 +403,9 @@ def start_agent(settings: Settings, bus: Bus | None = None) -> ComputeAgent | No
 def run_until_signalled(settings: Settings) -> int:
     """`nimbus agent compute`: run the agent on the shared bus until SIGTERM or SIGINT; the
     exit status. The guests keep running after it."""
-    import signal
+    from nimbus.kernel.bus import run_agent_until_signalled
 
-    from nimbus.kernel.bus import bus_for, close_process_bus
-
-    stopping = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stopping.set())
-    try:
-        agent = start_agent(settings, bus_for(settings, shared=True))
-    except Exception:  # noqa: BLE001 - said once, plainly, with the cause
-        log.exception("compute agent: cannot start")
-        close_process_bus()
-        return 1
-    if agent is None:
-        close_process_bus()
-        return 2
-    try:
-        while not stopping.wait(1.0):
-            pass
-    finally:
-        agent.stop()
-        close_process_bus()
-    return 0
+    return run_agent_until_signalled("compute", start_agent, settings)
 
 
 __all__ = ["ComputeAgent", "ComputeEndpoint", "UnsupportedVersion", "start_agent"]
